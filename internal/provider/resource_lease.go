@@ -1,0 +1,227 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/stagingkit/terraform-provider-staging/internal/registry"
+)
+
+var (
+	_ resource.ResourceWithImportState = (*leaseResource)(nil)
+	_ resource.ResourceWithConfigure   = (*leaseResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*leaseResource)(nil)
+)
+
+func newLeaseResource() resource.Resource { return &leaseResource{} }
+
+// leaseResource is an exclusive, expiring claim on an environment.
+type leaseResource struct{ data *providerData }
+
+type leaseModel struct {
+	ID          types.String `tfsdk:"id"`
+	Environment types.String `tfsdk:"environment"`
+	Duration    types.String `tfsdk:"duration"`
+	Reason      types.String `tfsdk:"reason"`
+	Holder      types.String `tfsdk:"holder"`
+	AcquiredAt  types.String `tfsdk:"acquired_at"`
+	ExpiresAt   types.String `tfsdk:"expires_at"`
+	Expired     types.Bool   `tfsdk:"expired"`
+}
+
+func (r *leaseResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_lease"
+}
+
+func (r *leaseResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "An exclusive claim on a shared staging environment for a while. Taking a lease that someone else holds fails, naming the holder, the reason and until when; " +
+			"expired leases never block. Destroying the resource releases the lease.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "Lease identifier; import a lease by it.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"environment": schema.StringAttribute{
+				MarkdownDescription: "Name of the environment to claim. Changing it releases this lease and takes a new one.",
+				Required:            true,
+				Validators:          nameValidators(),
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"duration": schema.StringAttribute{
+				MarkdownDescription: "How long the claim lasts, such as `2h` or `1d`. Changing it renews the lease: the new duration counts from the apply.",
+				Required:            true,
+				Validators:          []validator.String{durationValidator{}},
+			},
+			"reason": schema.StringAttribute{
+				MarkdownDescription: "Why the environment is claimed; shown to whoever is refused.",
+				Optional:            true,
+			},
+			"holder": schema.StringAttribute{
+				MarkdownDescription: "Who holds the lease: the provider's `actor` when it was taken.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"acquired_at": schema.StringAttribute{
+				MarkdownDescription: "When the lease was taken (RFC 3339).",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"expires_at": schema.StringAttribute{
+				MarkdownDescription: "When the lease stops blocking others (RFC 3339).",
+				Computed:            true,
+			},
+			"expired": schema.BoolAttribute{
+				MarkdownDescription: "Whether the lease has expired; an expired lease no longer protects the environment.",
+				Computed:            true,
+			},
+		},
+	}
+}
+
+func (r *leaseResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ModifyPlan keeps the expiry when only the reason changes, and warns when
+// the lease has expired and so no longer protects the environment.
+func (r *leaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() || r.data == nil {
+		return
+	}
+	var plan, state leaseModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if plan.Duration.Equal(state.Duration) {
+		plan.ExpiresAt = state.ExpiresAt
+		plan.Expired = state.Expired
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+		if expires, err := time.Parse(time.RFC3339, state.ExpiresAt.ValueString()); err == nil && !r.data.now().Before(expires) {
+			resp.Diagnostics.AddWarning("Staging Lease Expired",
+				fmt.Sprintf("The lease on environment %q expired at %s and no longer protects it. Change duration to renew it, or destroy it.",
+					state.Environment.ValueString(), state.ExpiresAt.ValueString()))
+		}
+	}
+}
+
+func (r *leaseResource) setState(m *leaseModel, l registry.Lease) {
+	m.ID = types.StringValue(l.ID)
+	m.Environment = types.StringValue(l.Environment)
+	m.Holder = types.StringValue(l.Holder)
+	m.Reason = types.StringNull()
+	if l.Reason != "" {
+		m.Reason = types.StringValue(l.Reason)
+	}
+	m.AcquiredAt = timeString(l.AcquiredAt)
+	m.ExpiresAt = timeString(l.ExpiresAt)
+	m.Expired = types.BoolValue(!l.Active(r.data.now()))
+}
+
+func (r *leaseResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan leaseModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	d := parseOptionalDuration(plan.Duration, path.Root("duration"), &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	store := r.data.openStore(ctx, &resp.Diagnostics)
+	if store == nil {
+		return
+	}
+	l, err := store.AcquireLease(ctx, r.data.actor, registry.Lease{Environment: plan.Environment.ValueString(), Reason: plan.Reason.ValueString()}, d)
+	if errors.Is(err, registry.ErrNotFound) {
+		resp.Diagnostics.AddAttributeError(path.Root("environment"), "Error Taking Staging Lease",
+			fmt.Sprintf("Environment %q is not in the registry; create it with a staging_environment resource or fix the name.\n\n%s", plan.Environment.ValueString(), err))
+		return
+	}
+	if err != nil {
+		addRegistryError(&resp.Diagnostics, "Error Taking Staging Lease", err)
+		return
+	}
+	r.setState(&plan, l)
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+func (r *leaseResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state leaseModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	store := r.data.openStore(ctx, &resp.Diagnostics)
+	if store == nil {
+		return
+	}
+	l, err := store.GetLease(ctx, state.ID.ValueString())
+	if errors.Is(err, registry.ErrNotFound) {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addRegistryError(&resp.Diagnostics, "Error Reading Staging Lease", err)
+		return
+	}
+	if state.Duration.IsNull() {
+		// Imported: the duration the lease was taken for.
+		state.Duration = types.StringValue(registry.FormatDuration(l.ExpiresAt.Sub(l.AcquiredAt)))
+	}
+	r.setState(&state, l)
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+}
+
+func (r *leaseResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state leaseModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	d := parseOptionalDuration(plan.Duration, path.Root("duration"), &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if plan.Duration.Equal(state.Duration) {
+		d = 0 // only the reason changed: keep the expiry
+	}
+	store := r.data.openStore(ctx, &resp.Diagnostics)
+	if store == nil {
+		return
+	}
+	l, err := store.RenewLease(ctx, r.data.actor, state.ID.ValueString(), plan.Reason.ValueString(), d)
+	if err != nil {
+		addRegistryError(&resp.Diagnostics, "Error Renewing Staging Lease", err)
+		return
+	}
+	r.setState(&plan, l)
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+func (r *leaseResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state leaseModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	store := r.data.openStore(ctx, &resp.Diagnostics)
+	if store == nil {
+		return
+	}
+	if err := store.ReleaseLease(ctx, r.data.actor, state.ID.ValueString()); err != nil && !errors.Is(err, registry.ErrNotFound) {
+		addRegistryError(&resp.Diagnostics, "Error Releasing Staging Lease", err)
+	}
+}
+
+func (r *leaseResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}

@@ -1,0 +1,135 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/stagingkit/terraform-provider-staging/internal/registry"
+)
+
+// nameValidators check DNS-label names at plan time.
+func nameValidators() []validator.String {
+	return []validator.String{
+		stringvalidator.LengthBetween(1, registry.MaxNameLength),
+		stringvalidator.RegexMatches(regexp.MustCompile(`^[a-z]([a-z0-9-]*[a-z0-9])?$`),
+			"must be a DNS label: lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen (for example \"pay-feature-x\")"),
+	}
+}
+
+// durationValidator checks values registry.ParseDuration accepts.
+type durationValidator struct{}
+
+var _ validator.String = durationValidator{}
+
+func (durationValidator) Description(context.Context) string {
+	return "must be a positive duration such as \"72h\", \"90m\" or \"7d\""
+}
+
+func (v durationValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (durationValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := registry.ParseDuration(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Duration",
+			fmt.Sprintf("Attribute %s value %q is not a valid duration: use a positive Go duration such as \"72h\" or \"90m\", or whole days or weeks such as \"7d\" or \"2w\".",
+				req.Path, req.ConfigValue.ValueString()))
+	}
+}
+
+// parseOptionalDuration turns a validated, possibly null duration attribute
+// into a time.Duration (0 when null).
+func parseOptionalDuration(v types.String, p path.Path, diags *diag.Diagnostics) time.Duration {
+	if v.IsNull() || v.IsUnknown() {
+		return 0
+	}
+	d, err := registry.ParseDuration(v.ValueString())
+	if err != nil {
+		diags.AddAttributeError(p, "Invalid Duration", err.Error())
+	}
+	return d
+}
+
+// sameDuration reports whether the string s denotes d, so that "72h" in
+// configuration and 3 days in the registry are not reported as drift.
+func sameDuration(s types.String, d time.Duration) bool {
+	if s.IsNull() || s.IsUnknown() {
+		return false
+	}
+	got, err := registry.ParseDuration(s.ValueString())
+	return err == nil && got == d
+}
+
+// durationState returns a duration attribute's new state: the prior value
+// when it denotes d (so "72h" stays "72h" rather than becoming "3d"), null
+// when d is 0, else d in its canonical form.
+func durationState(prior types.String, d time.Duration) types.String {
+	switch {
+	case d == 0:
+		return types.StringNull()
+	case sameDuration(prior, d):
+		return prior
+	}
+	return types.StringValue(registry.FormatDuration(d))
+}
+
+// diagnostics is the framework's diagnostics list, shortened for helpers.
+type diagnostics = diag.Diagnostics
+
+// addRegistryError turns a registry error into a diagnostic that points at
+// the attribute the user has to change, when there is one.
+func addRegistryError(diags *diag.Diagnostics, summary string, err error) {
+	var (
+		ttl     *registry.TTLError
+		quota   *registry.QuotaExceededError
+		lease   *registry.LeaseConflictError
+		tooNew  *registry.SchemaTooNewError
+		attr    path.Path
+		advice  string
+		hasAttr bool
+	)
+	switch {
+	case errors.As(err, &ttl):
+		attr, hasAttr = path.Root("ttl"), true
+		advice = "Choose a shorter ttl, or raise the team's max_ttl."
+	case errors.As(err, &quota):
+		attr, hasAttr = path.Root("team"), true
+		advice = "Destroy one of the team's environments, or raise the team's max_environments."
+	case errors.As(err, &lease):
+		attr, hasAttr = path.Root("environment"), true
+		advice = "Wait until the lease expires, ask its holder to release it, or pick another environment."
+	case errors.As(err, &tooNew):
+		advice = "Upgrade terraform-provider-staging to the version that wrote the registry."
+	case errors.Is(err, registry.ErrAlreadyExists):
+		attr, hasAttr = path.Root("name"), true
+		advice = "Import the existing object, or choose another name."
+	}
+	detail := err.Error()
+	if advice != "" {
+		detail = advice + "\n\n" + detail
+	}
+	if hasAttr {
+		diags.AddAttributeError(attr, summary, detail)
+		return
+	}
+	diags.AddError(summary, detail)
+}
+
+// timeString renders a registry time for state: RFC 3339 in UTC, or null for
+// the zero time.
+func timeString(t time.Time) types.String {
+	if t.IsZero() {
+		return types.StringNull()
+	}
+	return types.StringValue(t.UTC().Format(time.RFC3339))
+}
