@@ -5,6 +5,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/user"
@@ -189,10 +190,13 @@ func (d *providerData) openStore(ctx context.Context, diags *diag.Diagnostics) r
 	if where == "" {
 		where = "the default embedded registry"
 	}
-	diags.AddAttributeError(path.Root("registry"), "Unable to Open Staging Registry",
-		fmt.Sprintf("The provider could not open the environment registry at %s. "+
-			"Check that the registry is reachable and the credentials are right (provider attribute \"registry\" or %s).\n\n%s",
-			where, EnvRegistry, err))
+	advice := fmt.Sprintf("Check that the registry is reachable and the credentials are right (provider attribute \"registry\" or %s).", EnvRegistry)
+	var tooNew *registry.SchemaTooNewError
+	if errors.As(err, &tooNew) {
+		advice = "A newer terraform-provider-staging has upgraded this registry; upgrade the provider to use it."
+	}
+	diags.AddError("Unable to Open Staging Registry",
+		fmt.Sprintf("The provider could not open the environment registry at %s. %s\n\n%s", where, advice, err))
 	return nil
 }
 

@@ -143,11 +143,6 @@ func (r *leaseResource) Create(ctx context.Context, req resource.CreateRequest, 
 		return
 	}
 	l, err := store.AcquireLease(ctx, r.data.actor, registry.Lease{Environment: plan.Environment.ValueString(), Reason: plan.Reason.ValueString()}, d)
-	if errors.Is(err, registry.ErrNotFound) {
-		resp.Diagnostics.AddAttributeError(path.Root("environment"), "Error Taking Staging Lease",
-			fmt.Sprintf("Environment %q is not in the registry; create it with a staging_environment resource or fix the name.\n\n%s", plan.Environment.ValueString(), err))
-		return
-	}
 	if err != nil {
 		addRegistryError(&resp.Diagnostics, "Error Taking Staging Lease", err)
 		return

@@ -94,6 +94,7 @@ func addRegistryError(diags *diag.Diagnostics, summary string, err error) {
 		quota   *registry.QuotaExceededError
 		lease   *registry.LeaseConflictError
 		tooNew  *registry.SchemaTooNewError
+		missing *registry.NotFoundError
 		attr    path.Path
 		advice  string
 		hasAttr bool
@@ -110,6 +111,11 @@ func addRegistryError(diags *diag.Diagnostics, summary string, err error) {
 		advice = "Wait until the lease expires, ask its holder to release it, or pick another environment."
 	case errors.As(err, &tooNew):
 		advice = "Upgrade terraform-provider-staging to the version that wrote the registry."
+	case errors.As(err, &missing):
+		attr, hasAttr = path.Root(missing.Kind), true
+		if missing.Kind == "lease" {
+			attr = path.Root("id")
+		}
 	case errors.Is(err, registry.ErrAlreadyExists):
 		attr, hasAttr = path.Root("name"), true
 		advice = "Import the existing object, or choose another name."

@@ -156,6 +156,24 @@ type Store interface {
 // ErrNotFound is returned (wrapped) when the named object does not exist.
 var ErrNotFound = errors.New("not found")
 
+// NotFoundError says which object is missing and what to do about it; it
+// matches ErrNotFound with errors.Is.
+type NotFoundError struct {
+	Kind, Name string
+	Hint       string // what to do, appended after a semicolon; may be empty
+}
+
+func (e *NotFoundError) Error() string {
+	msg := fmt.Sprintf("%s %q is not in the registry", e.Kind, e.Name)
+	if e.Hint != "" {
+		msg += "; " + e.Hint
+	}
+	return msg
+}
+
+// Is makes errors.Is(err, ErrNotFound) true.
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
+
 // ErrAlreadyExists is returned (wrapped) when a name is already taken.
 var ErrAlreadyExists = errors.New("already exists")
 

@@ -186,7 +186,7 @@ func (s *sqlStore) getTeam(ctx context.Context, q interface {
 	}
 	t, err := scanTeam(q.QueryRowContext(ctx, s.d.rebind(query), name))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Team{}, fmt.Errorf("team %q: %w", name, ErrNotFound)
+		return Team{}, &NotFoundError{Kind: "team", Name: name, Hint: "create it with a staging_team resource first"}
 	}
 	if err != nil {
 		return Team{}, fmt.Errorf("reading team %q: %w", name, err)
@@ -339,7 +339,7 @@ func (s *sqlStore) getEnvironment(ctx context.Context, q interface {
 	}
 	e, err := scanEnvironment(q.QueryRowContext(ctx, s.d.rebind(query), name))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Environment{}, fmt.Errorf("environment %q: %w", name, ErrNotFound)
+		return Environment{}, &NotFoundError{Kind: "environment", Name: name, Hint: "create it with a staging_environment resource or fix the name"}
 	}
 	if err != nil {
 		return Environment{}, fmt.Errorf("reading environment %q: %w", name, err)
@@ -422,9 +422,6 @@ func (s *sqlStore) CreateEnvironment(ctx context.Context, actor string, e Enviro
 		// Locking the team row serialises creations within a team, so the
 		// quota count below cannot be raced.
 		team, err := s.getTeam(ctx, tx, e.Team, true)
-		if errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("team %q is not in the registry: %w; create it with a staging_team resource first", e.Team, ErrNotFound)
-		}
 		if err != nil {
 			return err
 		}
@@ -569,7 +566,7 @@ func (s *sqlStore) getLease(ctx context.Context, q interface {
 }, id string) (Lease, error) {
 	l, err := scanLease(q.QueryRowContext(ctx, s.d.rebind(`SELECT `+leaseColumns+` FROM leases WHERE id = ? AND released_at IS NULL`), id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Lease{}, fmt.Errorf("lease %q: %w", id, ErrNotFound)
+		return Lease{}, &NotFoundError{Kind: "lease", Name: id, Hint: "it was released or never taken"}
 	}
 	if err != nil {
 		return Lease{}, fmt.Errorf("reading lease %q: %w", id, err)
