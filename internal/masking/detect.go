@@ -1,0 +1,391 @@
+package masking
+
+import (
+	"sort"
+	"strings"
+	"unicode"
+)
+
+// Kinds of personal data reported by [Detect].
+const (
+	KindEmail       = "email"
+	KindPhone       = "phone"
+	KindFirstName   = "first_name"
+	KindLastName    = "last_name"
+	KindFullName    = "full_name"
+	KindAddress     = "address"
+	KindBirthDate   = "birth_date"
+	KindCreditCard  = "credit_card"
+	KindIBAN        = "iban"
+	KindNationalID  = "national_id"
+	KindIP          = "ip"
+	KindFreeTextPII = "free_text_pii"
+)
+
+// Column is what the detector looks at: a column's name, its SQL type as
+// PostgreSQL names it (format_type), and a sample of non-NULL values in text
+// form.
+type Column struct {
+	Name    string
+	SQLType string
+	Samples []string
+}
+
+// Finding is one kind of personal data a column probably holds.
+type Finding struct {
+	Kind       string
+	Confidence float64 // 0..1
+	Reason     string
+	Suggested  Spec
+}
+
+// minConfidence is the confidence below which nothing is reported.
+const minConfidence = 0.5
+
+// nameRule recognises a kind from the column name.
+type nameRule struct {
+	kind   string
+	strong []string // whole tokens or joined substrings that name the kind
+}
+
+var nameRules = []nameRule{
+	{KindEmail, []string{"email", "e_mail", "emailaddress", "mail"}},
+	{KindPhone, []string{"phone", "mobile", "cell", "cellphone", "telephone", "tel", "fax", "msisdn", "phonenumber", "mobilenumber", "contactnumber"}},
+	{KindFirstName, []string{"firstname", "givenname", "forename", "fname", "first", "given"}},
+	{KindLastName, []string{"lastname", "surname", "familyname", "lname", "maidenname"}},
+	{KindFullName, []string{"fullname", "name", "cardholder", "holdername", "contactname", "customername", "personname"}},
+	{KindAddress, []string{"address", "addr", "street", "streetaddress", "addressline", "address1", "address2", "addressline1", "addressline2"}},
+	{KindBirthDate, []string{"dob", "birthdate", "dateofbirth", "birthday", "birth", "born"}},
+	{KindCreditCard, []string{"cardnumber", "creditcard", "ccnumber", "ccnum", "pan", "cardno", "cc"}},
+	{KindIBAN, []string{"iban"}},
+	{KindNationalID, []string{"ssn", "socialsecurity", "socialsecuritynumber", "nationalid", "taxid", "tin", "passport", "passportnumber", "nino", "nationalinsurance", "sin", "driverlicense", "driverslicense", "licensenumber", "personalid", "idnumber", "nationalidentifier", "taxnumber", "bsn", "cpf", "aadhaar", "personnummer", "nin"}},
+	{KindIP, []string{"ip", "ipaddress", "ipaddr", "ipv4", "ipv6", "remoteaddr", "clientaddr", "remoteip", "clientip"}},
+}
+
+// tokenOnly words match whole tokens only ("fullname" contains "lname").
+var tokenOnly = map[string]bool{"fname": true, "lname": true, "birth": true}
+
+// negativeTokens turn a name match off: they describe a property of the
+// data (a flag, a counter, a setting), not the data itself.
+var negativeTokens = map[string]bool{
+	"verified": true, "enabled": true, "confirmed": true, "opt": true, "optin": true, "optout": true,
+	"count": true, "cnt": true, "flag": true, "status": true, "type": true, "template": true,
+	"hash": true, "digest": true, "format": true, "provider": true, "valid": true, "validated": true,
+	"sent": true, "whitelist": true, "allowlist": true, "blocklist": true, "blacklist": true,
+	"version": true, "required": true, "notifications": true, "preference": true, "preferences": true,
+	"policy": true, "setting": true, "settings": true, "length": true, "len": true, "masked": true,
+	"at": true, "total": true, "qty": true,
+	"attempts": true, "last4": true, "brand": true, "expiry": true, "exp": true, "country": true,
+	"domain": true, "server": true, "host": true, "port": true, "subject": true, "queue": true,
+	"code": true, "prefix": true, "range": true, "limit": true, "bounced": true, "changed": true,
+	"updated": true, "created": true, "is": true, "has": true, "allowed": true, "mac": true,
+	"wallet": true, "key": true, "token": true, "unsubscribed": true, "frequency": true,
+	"language": true, "locale": true, "timezone": true, "zone": true, "year": true, "month": true,
+	"place": true, "certificate": true, "place_of": true, "rate": true, "extension": true,
+}
+
+// objectTokens are things that have names but are not people.
+var objectTokens = map[string]bool{
+	"product": true, "company": true, "org": true, "organization": true, "organisation": true,
+	"business": true, "file": true, "filename": true, "table": true, "host": true, "hostname": true,
+	"domain": true, "brand": true, "category": true, "project": true, "team": true, "app": true,
+	"bucket": true, "service": true, "plan": true, "role": true, "street": true, "city": true,
+	"country": true, "region": true, "item": true, "tag": true, "event": true, "campaign": true,
+	"db": true, "database": true, "schema": true, "column": true, "model": true, "device": true,
+	"feature": true, "group": true, "repo": true, "branch": true, "package": true, "job": true,
+	"task": true, "store": true, "shop": true, "merchant": true, "bank": true, "vendor": true,
+	"supplier": true, "display": true, "user": true, "username": true, "screen": true, "nick": true,
+	"nickname": true, "image": true, "sku": true, "state": true, "metric": true, "index": true,
+	"environment": true, "env": true, "account": true, "queue": true, "topic": true, "label": true,
+	"stage": true, "step": true, "field": true, "attribute": true, "variant": true, "course": true,
+	"school": true, "department": true, "warehouse": true, "carrier": true, "font": true,
+	"class": true, "type": true, "method": true, "function": true, "resource": true, "cluster": true,
+	"node": true, "plugin": true, "module": true, "route": true, "path": true, "key": true,
+	"middle": true, "first": false, "last": false, "title": true, "legal": false, "trade": true,
+}
+
+// personTokens qualify "name" as a person's name.
+var personTokens = map[string]bool{
+	"customer": true, "contact": true, "person": true, "employee": true, "holder": true,
+	"cardholder": true, "recipient": true, "sender": true, "owner": true, "author": true,
+	"patient": true, "member": true, "guest": true, "client": true, "billing": true,
+	"shipping": true, "beneficiary": true, "passenger": true, "student": true, "applicant": true,
+	"signer": true, "emergency": true, "full": true, "legal": true, "buyer": true, "payee": true,
+	"driver": true, "tenant": true, "parent": true, "guardian": true, "spouse": true, "manager": true,
+	"doctor": true, "teacher": true, "attendee": true, "subscriber": true, "traveler": true,
+	"traveller": true, "candidate": true, "lead": true, "visitor": true, "volunteer": true,
+}
+
+// nameTokens splits a column name into lower-case words (snake, kebab and
+// camel case).
+func nameTokens(name string) []string {
+	var toks []string
+	var cur []rune
+	flush := func() {
+		if len(cur) > 0 {
+			toks = append(toks, strings.ToLower(string(cur)))
+			cur = cur[:0]
+		}
+	}
+	rs := []rune(name)
+	for i, r := range rs {
+		switch {
+		case !unicode.IsLetter(r) && !unicode.IsDigit(r):
+			flush()
+		case unicode.IsUpper(r) && i > 0 && (unicode.IsLower(rs[i-1]) || (i+1 < len(rs) && unicode.IsLower(rs[i+1]) && unicode.IsUpper(rs[i-1]))):
+			flush()
+			cur = append(cur, r)
+		default:
+			cur = append(cur, r)
+		}
+	}
+	flush()
+	return toks
+}
+
+// typeClass buckets a PostgreSQL type name.
+func typeClass(t string) string {
+	t = strings.ToLower(strings.TrimSpace(t))
+	switch {
+	case t == "":
+		return "unknown"
+	case strings.HasPrefix(t, "bool"):
+		return "bool"
+	case strings.HasPrefix(t, "timestamp"), t == "date", strings.HasPrefix(t, "time"):
+		if t == "date" || strings.HasPrefix(t, "timestamp") {
+			return "date"
+		}
+		return "time"
+	case t == "inet" || t == "cidr":
+		return "inet"
+	case strings.Contains(t, "int") || strings.HasPrefix(t, "numeric") || strings.HasPrefix(t, "decimal") ||
+		t == "real" || strings.HasPrefix(t, "double") || strings.HasPrefix(t, "float") || t == "money" ||
+		strings.Contains(t, "serial"):
+		return "number"
+	case t == "uuid" || t == "bytea" || strings.HasPrefix(t, "interval") || t == "oid" || strings.HasPrefix(t, "bit"):
+		return "opaque"
+	case strings.HasPrefix(t, "json"):
+		return "json"
+	}
+	return "text"
+}
+
+// kindAllowed reports whether a column of type class tc can hold kind.
+func kindAllowed(kind, tc string) bool {
+	switch tc {
+	case "bool", "opaque", "time":
+		return false
+	case "date":
+		return kind == KindBirthDate
+	case "inet":
+		return kind == KindIP
+	case "number":
+		return kind == KindPhone || kind == KindCreditCard || kind == KindNationalID
+	case "json":
+		return kind == KindFreeTextPII
+	}
+	return true
+}
+
+// nameKind returns the kinds the column name suggests, with a confidence.
+func nameKind(name string) map[string]float64 {
+	toks := nameTokens(name)
+	joined := strings.Join(toks, "")
+	has := map[string]bool{}
+	for _, t := range toks {
+		has[t] = true
+	}
+	for _, t := range toks {
+		if negativeTokens[t] {
+			return nil
+		}
+	}
+	if len(toks) > 1 && (toks[0] == "num" || toks[0] == "n" || toks[0] == "number") {
+		return nil // num_emails, number_of_phones
+	}
+	out := map[string]float64{}
+	// A trailing "id" makes a reference to another row, unless the name is
+	// a national identifier ("national_id", "tax_id").
+	idRef := len(toks) > 1 && (toks[len(toks)-1] == "id" || toks[len(toks)-1] == "ids" || toks[len(toks)-1] == "uuid")
+	for _, r := range nameRules {
+		for _, s := range r.strong {
+			if has[s] || (len(s) >= 5 && !tokenOnly[s] && strings.Contains(joined, s)) {
+				out[r.kind] = max(out[r.kind], 0.8)
+			}
+		}
+	}
+	if idRef {
+		nid := out[KindNationalID]
+		clear(out)
+		if nid > 0 {
+			out[KindNationalID] = nid
+		}
+	}
+	if out[KindIP] > 0 || strings.Contains(joined, "macaddr") {
+		delete(out, KindAddress)
+	}
+	// Refine the ambiguous words.
+	if out[KindAddress] > 0 && (has["email"] || has["mail"] && !has["mailing"] || has["ip"] || has["remote"] || has["client"] && !has["billing"]) {
+		delete(out, KindAddress)
+	}
+	if has["street"] && has["name"] {
+		delete(out, KindAddress) // a street name alone identifies nobody
+	}
+	if has["mailing"] {
+		delete(out, KindEmail)
+		out[KindAddress] = 0.8
+	}
+	if out[KindEmail] > 0 {
+		delete(out, KindFullName)
+		delete(out, KindAddress)
+	}
+	if out[KindFirstName] > 0 || out[KindLastName] > 0 {
+		delete(out, KindFullName)
+		if (has["first"] || has["given"]) && !has["name"] && !strings.Contains(joined, "firstname") && !strings.Contains(joined, "givenname") {
+			delete(out, KindFirstName)
+		}
+	}
+	if out[KindFullName] > 0 {
+		object, person := false, false
+		for _, t := range toks {
+			object = object || objectTokens[t]
+			person = person || personTokens[t]
+		}
+		switch {
+		case object && !person:
+			delete(out, KindFullName)
+		case person || joined != "name":
+		default:
+			out[KindFullName] = 0.45 // a bare "name": the values decide
+		}
+	}
+	if out[KindCreditCard] > 0 && has["cc"] && !(has["number"] || has["num"] || has["no"]) && joined != "cc" {
+		delete(out, KindCreditCard)
+	}
+	if out[KindPhone] > 0 && has["cell"] && len(toks) > 1 && !has["number"] && !has["phone"] {
+		delete(out, KindPhone)
+	}
+	if has["birth"] && (has["place"] || has["country"] || has["city"]) {
+		delete(out, KindBirthDate)
+	}
+	return out
+}
+
+// Detect reports the kinds of personal data column c probably holds, most
+// confident first; it returns nil when nothing looks personal.
+func Detect(c Column) []Finding {
+	tc := typeClass(c.SQLType)
+	byName := nameKind(c.Name)
+	var samples []string
+	for _, s := range c.Samples {
+		if s = strings.TrimSpace(s); s != "" {
+			samples = append(samples, s)
+		}
+	}
+	conf := map[string]float64{}
+	reason := map[string]string{}
+	for kind, s := range byName {
+		if kindAllowed(kind, tc) {
+			conf[kind], reason[kind] = s, "column name "+quote(c.Name)+" suggests "+kind
+		}
+	}
+	if tc == "inet" {
+		conf[KindIP] = max(conf[KindIP], 0.75)
+		reason[KindIP] = "column type " + c.SQLType + " holds IP addresses"
+	}
+	if len(samples) > 0 && tc != "bool" && tc != "opaque" {
+		for _, v := range valueValidators {
+			if !kindAllowed(v.kind, tc) {
+				continue
+			}
+			nameConf := conf[v.kind]
+			check := v.confirm
+			if nameConf < minConfidence {
+				check = v.detect
+			}
+			if check == nil {
+				continue
+			}
+			hits := 0
+			for _, s := range samples {
+				if check(s) {
+					hits++
+				}
+			}
+			f := float64(hits) / float64(len(samples))
+			switch {
+			case nameConf >= minConfidence && f > 0, nameConf > 0 && f >= v.minFraction:
+				conf[v.kind] = min(1, max(nameConf, 0.7)+0.3*f)
+				reason[v.kind] += "; " + pct(f) + " of sampled values are valid " + v.kind + " values"
+			case nameConf > 0 && (v.required || nameConf < minConfidence) && f == 0:
+				// The name says one thing, the values another.
+				conf[v.kind] = nameConf * 0.6
+				reason[v.kind] += "; but no sampled value looks like one"
+			case nameConf == 0 && f >= v.minFraction:
+				conf[v.kind] = v.weight * f
+				reason[v.kind] = pct(f) + " of sampled values are valid " + v.kind + " values"
+			}
+		}
+		// Embedded e-mail addresses or phone numbers in free text.
+		if tc == "text" || tc == "json" || tc == "unknown" {
+			hits := 0
+			for _, s := range samples {
+				if containsSpace(s) && (embeddedEmail(s) || embeddedPhone(s)) {
+					hits++
+				}
+			}
+			if hits > 0 && conf[KindEmail] < 0.5 && conf[KindPhone] < 0.5 {
+				f := float64(hits) / float64(len(samples))
+				conf[KindFreeTextPII] = 0.6 + 0.35*f
+				reason[KindFreeTextPII] = pct(f) + " of sampled values contain an e-mail address or phone number"
+			}
+		}
+	}
+	var out []Finding
+	for kind, cf := range conf {
+		if cf < minConfidence {
+			continue
+		}
+		out = append(out, Finding{Kind: kind, Confidence: round2(cf), Reason: reason[kind], Suggested: suggest(kind, tc)})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Confidence != out[j].Confidence {
+			return out[i].Confidence > out[j].Confidence
+		}
+		return out[i].Kind < out[j].Kind
+	})
+	return out
+}
+
+func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
+
+func pct(f float64) string { return itoa(int(f*100+0.5)) + "%" }
+
+func itoa(i int) string { return string(appendUint(nil, uint64(i))) }
+
+func quote(s string) string { return "\"" + s + "\"" }
+
+func containsSpace(s string) bool { return strings.ContainsAny(s, " \n\t") }
+
+func suggest(kind, tc string) Spec {
+	switch kind {
+	case KindBirthDate:
+		if tc == "date" || tc == "text" {
+			return Spec{Transformer: "date_shift", Options: map[string]any{"max_days": 365.0}}
+		}
+		return Spec{Transformer: "timestamp_shift", Options: map[string]any{"max_days": 365.0}}
+	case KindNationalID:
+		return Spec{Transformer: "digits"}
+	case KindFreeTextPII:
+		return Spec{Transformer: "text_scramble"}
+	case KindCreditCard:
+		if tc == "number" {
+			return Spec{Transformer: "digits"}
+		}
+	case KindPhone:
+		if tc == "number" {
+			return Spec{Transformer: "digits"}
+		}
+	}
+	return Spec{Transformer: kind}
+}

@@ -1,0 +1,543 @@
+package masking
+
+import (
+	"unicode/utf8"
+)
+
+func init() {
+	register(entry{
+		info: Info{Name: "digits", Bijective: true, Description: "Format-preserving encryption of every ASCII digit (national IDs, account numbers, any digit pattern); other characters are kept as separators.",
+			Options: []OptionInfo{
+				{Name: "keep_prefix", Type: "number", Description: "Number of leading digits kept unchanged (default 0)."},
+				{Name: "keep_suffix", Type: "number", Description: "Number of trailing digits kept unchanged (default 0)."},
+			}},
+		validate: true, make: newDigits,
+	})
+	register(entry{
+		info: Info{Name: "phone", Bijective: true, Description: "Phone numbers: keeps length, separators, a leading + (or 00) with its country code and a national trunk 0; encrypts the other digits (the first one stays non-zero).",
+			Options: []OptionInfo{{Name: "keep_prefix", Type: "number", Description: "Number of national digits after the country code kept unchanged, e.g. an area code (default 0)."}}},
+		validate: true, make: newPhone,
+	})
+	register(entry{
+		info: Info{Name: "credit_card", Bijective: true, Description: "Card numbers (12-19 digits, spaces or dashes kept): encrypts the payload digits and recomputes the Luhn check digit, so outputs are valid and distinct. Input that fails the Luhn check is invalid.",
+			Options: []OptionInfo{{Name: "keep_issuer", Type: "bool", Description: "Keep the first 6 digits (issuer identification number), default false."}}},
+		validate: true, make: newCard,
+	})
+	register(entry{
+		info:     Info{Name: "iban", Bijective: true, Description: "IBANs (electronic or print format): keeps country, length and the letter/digit pattern of the BBAN, encrypts the BBAN and recomputes the mod-97 check digits."},
+		validate: true, make: newIBAN,
+	})
+	register(entry{
+		info: Info{Name: "format_preserving", Bijective: true, Description: "Format-preserving encryption over a declared alphabet: characters in the alphabet are encrypted among themselves, others are kept as separators; length is kept.",
+			Options: []OptionInfo{{Name: "alphabet", Type: "string", Description: "The characters to permute, 2 to 256 distinct characters (default 0-9a-zA-Z)."}}},
+		validate: true, make: newFormatPreserving,
+	})
+}
+
+// fpeArea grows dst for an output of outLen bytes plus vals, rad (n bytes
+// each) and the FPE scratch, returning the pieces.
+func fpeArea(dst []byte, outLen, n int) (all, out, vals, rad, scratch []byte) {
+	base := len(dst)
+	all = grow(dst, outLen+2*n+fpeScratch)
+	out = all[base : base+outLen]
+	vals = all[base+outLen : base+outLen+n]
+	rad = all[base+outLen+n : base+outLen+2*n]
+	scratch = all[base+outLen+2*n:]
+	return all, out, vals, rad, scratch
+}
+
+func newDigits(b *build) (built, error) {
+	kp, err := b.opts.integer("keep_prefix", 0, 0, 1000)
+	if err != nil {
+		return built{}, err
+	}
+	ks, err := b.opts.integer("keep_suffix", 0, 0, 1000)
+	if err != nil {
+		return built{}, err
+	}
+	blk, err := b.block("fpe")
+	if err != nil {
+		return built{}, err
+	}
+	f := fpe{blk}
+	return built{bijective: true, passEmpty: true, body: func(dst, src []byte) ([]byte, error) {
+		total := 0
+		for _, c := range src {
+			if isDigit(c) {
+				total++
+			}
+		}
+		if total == 0 {
+			return dst, invalidReason("no digits")
+		}
+		base := len(dst)
+		all, out, vals, rad, scratch := fpeArea(dst, len(src), len(src))
+		copy(out, src)
+		k, d := 0, 0
+		shape := uint64(14695981039346656037)
+		for _, c := range src {
+			if isDigit(c) {
+				if d >= kp && d < total-ks {
+					vals[k], rad[k] = c-'0', 9
+					k++
+					c = 0
+				}
+				d++
+			}
+			shape = (shape ^ uint64(c)) * 1099511628211
+		}
+		f.encrypt(vals[:k], rad[:k], shape, scratch)
+		k, d = 0, 0
+		for i, c := range src {
+			if isDigit(c) {
+				if d >= kp && d < total-ks {
+					out[i] = '0' + vals[k]
+					k++
+				}
+				d++
+			}
+		}
+		return all[:base+len(src)], nil
+	}}, nil
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// phoneSep reports the characters a phone number may use between digits.
+func phoneSep(c byte) bool {
+	switch c {
+	case ' ', '-', '.', '(', ')', '/':
+		return true
+	}
+	return false
+}
+
+// countryCodeLen returns the length of the ITU-T E.164 country code at the
+// start of digits (1 to 3), following the assignment of the first digits.
+func countryCodeLen(d []byte) int {
+	if len(d) == 0 {
+		return 0
+	}
+	switch d[0] {
+	case '1', '7':
+		return 1
+	}
+	if len(d) < 2 {
+		return len(d)
+	}
+	two := int(d[0]-'0')*10 + int(d[1]-'0')
+	switch two {
+	case 20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49,
+		51, 52, 53, 54, 55, 56, 57, 58, 60, 61, 62, 63, 64, 65, 66, 81, 82, 84, 86,
+		90, 91, 92, 93, 94, 95, 98:
+		return 2
+	}
+	return min(3, len(d))
+}
+
+func newPhone(b *build) (built, error) {
+	kp, err := b.opts.integer("keep_prefix", 0, 0, 20)
+	if err != nil {
+		return built{}, err
+	}
+	blk, err := b.block("fpe")
+	if err != nil {
+		return built{}, err
+	}
+	f := fpe{blk}
+	return built{bijective: true, passEmpty: true, body: func(dst, src []byte) ([]byte, error) {
+		// Validate and find where the national number starts.
+		i := 0
+		intl := false
+		if len(src) > 0 && src[0] == '+' {
+			intl, i = true, 1
+		}
+		ndig := 0
+		var digs [24]byte
+		for _, c := range src[i:] {
+			switch {
+			case isDigit(c):
+				if ndig < len(digs) {
+					digs[ndig] = c
+				}
+				ndig++
+			case phoneSep(c):
+			default:
+				return dst, invalidReason("phone numbers may only contain digits, a leading +, and the separators space - . ( ) /")
+			}
+		}
+		if ndig < 3 || ndig > 20 {
+			return dst, invalidReason("a phone number has 3 to 20 digits")
+		}
+		keep := 0 // leading digits kept
+		if !intl && ndig > 2 && digs[0] == '0' && digs[1] == '0' {
+			intl = true
+			keep = 2
+		}
+		if intl {
+			keep += countryCodeLen(digs[keep:min(ndig, len(digs))])
+		}
+		keep += kp
+		base := len(dst)
+		all, out, vals, rad, scratch := fpeArea(dst, len(src), len(src))
+		copy(out, src)
+		k, d := 0, 0
+		shape := uint64(14695981039346656037)
+		for _, c := range src {
+			if isDigit(c) {
+				switch {
+				case d < keep:
+				case d == keep && c == '0': // national trunk prefix
+				case d == keep:
+					vals[k], rad[k] = c-'1', 8 // stays non-zero
+					k++
+				default:
+					vals[k], rad[k] = c-'0', 9
+					k++
+				}
+				if d >= keep {
+					c = 'd'
+				}
+				d++
+			}
+			shape = (shape ^ uint64(c)) * 1099511628211
+		}
+		f.encrypt(vals[:k], rad[:k], shape, scratch)
+		k, d = 0, 0
+		for i, c := range src {
+			if isDigit(c) {
+				if d >= keep && !(d == keep && c == '0') {
+					if rad[k] == 8 {
+						out[i] = '1' + vals[k]
+					} else {
+						out[i] = '0' + vals[k]
+					}
+					k++
+				}
+				d++
+			}
+		}
+		return all[:base+len(src)], nil
+	}}, nil
+}
+
+// luhnValid reports whether the digits of s (separators ignored) pass Luhn.
+func luhnValid(s []byte) bool {
+	sum, dbl, n := 0, false, 0
+	for i := len(s) - 1; i >= 0; i-- {
+		c := s[i]
+		if !isDigit(c) {
+			continue
+		}
+		v := int(c - '0')
+		if dbl {
+			v *= 2
+			if v > 9 {
+				v -= 9
+			}
+		}
+		sum += v
+		dbl = !dbl
+		n++
+	}
+	return n > 0 && sum%10 == 0
+}
+
+func newCard(b *build) (built, error) {
+	keepIssuer, err := b.opts.boolean("keep_issuer", false)
+	if err != nil {
+		return built{}, err
+	}
+	blk, err := b.block("fpe")
+	if err != nil {
+		return built{}, err
+	}
+	f := fpe{blk}
+	keep := 0
+	if keepIssuer {
+		keep = 6
+	}
+	return built{bijective: true, passEmpty: true, body: func(dst, src []byte) ([]byte, error) {
+		ndig := 0
+		for _, c := range src {
+			switch {
+			case isDigit(c):
+				ndig++
+			case c == ' ' || c == '-':
+			default:
+				return dst, invalidReason("card numbers may only contain digits, spaces and dashes")
+			}
+		}
+		if ndig < 12 || ndig > 19 {
+			return dst, invalidReason("a card number has 12 to 19 digits")
+		}
+		if !luhnValid(src) {
+			return dst, invalidReason("the Luhn check digit does not match")
+		}
+		base := len(dst)
+		all, out, vals, rad, scratch := fpeArea(dst, len(src), len(src))
+		copy(out, src)
+		k, d := 0, 0
+		shape := uint64(ndig)
+		for _, c := range src {
+			if isDigit(c) {
+				switch {
+				case d < keep:
+					shape = shape*31 + uint64(c)
+				case d == ndig-1 || (d == 0 && c == '0'):
+				case d == 0:
+					vals[k], rad[k] = c-'1', 8
+					k++
+				default:
+					vals[k], rad[k] = c-'0', 9
+					k++
+				}
+				d++
+			}
+		}
+		f.encrypt(vals[:k], rad[:k], shape, scratch)
+		k, d = 0, 0
+		last := 0
+		for i, c := range src {
+			if isDigit(c) {
+				if !(d < keep || d == ndig-1 || (d == 0 && c == '0')) {
+					if rad[k] == 8 {
+						out[i] = '1' + vals[k]
+					} else {
+						out[i] = '0' + vals[k]
+					}
+					k++
+				}
+				last = i
+				d++
+			}
+		}
+		// Recompute the check digit over the new payload.
+		sum, dbl := 0, true
+		for i := last - 1; i >= 0; i-- {
+			c := out[i]
+			if !isDigit(c) {
+				continue
+			}
+			v := int(c - '0')
+			if dbl {
+				v *= 2
+				if v > 9 {
+					v -= 9
+				}
+			}
+			sum += v
+			dbl = !dbl
+		}
+		out[last] = byte('0' + (10-sum%10)%10)
+		return all[:base+len(src)], nil
+	}}, nil
+}
+
+func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
+func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
+
+// ibanMod97 computes the IBAN checksum of the alphanumeric characters of s
+// (separators skipped) after moving the first four to the end.
+func ibanMod97(s []byte) int {
+	m := 0
+	add := func(c byte) {
+		switch {
+		case isDigit(c):
+			m = (m*10 + int(c-'0')) % 97
+		case isUpper(c):
+			m = (m*100 + int(c-'A') + 10) % 97
+		case isLower(c):
+			m = (m*100 + int(c-'a') + 10) % 97
+		}
+	}
+	var head [4]byte
+	h := 0
+	for _, c := range s {
+		if c == ' ' {
+			continue
+		}
+		if h < 4 {
+			head[h] = c
+			h++
+			continue
+		}
+		add(c)
+	}
+	for _, c := range head[:h] {
+		add(c)
+	}
+	return m
+}
+
+func newIBAN(b *build) (built, error) {
+	blk, err := b.block("fpe")
+	if err != nil {
+		return built{}, err
+	}
+	f := fpe{blk}
+	return built{bijective: true, passEmpty: true, body: func(dst, src []byte) ([]byte, error) {
+		var head [4]byte
+		n := 0
+		for _, c := range src {
+			if c == ' ' {
+				continue
+			}
+			if !(isDigit(c) || isUpper(c) || isLower(c)) {
+				return dst, invalidReason("an IBAN holds only letters, digits and spaces")
+			}
+			if n < 4 {
+				head[n] = c
+			}
+			n++
+		}
+		if n < 15 || n > 34 {
+			return dst, invalidReason("an IBAN has 15 to 34 characters")
+		}
+		if !isUpper(head[0]) || !isUpper(head[1]) || !isDigit(head[2]) || !isDigit(head[3]) {
+			return dst, invalidReason("an IBAN starts with a country code and two check digits")
+		}
+		if ibanMod97(src) != 1 {
+			return dst, invalidReason("the IBAN check digits do not match")
+		}
+		base := len(dst)
+		all, out, vals, rad, scratch := fpeArea(dst, len(src), len(src))
+		copy(out, src)
+		k, j := 0, 0
+		shape := uint64(head[0])<<8 | uint64(head[1])
+		for _, c := range src {
+			if c == ' ' {
+				continue
+			}
+			if j >= 4 {
+				switch {
+				case isDigit(c):
+					vals[k], rad[k] = c-'0', 9
+				case isUpper(c):
+					vals[k], rad[k] = c-'A', 25
+				default:
+					vals[k], rad[k] = c-'a', 25
+				}
+				k++
+			}
+			j++
+		}
+		f.encrypt(vals[:k], rad[:k], shape, scratch)
+		k, j = 0, 0
+		var checkPos [2]int
+		for i, c := range src {
+			if c == ' ' {
+				continue
+			}
+			switch {
+			case j == 2 || j == 3:
+				out[i] = '0'
+				checkPos[j-2] = i
+			case j >= 4:
+				switch {
+				case isDigit(c):
+					out[i] = '0' + vals[k]
+				case isUpper(c):
+					out[i] = 'A' + vals[k]
+				default:
+					out[i] = 'a' + vals[k]
+				}
+				k++
+			}
+			j++
+		}
+		check := 98 - ibanMod97(out)
+		out[checkPos[0]] = byte('0' + check/10)
+		out[checkPos[1]] = byte('0' + check%10)
+		return all[:base+len(src)], nil
+	}}, nil
+}
+
+func newFormatPreserving(b *build) (built, error) {
+	alpha, err := b.opts.str("alphabet", "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+	if err != nil {
+		return built{}, err
+	}
+	if !utf8.ValidString(alpha) {
+		return built{}, optionErr("format_preserving", "alphabet", "must be valid UTF-8")
+	}
+	runes := []rune(alpha)
+	if len(runes) < 2 || len(runes) > 256 {
+		return built{}, optionErr("format_preserving", "alphabet", "must hold 2 to 256 characters; got %d", len(runes))
+	}
+	var ascii [128]int16
+	for i := range ascii {
+		ascii[i] = -1
+	}
+	index := map[rune]int{}
+	maxLen := 1
+	for i, r := range runes {
+		if _, dup := index[r]; dup {
+			return built{}, optionErr("format_preserving", "alphabet", "character %q appears twice; characters must be distinct", r)
+		}
+		index[r] = i
+		if r < 128 {
+			ascii[r] = int16(i)
+		}
+		maxLen = max(maxLen, utf8.RuneLen(r))
+	}
+	enc := make([][]byte, len(runes))
+	for i, r := range runes {
+		enc[i] = utf8.AppendRune(nil, r)
+	}
+	lookup := func(r rune) int {
+		if r < 128 {
+			return int(ascii[r])
+		}
+		if i, ok := index[r]; ok {
+			return i
+		}
+		return -1
+	}
+	radm1 := byte(len(runes) - 1)
+	blk, err := b.block("fpe")
+	if err != nil {
+		return built{}, err
+	}
+	f := fpe{blk}
+	return built{bijective: true, passEmpty: true, body: func(dst, src []byte) ([]byte, error) {
+		if !utf8.Valid(src) {
+			return dst, invalidReason("the value is not valid UTF-8")
+		}
+		base := len(dst)
+		outMax := len(src) * max(maxLen, 1)
+		all, out, vals, rad, scratch := fpeArea(dst, outMax, len(src))
+		k := 0
+		shape := uint64(14695981039346656037)
+		for i := 0; i < len(src); {
+			r, size := rune(src[i]), 1
+			if r >= utf8.RuneSelf {
+				r, size = utf8.DecodeRune(src[i:])
+			}
+			if v := lookup(r); v >= 0 {
+				vals[k], rad[k] = byte(v), radm1
+				k++
+				r = -1
+			}
+			shape = (shape ^ uint64(r)) * 1099511628211
+			i += size
+		}
+		f.encrypt(vals[:k], rad[:k], shape, scratch)
+		o := 0
+		k = 0
+		for i := 0; i < len(src); {
+			r, size := rune(src[i]), 1
+			if r >= utf8.RuneSelf {
+				r, size = utf8.DecodeRune(src[i:])
+			}
+			if lookup(r) >= 0 {
+				o += copy(out[o:], enc[vals[k]])
+				k++
+			} else {
+				o += copy(out[o:], src[i:i+size])
+			}
+			i += size
+		}
+		return all[:base+o], nil
+	}}, nil
+}
