@@ -1,0 +1,2 @@
+# Environments are imported by name.
+terraform import staging_environment.feature pay-feature-x

@@ -1,0 +1,2 @@
+# Leases are imported by their id.
+terraform import staging_lease.load_test lease-0123456789abcdef

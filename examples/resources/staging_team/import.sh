@@ -1,0 +1,2 @@
+# Teams are imported by name.
+terraform import staging_team.payments payments
