@@ -52,9 +52,9 @@ func (d *auditEventsDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 		MarkdownDescription: "Recent events of the registry's audit log, newest first: who changed which team, environment or lease, when, and from what to what.",
 		Attributes: map[string]schema.Attribute{
 			"object_type": schema.StringAttribute{
-				MarkdownDescription: "Only events about this kind of object: `team`, `environment` or `lease`.",
+				MarkdownDescription: "Only events about this kind of object: `team`, `environment`, `lease`, or `parity_check`.",
 				Optional:            true,
-				Validators:          []validator.String{stringvalidator.OneOf("team", "environment", "lease")},
+				Validators:          []validator.String{stringvalidator.OneOf("team", "environment", "lease", "parity_check")},
 			},
 			"object": schema.StringAttribute{MarkdownDescription: "Only events about the object of this name (for leases, the environment's name).", Optional: true},
 			"actor":  schema.StringAttribute{MarkdownDescription: "Only events caused by this actor.", Optional: true},

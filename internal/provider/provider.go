@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -30,7 +31,10 @@ const (
 	EnvActor    = "STAGING_ACTOR"
 )
 
-var _ provider.Provider = (*stagingProvider)(nil)
+var (
+	_ provider.Provider              = (*stagingProvider)(nil)
+	_ provider.ProviderWithFunctions = (*stagingProvider)(nil)
+)
 
 // Option changes how New builds the provider; tests use it to inject a clock.
 type Option func(*stagingProvider)
@@ -126,6 +130,14 @@ func (p *stagingProvider) DataSources(context.Context) []func() datasource.DataS
 	return []func() datasource.DataSource{
 		newEnvironmentsDataSource,
 		newAuditEventsDataSource,
+	}
+}
+
+// Functions lists the provider-defined functions (Terraform 1.8 or newer).
+func (p *stagingProvider) Functions(context.Context) []func() function.Function {
+	return []func() function.Function{
+		// masking functions
+		// scaling and parity functions
 	}
 }
 

@@ -147,6 +147,11 @@ type Store interface {
 	ReleaseLease(ctx context.Context, actor, id string) error
 
 	Events(ctx context.Context, f EventFilter) ([]Event, error)
+	// RecordEvent appends an event about an object the registry does not
+	// manage itself, such as a parity check or a data clone of an
+	// environment. Time and ID are set by the store; Before and After
+	// should be JSON.
+	RecordEvent(ctx context.Context, actor string, e Event) (Event, error)
 
 	// Now is the store's clock.
 	Now() time.Time

@@ -664,6 +664,25 @@ func (s *sqlStore) ReleaseLease(ctx context.Context, actor, id string) error {
 
 // ---- events ----
 
+func (s *sqlStore) RecordEvent(ctx context.Context, actor string, e Event) (Event, error) {
+	if e.Action == "" || e.ObjectType == "" || e.Object == "" {
+		return Event{}, fmt.Errorf("%w: an event needs an action, an object type and an object", ErrInvalid)
+	}
+	e.Actor, e.Time = actor, s.Now()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := s.exec(ctx, tx, `INSERT INTO events (at, actor, action, object_type, object, before_json, after_json) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			s.d.timeArg(e.Time), e.Actor, e.Action, e.ObjectType, e.Object, e.Before, e.After)
+		if err != nil {
+			return fmt.Errorf("recording the audit event: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Event{}, err
+	}
+	return e, nil
+}
+
 func (s *sqlStore) Events(ctx context.Context, f EventFilter) ([]Event, error) {
 	var (
 		conds []string

@@ -549,3 +549,19 @@ func TestOpen_wrongPassword(t *testing.T) {
 		t.Errorf("Open with a wrong password = %v; want an error without the password", err)
 	}
 }
+
+func TestStore_recordEvent(t *testing.T) {
+	contract(t, func(t *testing.T, b backend) {
+		s := b.open(t, newFakeClock())
+		if _, err := s.RecordEvent(ctx, "ci", registry.Event{ObjectType: "parity_check"}); !errors.Is(err, registry.ErrInvalid) {
+			t.Errorf("incomplete event: %v, want ErrInvalid", err)
+		}
+		if _, err := s.RecordEvent(ctx, "ci", registry.Event{Action: "check", ObjectType: "parity_check", Object: "pay-x", After: `{"score":1}`}); err != nil {
+			t.Fatal(err)
+		}
+		evs, err := s.Events(ctx, registry.EventFilter{ObjectType: "parity_check", Object: "pay-x"})
+		if err != nil || len(evs) != 1 || evs[0].Actor != "ci" || evs[0].After != `{"score":1}` {
+			t.Errorf("recorded events = %+v, %v", evs, err)
+		}
+	})
+}
