@@ -322,3 +322,41 @@ func Require(t testing.TB) *Cluster {
 	}
 	return shared
 }
+
+// StartForTest starts a cluster of t's own, besides the shared one (for
+// tests that need two servers, such as production and staging), and stops
+// it when t ends. It skips or fails like Require when PostgreSQL is missing.
+func StartForTest(t testing.TB) *Cluster {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := Start(ctx)
+	if err != nil {
+		if InCI() {
+			t.Fatalf("pgtest: PostgreSQL is required under CI=true: %v", err)
+		}
+		t.Skipf("pgtest: skipping, PostgreSQL is not available: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Logf("pgtest: stopping cluster: %v", err)
+		}
+	})
+	return c
+}
+
+// Exec runs SQL statements on the database of dsn, failing t on error.
+func Exec(t testing.TB, dsn string, sql ...string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("pgtest: connecting: %v", err)
+	}
+	defer conn.Close(ctx)
+	for _, s := range sql {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			t.Fatalf("pgtest: %v\n%s", err, s)
+		}
+	}
+}

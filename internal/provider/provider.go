@@ -62,8 +62,9 @@ type stagingProvider struct {
 }
 
 type providerModel struct {
-	Registry types.String `tfsdk:"registry"`
-	Actor    types.String `tfsdk:"actor"`
+	Registry types.String        `tfsdk:"registry"`
+	Actor    types.String        `tfsdk:"actor"`
+	Postgres []postgresConnModel `tfsdk:"postgres"`
 }
 
 func (p *stagingProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -73,7 +74,8 @@ func (p *stagingProvider) Metadata(_ context.Context, _ provider.MetadataRequest
 
 func (p *stagingProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "Staging environments as code: a shared registry of environments with owners, expiry, quotas and leases.",
+		MarkdownDescription: "Staging environments as code: a shared registry of environments with owners, expiry, quotas and leases, " +
+			"and named PostgreSQL connections that objects refer to instead of carrying credentials.",
 		Attributes: map[string]schema.Attribute{
 			"registry": schema.StringAttribute{
 				MarkdownDescription: "Where the environment registry lives: a `postgres://` DSN for a registry shared by teams, or a file path for the embedded SQLite registry. " +
@@ -87,6 +89,9 @@ func (p *stagingProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 					"Defaults to `" + EnvActor + "`, then CI variables (`GITHUB_ACTOR`, `GITLAB_USER_LOGIN`, `BUILDKITE_BUILD_CREATOR_EMAIL`, `CIRCLE_USERNAME`), then the operating-system user.",
 				Optional: true,
 			},
+		},
+		Blocks: map[string]schema.Block{
+			"postgres": postgresConnBlock(),
 		},
 	}
 }
@@ -113,7 +118,11 @@ func (p *stagingProvider) Configure(ctx context.Context, req provider.ConfigureR
 	}
 	ctx = tflog.SetField(ctx, "registry", registry.Redact(location))
 	tflog.Debug(ctx, "configured staging provider", map[string]any{"actor": actor})
-	data := &providerData{location: location, actor: actor, clock: p.clock, version: p.version}
+	conns := postgresConnections(cfg.Postgres, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	data := &providerData{location: location, actor: actor, clock: p.clock, version: p.version, conns: conns}
 	resp.ResourceData = data
 	resp.DataSourceData = data
 }
@@ -130,6 +139,7 @@ func (p *stagingProvider) DataSources(context.Context) []func() datasource.DataS
 	return []func() datasource.DataSource{
 		newEnvironmentsDataSource,
 		newAuditEventsDataSource,
+		newPostgresFingerprintDataSource,
 	}
 }
 
@@ -171,6 +181,8 @@ type providerData struct {
 	actor    string
 	version  string
 	clock    func() time.Time
+	// conns are the named PostgreSQL connections of the provider block.
+	conns map[string]pgConnection
 
 	once  sync.Once
 	store registry.Store

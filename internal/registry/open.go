@@ -21,6 +21,8 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/stagingkit/terraform-provider-staging/internal/dsn"
 )
 
 //go:embed migrations
@@ -43,9 +45,7 @@ type Options struct {
 const PostgresSchema = "staging_registry"
 
 // IsPostgresDSN reports whether location names a PostgreSQL registry.
-func IsPostgresDSN(location string) bool {
-	return strings.HasPrefix(location, "postgres://") || strings.HasPrefix(location, "postgresql://")
-}
+func IsPostgresDSN(location string) bool { return dsn.IsPostgres(location) }
 
 // DefaultPath is where the embedded registry lives when none is configured:
 // registry.db under the user's data directory ($XDG_DATA_HOME or
@@ -76,26 +76,7 @@ func DefaultPath() (string, error) {
 
 // Redact returns location with any password removed, safe for messages and
 // logs.
-func Redact(location string) string {
-	if !IsPostgresDSN(location) {
-		return location
-	}
-	u, err := url.Parse(location)
-	if err != nil {
-		return "postgres://(unparseable DSN)"
-	}
-	if u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "REDACTED")
-		}
-	}
-	q := u.Query()
-	if q.Has("password") {
-		q.Set("password", "REDACTED")
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
-}
+func Redact(location string) string { return dsn.Redact(location) }
 
 // Open opens (and creates or migrates, if needed) the registry at location:
 // a postgres:// DSN, or a path to the embedded SQLite file ("" means
@@ -138,21 +119,7 @@ func Open(ctx context.Context, location string, opts Options) (Store, error) {
 }
 
 // sanitize makes sure no password from location survives in err's text.
-func sanitize(err error, location string) error {
-	if !IsPostgresDSN(location) {
-		return err
-	}
-	msg := err.Error()
-	if u, perr := url.Parse(location); perr == nil {
-		if pw, ok := u.User.Password(); ok && pw != "" && strings.Contains(msg, pw) {
-			return errors.New(strings.ReplaceAll(msg, pw, "REDACTED"))
-		}
-		if pw := u.Query().Get("password"); pw != "" && strings.Contains(msg, pw) {
-			return errors.New(strings.ReplaceAll(msg, pw, "REDACTED"))
-		}
-	}
-	return err
-}
+func sanitize(err error, location string) error { return dsn.Scrub(err, location) }
 
 func openPostgres(dsn string, opts Options) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)

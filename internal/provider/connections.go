@@ -1,0 +1,143 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/stagingkit/terraform-provider-staging/internal/dsn"
+)
+
+// Connection roles. Objects that write refuse a production connection, and
+// production connections are only read inside READ ONLY transactions.
+const (
+	roleProduction = "production"
+	roleStaging    = "staging"
+)
+
+// postgresConnModel is one `postgres` block of the provider configuration.
+type postgresConnModel struct {
+	Name types.String `tfsdk:"name"`
+	DSN  types.String `tfsdk:"dsn"`
+	Role types.String `tfsdk:"role"`
+}
+
+func postgresConnBlock() schema.ListNestedBlock {
+	return schema.ListNestedBlock{
+		MarkdownDescription: "Named PostgreSQL connections. Terraform never stores provider configuration, so DSNs and passwords given here stay out of state and plan; " +
+			"resources and data sources refer to a connection by `name`.",
+		NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
+			"name": schema.StringAttribute{
+				MarkdownDescription: "The name objects use to refer to this connection, such as `prod` or `staging`.",
+				Required:            true,
+				Validators: []validator.String{stringvalidator.RegexMatches(regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_-]{0,62}$`),
+					"must start with a letter and hold only letters, digits, '_' and '-' (at most 63 characters)")},
+			},
+			"dsn": schema.StringAttribute{
+				MarkdownDescription: "Connection string, `postgres://user:password@host:port/database?sslmode=...` or `host=... dbname=...`. " +
+					"It may come from a variable or an ephemeral resource. Never logged or stored.",
+				Required:  true,
+				Sensitive: true,
+			},
+			"role": schema.StringAttribute{
+				MarkdownDescription: "`production` or `staging`. A production connection is only ever read, inside `READ ONLY` transactions; objects that write refuse it.",
+				Required:            true,
+				Validators:          []validator.String{stringvalidator.OneOf(roleProduction, roleStaging)},
+			},
+		}},
+	}
+}
+
+// pgConnection is a configured connection, resolved at Configure time.
+type pgConnection struct {
+	name, dsn, role string
+	// unknown is set when the DSN is not known yet (plan before apply).
+	unknown bool
+}
+
+// postgresConnections validates the provider's postgres blocks.
+func postgresConnections(models []postgresConnModel, diags *diagnostics) map[string]pgConnection {
+	conns := make(map[string]pgConnection, len(models))
+	for i, m := range models {
+		name := m.Name.ValueString()
+		if _, dup := conns[name]; dup {
+			diags.AddAttributeError(path.Root("postgres").AtListIndex(i).AtName("name"), "Duplicate PostgreSQL Connection",
+				fmt.Sprintf("Two postgres blocks are named %q; give each connection its own name.", name))
+			continue
+		}
+		conns[name] = pgConnection{name: name, dsn: m.DSN.ValueString(), role: m.Role.ValueString(), unknown: m.DSN.IsUnknown()}
+	}
+	return conns
+}
+
+// connectionNames lists the configured connection names for messages.
+func (d *providerData) connectionNames() string {
+	if len(d.conns) == 0 {
+		return "none are configured"
+	}
+	names := make([]string, 0, len(d.conns))
+	for n := range d.conns {
+		names = append(names, fmt.Sprintf("%q", n))
+	}
+	sort.Strings(names)
+	return "configured: " + strings.Join(names, ", ")
+}
+
+// connection resolves a connection name given in attribute at. An object
+// that writes passes write=true and is refused a production connection.
+func (d *providerData) connection(name string, at path.Path, write bool, diags *diagnostics) (pgConnection, bool) {
+	c, ok := d.conns[name]
+	if !ok {
+		diags.AddAttributeError(at, "Unknown PostgreSQL Connection",
+			fmt.Sprintf("No postgres block of the provider is named %q (%s). Add one to the provider configuration or fix the name.", name, d.connectionNames()))
+		return pgConnection{}, false
+	}
+	if write && c.role == roleProduction {
+		diags.AddAttributeError(at, "Production Connection Refused",
+			fmt.Sprintf("Connection %q has role \"production\", and this object writes to its database. Production is only ever read: "+
+				"point this attribute at a connection with role \"staging\".", name))
+		return pgConnection{}, false
+	}
+	return c, true
+}
+
+// connectTimeout bounds connecting to a configured PostgreSQL server.
+const connectTimeout = 15 * time.Second
+
+// connect opens a session on the connection. Errors never contain the
+// password.
+func (c pgConnection) connect(ctx context.Context) (*pgx.Conn, error) {
+	if c.unknown {
+		return nil, fmt.Errorf("the DSN of connection %q is not known yet", c.name)
+	}
+	cfg, err := pgx.ParseConfig(c.dsn)
+	if err != nil {
+		return nil, fmt.Errorf("the DSN of connection %q cannot be parsed: %w", c.name, dsn.Scrub(err, c.dsn))
+	}
+	if cfg.ConnectTimeout == 0 || cfg.ConnectTimeout > connectTimeout {
+		cfg.ConnectTimeout = connectTimeout
+	}
+	cfg.RuntimeParams["application_name"] = "terraform-provider-staging"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s (connection %q): %w", dsn.Redact(c.dsn), c.name, dsn.Scrub(err, c.dsn))
+	}
+	return conn, nil
+}
+
+// readOnly starts the only kind of transaction a production connection
+// gets: REPEATABLE READ READ ONLY, so that every query sees one snapshot and
+// none can write.
+func readOnly(ctx context.Context, conn *pgx.Conn) (pgx.Tx, error) {
+	return conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+}
