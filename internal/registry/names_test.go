@@ -103,4 +103,3 @@ func TestTags(t *testing.T) {
 		t.Error("an environment without expiry should be tagged never")
 	}
 }
-
