@@ -362,7 +362,7 @@ func TestDetect_PrecisionRecall(t *testing.T) {
 	for _, c := range piiFixture {
 		got := classify(c)
 		switch {
-		case got == c.kind && got == "":
+		case got == "" && c.kind == "": // true negative
 		case got == c.kind:
 			tp++
 		case got != "" && c.kind == "":

@@ -3,6 +3,7 @@ package masking
 import (
 	"crypto/cipher"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -203,8 +204,8 @@ func (t *transformer) Transform(dst, src []byte) ([]byte, error) {
 	if err == nil {
 		return out, nil
 	}
-	reason, ok := err.(invalidReason)
-	if !ok {
+	var reason invalidReason
+	if !errors.As(err, &reason) {
 		return dst[:n], fmt.Errorf("masking: transformer %q: %w", t.name, err)
 	}
 	switch t.policy {

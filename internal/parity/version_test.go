@@ -58,7 +58,7 @@ func TestParseDuration(t *testing.T) {
 	day := 24 * time.Hour
 	tests := map[string]time.Duration{
 		"14d": 14 * day, "336h": 336 * time.Hour, "2w": 14 * day, "1d12h": 36 * time.Hour,
-		"90m": 90 * time.Minute, "1.5d": 36 * time.Hour, " 7d ": 7 * day,
+		"90m": 90 * time.Minute, "1.5d": 36 * time.Hour, " 7d ": 7 * day, //nolint:gocritic // surrounding spaces are trimmed
 	}
 	for in, want := range tests {
 		got, err := ParseDuration(in)

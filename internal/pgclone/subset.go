@@ -333,14 +333,11 @@ func (b *filterBuilder) filter(t, alias string, stack []string) (string, error) 
 			conds = append(conds, "("+r.Where+")")
 		}
 		if r.Percent > 0 && r.Percent < 100 {
-			key := alias + ".*"
-			if pk := b.pks[t]; len(pk) > 0 {
+			key := "ROW(" + alias + ".*)" // no primary key: the whole row
+			if pk := b.pks[t]; len(pk) == 1 {
+				key = "ROW(" + quoteCols(alias, pk) + ")"
+			} else if len(pk) > 1 {
 				key = quoteCols(alias, pk)
-				if len(pk) == 1 {
-					key = "ROW(" + key + ")"
-				}
-			} else {
-				key = "ROW(" + alias + ".*)"
 			}
 			seed := strings.ReplaceAll(b.seed+"|"+t, "'", "''")
 			conds = append(conds, fmt.Sprintf("(('x' || substr(md5('%s|' || %s::text), 1, 8))::bit(32)::bigint %% 1000000) < %d",

@@ -160,7 +160,7 @@ func (c *Cluster) prepareDir(ctx context.Context) error {
 	}
 	// Every parent must be traversable by the server's user.
 	if out, err := exec.CommandContext(ctx, "runuser", "-u", c.asUser, "--", "test", "-w", c.Dir).CombinedOutput(); err != nil {
-		return fmt.Errorf("the postgres user cannot write %s (set PGTEST_DIR to a directory every user can traverse, e.g. /tmp): %v %s", c.Dir, err, out)
+		return fmt.Errorf("the postgres user cannot write %s (set PGTEST_DIR to a directory every user can traverse, e.g. /tmp): %w %s", c.Dir, err, out)
 	}
 	return nil
 }
@@ -170,7 +170,7 @@ func (c *Cluster) chown(ctx context.Context, path string) error {
 		return nil
 	}
 	if out, err := exec.CommandContext(ctx, "chown", c.asUser+":", path).CombinedOutput(); err != nil {
-		return fmt.Errorf("chown %s: %v %s", path, err, out)
+		return fmt.Errorf("chown %s: %w %s", path, err, out)
 	}
 	return nil
 }

@@ -47,7 +47,7 @@ func checkEnvironmentsDestroyed(t *testing.T, b testBackend, clock *testClock) t
 				continue
 			}
 			if _, err := store.GetEnvironment(context.Background(), rs.Primary.Attributes["name"]); !errors.Is(err, registry.ErrNotFound) {
-				return fmt.Errorf("environment %s still in the registry (err %v)", rs.Primary.Attributes["name"], err)
+				return fmt.Errorf("environment %s still in the registry (err %w)", rs.Primary.Attributes["name"], err)
 			}
 		}
 		return nil
@@ -141,7 +141,7 @@ func TestAccEnvironment_lifecycle(t *testing.T) {
 					Check: func(*terraform.State) error {
 						e, err := openRegistry(t, b, clock).GetEnvironment(context.Background(), "pay-feature-x")
 						if err != nil || e.Owner != "carol" {
-							return fmt.Errorf("drift not corrected: %+v, %v", e, err)
+							return fmt.Errorf("drift not corrected: %+v, %w", e, err)
 						}
 						return nil
 					},

@@ -46,7 +46,7 @@ func checkLeasesReleased(t *testing.T, b testBackend, clock *testClock) resource
 				continue
 			}
 			if _, err := store.GetLease(context.Background(), rs.Primary.ID); !errors.Is(err, registry.ErrNotFound) {
-				return fmt.Errorf("lease %s still held (err %v)", rs.Primary.ID, err)
+				return fmt.Errorf("lease %s still held (err %w)", rs.Primary.ID, err)
 			}
 		}
 		return nil

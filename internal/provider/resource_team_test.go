@@ -35,7 +35,7 @@ func checkTeamsDestroyed(t *testing.T, b testBackend, clock *testClock) resource
 				continue
 			}
 			if _, err := store.GetTeam(context.Background(), rs.Primary.Attributes["name"]); !errors.Is(err, registry.ErrNotFound) {
-				return fmt.Errorf("team %s still in the registry (err %v)", rs.Primary.Attributes["name"], err)
+				return fmt.Errorf("team %s still in the registry (err %w)", rs.Primary.Attributes["name"], err)
 			}
 		}
 		return nil

@@ -124,7 +124,7 @@ func sanitize(err error, location string) error { return dsn.Scrub(err, location
 func openPostgres(dsn string, opts Options) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("%w: the registry DSN %s cannot be parsed: %v", ErrInvalid, Redact(dsn), sanitize(err, dsn))
+		return nil, fmt.Errorf("%w: the registry DSN %s cannot be parsed: %w", ErrInvalid, Redact(dsn), sanitize(err, dsn))
 	}
 	cfg.ConnectTimeout = opts.ConnectTimeout
 	cfg.RuntimeParams["search_path"] = PostgresSchema

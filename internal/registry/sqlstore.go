@@ -253,21 +253,15 @@ func (s *sqlStore) DeleteTeam(ctx context.Context, actor, name string) error {
 		if err != nil {
 			return err
 		}
-		var names []string
-		rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT name FROM environments WHERE team = ? ORDER BY name`), name)
+		envs, err := s.listEnvironments(ctx, tx, "WHERE team = ?", name)
 		if err != nil {
-			return fmt.Errorf("listing team %q's environments: %w", name, err)
+			return err
 		}
-		for rows.Next() {
-			var n string
-			if err := rows.Scan(&n); err != nil {
-				rows.Close()
-				return err
+		if len(envs) > 0 {
+			names := make([]string, len(envs))
+			for i, e := range envs {
+				names[i] = e.Name
 			}
-			names = append(names, n)
-		}
-		rows.Close()
-		if len(names) > 0 {
 			return fmt.Errorf("team %q still has %d environments (%s): %w; destroy them first", name, len(names), strings.Join(names, ", "), ErrConflict)
 		}
 		if _, err := s.exec(ctx, tx, `DELETE FROM teams WHERE name = ?`, name); err != nil {
@@ -591,22 +585,10 @@ func (s *sqlStore) AcquireLease(ctx context.Context, actor string, l Lease, d ti
 		if _, err := s.getEnvironment(ctx, tx, l.Environment, true); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT `+leaseColumns+` FROM leases WHERE environment = ? AND released_at IS NULL ORDER BY expires_at DESC`), l.Environment)
+		active, err := s.activeLease(ctx, tx, l.Environment, now)
 		if err != nil {
-			return fmt.Errorf("reading the leases of environment %q: %w", l.Environment, err)
+			return err
 		}
-		var active *Lease
-		for rows.Next() {
-			other, err := scanLease(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			if other.Active(now) && active == nil {
-				active = &other
-			}
-		}
-		rows.Close()
 		if active != nil {
 			return &LeaseConflictError{Environment: l.Environment, Holder: active.Holder, Reason: active.Reason, Until: active.ExpiresAt}
 		}
@@ -622,6 +604,25 @@ func (s *sqlStore) AcquireLease(ctx context.Context, actor string, l Lease, d ti
 		return Lease{}, err
 	}
 	return l, nil
+}
+
+// activeLease returns the lease that blocks environment at now, if any.
+func (s *sqlStore) activeLease(ctx context.Context, tx *sql.Tx, environment string, now time.Time) (*Lease, error) {
+	rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT `+leaseColumns+` FROM leases WHERE environment = ? AND released_at IS NULL ORDER BY expires_at DESC`), environment)
+	if err != nil {
+		return nil, fmt.Errorf("reading the leases of environment %q: %w", environment, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		l, err := scanLease(rows)
+		if err != nil {
+			return nil, err
+		}
+		if l.Active(now) {
+			return &l, rows.Err()
+		}
+	}
+	return nil, rows.Err()
 }
 
 func (s *sqlStore) RenewLease(ctx context.Context, actor, id, reason string, d time.Duration) (Lease, error) {
