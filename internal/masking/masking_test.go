@@ -257,7 +257,7 @@ var valid = map[string]func(in, out string) error{
 		a, err1 := netip.ParseAddr(ia)
 		b, err2 := netip.ParseAddr(oa)
 		if err1 != nil || err2 != nil || a.Is4() != b.Is4() || ip != op {
-			return fmt.Errorf("not an address of the same family: %v", err2)
+			return fmt.Errorf("not an address of the same family: %w", err2)
 		}
 		if ip != "" {
 			bits, _ := strconv.Atoi(ip)

@@ -65,7 +65,7 @@ func TestAccTeam_lifecycle(t *testing.T) {
 					Check: func(*terraform.State) error {
 						team, err := openRegistry(t, b, clock).GetTeam(context.Background(), "payments")
 						if err != nil || team.MaxEnvironments != 2 || team.DefaultTTL.Hours() != 72 {
-							return fmt.Errorf("registry holds %+v, %v", team, err)
+							return fmt.Errorf("registry holds %+v, %w", team, err)
 						}
 						return nil
 					},
