@@ -7,8 +7,8 @@ func init() {
 		info: Info{Name: "email", Bijective: true,
 			Description: "E-mail addresses: the local part is format-preserving encrypted (length, dots and other punctuation kept; lower-case letters and digits permuted among themselves, upper-case letters among themselves), so distinct addresses stay distinct; the domain is kept, replaced or mapped. Bijective with domain_mode keep.",
 			Options: []OptionInfo{
-				{Name: "domain_mode", Type: "string", Description: `"keep" (default), "replace" (every domain becomes the domain option) or "map" (domains listed in domain_map are replaced, others kept).`},
-				{Name: "domain", Type: "string", Description: `Replacement domain for domain_mode "replace" (default "example.com").`},
+				{Name: "domain_mode", Type: "string", Description: `"keep" (default), "replace" (every domain becomes replacement_domain) or "map" (domains listed in domain_map are replaced, others kept).`},
+				{Name: "replacement_domain", Type: "string", Description: `Replacement domain for domain_mode "replace" (default "example.com"). (The spec's own domain, which keys the masking, is a different thing.)`},
 				{Name: "domain_map", Type: "map", Description: `Map from original domain (lower case) to replacement domain, for domain_mode "map".`},
 			}},
 		validate: true, make: newEmail,
@@ -61,12 +61,12 @@ func newEmail(b *build) (built, error) {
 	if err != nil {
 		return built{}, err
 	}
-	repl, err := b.opts.str("domain", "example.com")
+	repl, err := b.opts.str("replacement_domain", "example.com")
 	if err != nil {
 		return built{}, err
 	}
 	if !validDomain([]byte(repl)) {
-		return built{}, optionErr("email", "domain", "must be a domain name such as example.com; got %q", repl)
+		return built{}, optionErr("email", "replacement_domain", "must be a domain name such as example.com; got %q", repl)
 	}
 	raw, err := b.opts.object("domain_map")
 	if err != nil {

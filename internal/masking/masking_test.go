@@ -395,7 +395,7 @@ func TestEmailNeverContainsInput(t *testing.T) {
 	if strings.Contains(out, "alice") || !strings.HasSuffix(out, "@example.com") {
 		t.Errorf("got %q", out)
 	}
-	rep := mustNew(t, Spec{Transformer: "email", Options: map[string]any{"domain_mode": "replace", "domain": "staging.test"}}, k1)
+	rep := mustNew(t, Spec{Transformer: "email", Options: map[string]any{"domain_mode": "replace", "replacement_domain": "staging.test"}}, k1)
 	if out, _ := MaskString(rep, "bob@corp.io"); !strings.HasSuffix(out, "@staging.test") || rep.Bijective() {
 		t.Errorf("replace: %q", out)
 	}

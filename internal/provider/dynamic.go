@@ -10,6 +10,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+
+	"github.com/stagingkit/terraform-provider-staging/internal/scaling"
 )
 
 // errUnknownValue reports a value that is not known yet (plan time).
@@ -159,4 +161,14 @@ func fromGo(v any) (attr.Value, error) {
 		return fromGo(anys)
 	}
 	return nil, fmt.Errorf("cannot convert %T to a Terraform value", v)
+}
+
+// plainValue renders a fact for a list a person reads in a plan: strings as
+// they are, anything else as scaling.FormatValue writes it (numbers bare,
+// objects as JSON, null as "null").
+func plainValue(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return scaling.FormatValue(v)
 }

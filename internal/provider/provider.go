@@ -132,6 +132,7 @@ func (p *stagingProvider) Resources(context.Context) []func() resource.Resource 
 		newTeamResource,
 		newEnvironmentResource,
 		newLeaseResource,
+		newParityCheckResource,
 	}
 }
 
@@ -146,8 +147,10 @@ func (p *stagingProvider) DataSources(context.Context) []func() datasource.DataS
 // Functions lists the provider-defined functions (Terraform 1.8 or newer).
 func (p *stagingProvider) Functions(context.Context) []func() function.Function {
 	return []func() function.Function{
-		// masking functions
-		// scaling and parity functions
+		newMaskFunction,
+		newPIIKindFunction,
+		newScaleFunction,
+		newParityViolationsFunction,
 	}
 }
 
