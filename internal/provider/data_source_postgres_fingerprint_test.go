@@ -170,3 +170,78 @@ provider "staging" {
 		},
 	})
 }
+
+// TestAccPostgresFingerprint_parityCatchesMigration compares two live
+// fingerprints in a staging_parity_check: an unapplied migration and a
+// missing extension fail the plan, naming what differs; once staging catches
+// up the check passes.
+func TestAccPostgresFingerprint_parityCatchesMigration(t *testing.T) {
+	prod, staging := twoClusters(t, fingerprintSchema...)
+	pgtest.Exec(t, prod, `ALTER TABLE orders ADD COLUMN currency char(3) NOT NULL DEFAULT 'EUR'`)
+	registry := t.TempDir() + "/registry.db"
+	cfg := connectionsConfig(registry, prod, staging) + `
+data "staging_postgres_fingerprint" "prod" {
+  postgres = "prod"
+}
+
+data "staging_postgres_fingerprint" "staging" {
+  postgres = "staging"
+}
+
+locals {
+  facts = {
+    for name, fp in {
+      prod    = data.staging_postgres_fingerprint.prod
+      staging = data.staging_postgres_fingerprint.staging
+    } : name => { version = fp.server_version, encoding = fp.encoding, extensions = fp.extensions, tables = fp.tables }
+  }
+}
+
+resource "staging_parity_check" "db" {
+  production = local.facts.prod
+  staging    = local.facts.staging
+
+  rule {
+    path  = "version"
+    match = "same_major"
+  }
+  rule {
+    path  = "encoding"
+    match = "exact"
+  }
+  rule {
+    path  = "extensions"
+    match = "exact"
+  }
+  rule {
+    path  = "tables"
+    match = "exact"
+  }
+}
+`
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories(newTestClock()),
+		Steps: []resource.TestStep{
+			{
+				Config:      cfg,
+				ExpectError: regexp.MustCompile(`(?s)Staging Parity Violation.*tables\.public\\\.orders: staging "[0-9a-f]+" differs\s+from\s+production`),
+			},
+			{
+				// The migration reaches staging, but an extension differs.
+				PreConfig: func() {
+					pgtest.Exec(t, staging, `ALTER TABLE orders ADD COLUMN currency char(3) NOT NULL DEFAULT 'EUR'`)
+					pgtest.Exec(t, prod, `CREATE EXTENSION pgcrypto`)
+				},
+				Config:      cfg,
+				ExpectError: regexp.MustCompile(`(?s)Staging Parity Violation.*extensions\.pgcrypto`),
+			},
+			{
+				PreConfig: func() { pgtest.Exec(t, staging, `CREATE EXTENSION pgcrypto`) },
+				Config:    cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("staging_parity_check.db", tfjsonpath.New("score"), knownvalue.Float64Exact(1)),
+				},
+			},
+		},
+	})
+}
