@@ -1,0 +1,619 @@
+package pgclone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/stagingkit/terraform-provider-staging/internal/masking"
+)
+
+// ColumnRule masks one column.
+type ColumnRule struct {
+	Table  string // "schema.table" or "table" (= public); a rule on a partitioned table covers its partitions
+	Column string
+	Spec   masking.Spec
+}
+
+// Actions for columns without a rule.
+const (
+	// ActionKeep copies columns without a rule as they are; columns the
+	// detector flags as personal data still fail closed (see [Analyze]).
+	ActionKeep = "keep"
+)
+
+// Options configure [Analyze] and [Clone].
+type Options struct {
+	// IncludeSchemas and ExcludeSchemas are globs (path.Match) on schema
+	// names; by default every non-system schema is included.
+	IncludeSchemas, ExcludeSchemas []string
+	// IncludeTables and ExcludeTables are globs on "schema.table"; a
+	// partition follows its partitioned table.
+	IncludeTables, ExcludeTables []string
+	Rules                        []ColumnRule
+	// DefaultAction for columns without a rule: "keep" (the default)
+	// copies them as they are; PII detection still fails closed.
+	DefaultAction string
+	Key           masking.Key
+	// Parallelism is the number of tables copied at once (one source and
+	// one target connection each); default runtime.NumCPU().
+	Parallelism int
+	// Progress, when set, is called at least every 10 s per table while
+	// it is copied, and when it is done. Calls may come from several
+	// goroutines at once.
+	Progress func(TableProgress)
+
+	// failAfterRows, when positive, makes the copy fail once that many
+	// rows (over all tables) have been read: tests break a clone midway.
+	failAfterRows int64
+	// progressInterval overrides the 10 s progress period in tests.
+	progressInterval time.Duration
+}
+
+// TableProgress reports the copy of one table.
+type TableProgress struct {
+	Table         string // "schema.table"
+	Rows          int64  // rows copied so far
+	TotalRows     int64  // exact row count in the snapshot
+	RowsPerSecond float64
+	Percent       float64 // of TotalRows; 100 for an empty table that is done
+	Elapsed       time.Duration
+	Done          bool
+}
+
+// Kinds of [Problem].
+const (
+	ProblemUnmaskedPII        = "unmasked_pii"
+	ProblemNonBijectiveUnique = "non_bijective_unique"
+	ProblemUnknownTable       = "unknown_table"
+	ProblemUnknownColumn      = "unknown_column"
+	ProblemBadRule            = "bad_rule"
+)
+
+// Problem is one reason the masking policy is not safe to run.
+type Problem struct {
+	Kind          string // one of the Problem* constants
+	Table, Column string // "schema.table" (as named by the rule for unknown tables) and column
+	Detail        string
+	Suggested     *masking.Spec // for unmasked_pii: the rule to add
+}
+
+func (p Problem) String() string {
+	name := p.Table
+	if p.Column != "" {
+		name += "." + p.Column
+	}
+	s := fmt.Sprintf("%s: %s: %s", name, p.Kind, p.Detail)
+	if p.Suggested != nil {
+		s += "; suggested rule: " + specString(*p.Suggested)
+	}
+	return s
+}
+
+func specString(s masking.Spec) string {
+	out := fmt.Sprintf("transformer = %q", s.Transformer)
+	if s.Domain != "" {
+		out += fmt.Sprintf(", domain = %q", s.Domain)
+	}
+	for _, k := range sortedStringKeys(s.Options) {
+		out += fmt.Sprintf(", %s = %v", k, s.Options[k])
+	}
+	return out
+}
+
+// ProblemsError is returned by [Clone] when [Analyze] reports problems:
+// nothing was written.
+type ProblemsError struct{ Problems []Problem }
+
+func (e *ProblemsError) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = "  - " + p.String()
+	}
+	return fmt.Sprintf("pgclone: the masking policy is not safe, nothing was copied (%d problems):\n%s",
+		len(e.Problems), strings.Join(lines, "\n"))
+}
+
+// TablePlan is one table whose rows are copied (a plain table or a leaf
+// partition).
+type TablePlan struct {
+	Name   string   // "schema.table"
+	Rows   int64    // exact count in the snapshot
+	Masked []string // columns with a rule other than keep, sorted
+}
+
+// Analysis is what [Analyze] found.
+type Analysis struct {
+	Tables   []TablePlan
+	Problems []Problem
+}
+
+// identifierTransformers mask values that identify a person on their own:
+// the leak check compares their outputs with production.
+var identifierTransformers = map[string]bool{"email": true, "phone": true, "credit_card": true, "iban": true, "digits": true}
+
+// identifierKinds are the detector kinds treated the same way.
+var identifierKinds = map[string]bool{masking.KindEmail: true, masking.KindPhone: true, masking.KindCreditCard: true,
+	masking.KindIBAN: true, masking.KindNationalID: true}
+
+// sampleSize is how many non-NULL values per column the detector sees.
+const sampleSize = 100
+
+// column is one column of a catalog relation.
+type column struct {
+	num       int
+	name      string
+	typ       string // format_type
+	notNull   bool
+	def       string // pg_get_expr of the default, "" for none
+	identity  byte   // 'a', 'd' or 0
+	generated byte   // 's' or 0
+	collation string // quoted, qualified; "" for the default
+	unique    bool   // in a primary key or unique index
+	identOpts string // identity sequence options
+	identLast *int64 // identity sequence's last value
+}
+
+// relation is a table, partitioned table or partition of the source.
+type relation struct {
+	oid         uint32
+	schema      string
+	name        string
+	kind        byte // 'r' or 'p'
+	unlogged    bool
+	isPartition bool
+	parent      string // qualified direct parent of a partition
+	root        string // qualified root of a partition tree; the name itself otherwise
+	partKey     string // pg_get_partkeydef for kind 'p'
+	partBound   string // FOR VALUES ... of a partition
+	columns     []column
+	included    bool
+}
+
+func (r *relation) qualified() string { return r.schema + "." + r.name }
+
+func (r *relation) column(name string) *column {
+	for i := range r.columns {
+		if r.columns[i].name == name {
+			return &r.columns[i]
+		}
+	}
+	return nil
+}
+
+// catalogState is the part of the source catalog Analyze needs.
+type catalogState struct {
+	schemas []string // included schemas, sorted
+	rels    map[string]*relation
+	order   []*relation // by oid: parents before their partitions
+}
+
+// shadowSuffix and oldSuffix name the target schemas a clone builds in and
+// swaps out; source schemas with these suffixes are never copied.
+const (
+	shadowSuffix = "__stg_new"
+	oldSuffix    = "__stg_old"
+)
+
+func isSystemSchema(s string) bool {
+	return s == "pg_catalog" || s == "information_schema" || strings.HasPrefix(s, "pg_toast") || strings.HasPrefix(s, "pg_temp_") ||
+		strings.HasSuffix(s, shadowSuffix) || strings.HasSuffix(s, oldSuffix)
+}
+
+func matchAny(globs []string, s string) bool {
+	for _, g := range globs {
+		if ok, _ := path.Match(g, s); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (o *Options) schemaIncluded(s string) bool {
+	if isSystemSchema(s) {
+		return false
+	}
+	if len(o.IncludeSchemas) > 0 && !matchAny(o.IncludeSchemas, s) {
+		return false
+	}
+	return !matchAny(o.ExcludeSchemas, s)
+}
+
+func (o *Options) tableIncluded(qualified string) bool {
+	schema, _, _ := strings.Cut(qualified, ".")
+	if !o.schemaIncluded(schema) {
+		return false
+	}
+	if len(o.IncludeTables) > 0 && !matchAny(o.IncludeTables, qualified) {
+		return false
+	}
+	return !matchAny(o.ExcludeTables, qualified)
+}
+
+func (o *Options) validate() error {
+	switch o.DefaultAction {
+	case "", ActionKeep:
+	default:
+		return fmt.Errorf("pgclone: default_action %q is not supported; valid values are: keep", o.DefaultAction)
+	}
+	for _, globs := range [][]string{o.IncludeSchemas, o.ExcludeSchemas, o.IncludeTables, o.ExcludeTables} {
+		for _, g := range globs {
+			if _, err := path.Match(g, ""); err != nil {
+				return fmt.Errorf("pgclone: bad pattern %q: %w", g, err)
+			}
+		}
+	}
+	return nil
+}
+
+// readCatalog reads schemas, tables and columns of the source.
+func readCatalog(ctx context.Context, q Querier, opts *Options) (*catalogState, error) {
+	cat := &catalogState{rels: map[string]*relation{}}
+	rows, err := q.Query(ctx, `SELECT nspname FROM pg_namespace ORDER BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("reading schemas: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("reading schemas: %w", err)
+	}
+	for _, n := range names {
+		if opts.schemaIncluded(n) {
+			cat.schemas = append(cat.schemas, n)
+		}
+	}
+	rows, err = q.Query(ctx, `
+		SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence = 'u', c.relispartition,
+		       coalesce((SELECT pn.nspname || '.' || p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
+		                 JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid AND c.relispartition), ''),
+		       coalesce((SELECT rn.nspname || '.' || r.relname FROM pg_class r JOIN pg_namespace rn ON rn.oid = r.relnamespace
+		                 WHERE c.relispartition AND r.oid = pg_partition_root(c.oid)), ''),
+		       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) ELSE '' END,
+		       coalesce(pg_get_expr(c.relpartbound, c.oid), '')
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind IN ('r', 'p') AND c.relpersistence <> 't'
+		  AND n.nspname = ANY ($1::text[])
+		  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+		ORDER BY c.oid`, cat.schemas)
+	if err != nil {
+		return nil, fmt.Errorf("reading tables: %w", err)
+	}
+	for rows.Next() {
+		r := &relation{}
+		var kind string
+		if err := rows.Scan(&r.oid, &r.schema, &r.name, &kind, &r.unlogged, &r.isPartition, &r.parent, &r.root, &r.partKey, &r.partBound); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("reading tables: %w", err)
+		}
+		r.kind = kind[0]
+		if r.root == "" {
+			r.root = r.qualified()
+		}
+		cat.rels[r.qualified()] = r
+		cat.order = append(cat.order, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading tables: %w", err)
+	}
+	// Partitions may have a smaller oid than their parent (ATTACH
+	// PARTITION); order by depth so that parents come first.
+	depth := func(r *relation) int {
+		d := 0
+		for p := r; p.isPartition && cat.rels[p.parent] != nil; p = cat.rels[p.parent] {
+			d++
+		}
+		return d
+	}
+	sort.SliceStable(cat.order, func(i, j int) bool { return depth(cat.order[i]) < depth(cat.order[j]) })
+	for _, r := range cat.order {
+		root := cat.rels[r.root]
+		r.included = root != nil && opts.tableIncluded(r.root)
+	}
+
+	oids := make([]uint32, 0, len(cat.order))
+	byOID := map[uint32]*relation{}
+	for _, r := range cat.order {
+		if r.included {
+			oids = append(oids, r.oid)
+			byOID[r.oid] = r
+		}
+	}
+	rows, err = q.Query(ctx, `
+		SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+		       coalesce(pg_get_expr(d.adbin, d.adrelid), ''), a.attidentity::text, a.attgenerated::text,
+		       coalesce(CASE WHEN a.attcollation <> t.typcollation THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END, ''),
+		       EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisunique AND a.attnum = ANY (i.indkey)),
+		       coalesce((SELECT format('START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s CACHE %s %s',
+		                   s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, CASE WHEN s.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END)
+		                 FROM pg_depend dp JOIN pg_sequence s ON s.seqrelid = dp.objid
+		                 WHERE dp.classid = 'pg_class'::regclass AND dp.refobjid = a.attrelid AND dp.refobjsubid = a.attnum AND dp.deptype = 'i'), ''),
+		       (SELECT pg_sequence_last_value(dp.objid) FROM pg_depend dp
+		         WHERE dp.classid = 'pg_class'::regclass AND dp.refobjid = a.attrelid AND dp.refobjsubid = a.attnum AND dp.deptype = 'i')
+		FROM pg_attribute a
+		JOIN pg_type t ON t.oid = a.atttypid
+		LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+		LEFT JOIN pg_collation co ON co.oid = a.attcollation LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+		WHERE a.attrelid = ANY ($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+		ORDER BY a.attrelid, a.attnum`, oids)
+	if err != nil {
+		return nil, fmt.Errorf("reading columns: %w", err)
+	}
+	for rows.Next() {
+		var oid uint32
+		var c column
+		var identity, generated string
+		if err := rows.Scan(&oid, &c.num, &c.name, &c.typ, &c.notNull, &c.def, &identity, &generated, &c.collation, &c.unique, &c.identOpts, &c.identLast); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("reading columns: %w", err)
+		}
+		if identity != "" {
+			c.identity = identity[0]
+		}
+		if generated != "" {
+			c.generated = generated[0]
+		}
+		byOID[oid].columns = append(byOID[oid].columns, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading columns: %w", err)
+	}
+	return cat, nil
+}
+
+// columnPlan is the effective treatment of one copied column.
+type columnPlan struct {
+	spec masking.Spec
+	t    masking.Transformer
+	leak bool
+}
+
+// policy is the outcome of analysis that Clone executes.
+type policy struct {
+	cat      *catalogState
+	analysis Analysis
+	// columns maps "schema.table" of a copied relation (plain table or
+	// leaf partition) to its masked columns.
+	columns map[string]map[string]*columnPlan
+}
+
+// Analyze checks a masking policy against the source: q must be inside a
+// REPEATABLE READ READ ONLY transaction the caller opened. It validates the
+// rules against the real tables and columns, builds their transformers,
+// runs the PII detector on every included column (name, SQL type and up to
+// 100 non-NULL sampled values) and reports, fail-closed: personal data
+// without a rule (a rule with transformer "keep" accepts it), non-bijective
+// transformers on primary-key or unique columns, rules naming missing
+// tables or columns, and bad transformer options. It returns an error only
+// when the catalog cannot be read; policy problems are in
+// [Analysis.Problems].
+func Analyze(ctx context.Context, q Querier, opts Options) (Analysis, error) {
+	p, err := analyze(ctx, q, &opts)
+	if err != nil {
+		return Analysis{}, err
+	}
+	return p.analysis, nil
+}
+
+func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	cat, err := readCatalog(ctx, q, opts)
+	if err != nil {
+		return nil, err
+	}
+	key := opts.Key
+	if key.IsZero() {
+		// Options are validated the same way with any key; this one never
+		// masks anything (Clone refuses to run without a key).
+		if key, err = masking.DeriveKey([]byte("pgclone analysis without a key: validation only")); err != nil {
+			return nil, err
+		}
+	}
+	p := &policy{cat: cat, columns: map[string]map[string]*columnPlan{}}
+	problem := func(kind, table, col, detail string, suggested *masking.Spec) {
+		p.analysis.Problems = append(p.analysis.Problems, Problem{Kind: kind, Table: table, Column: col, Detail: detail, Suggested: suggested})
+	}
+
+	// Rules, by relation and column.
+	ruled := map[string]map[string]*columnPlan{}
+	named := map[string]bool{} // "schema.table.column" with a rule, valid or not
+	for _, rule := range opts.Rules {
+		name := qualify(rule.Table)
+		rel := cat.rels[name]
+		if rel == nil || !rel.included {
+			why := "no such table in the source"
+			if rel != nil {
+				why = "the table is excluded from the copy by the schema or table filters"
+			}
+			problem(ProblemUnknownTable, name, rule.Column, why, nil)
+			continue
+		}
+		col := rel.column(rule.Column)
+		if col == nil {
+			problem(ProblemUnknownColumn, name, rule.Column, "no such column in "+name, nil)
+			continue
+		}
+		named[name+"."+rule.Column] = true
+		if ruled[name][rule.Column] != nil {
+			problem(ProblemBadRule, name, rule.Column, "two rules name this column", nil)
+			continue
+		}
+		if col.generated != 0 {
+			problem(ProblemBadRule, name, rule.Column, "a generated column is recomputed by the target, not copied: mask the columns it is computed from", nil)
+			continue
+		}
+		if rule.Spec.Transformer == "null" && col.notNull {
+			problem(ProblemBadRule, name, rule.Column, "transformer \"null\" on a NOT NULL column", nil)
+			continue
+		}
+		t, err := masking.New(rule.Spec, key)
+		if err != nil {
+			problem(ProblemBadRule, name, rule.Column, err.Error(), nil)
+			continue
+		}
+		if !t.Bijective() && (col.unique || p.uniqueInPartitions(rel, rule.Column)) {
+			problem(ProblemNonBijectiveUnique, name, rule.Column, fmt.Sprintf(
+				"transformer %q is not bijective but the column is in a primary key or unique index: distinct values could mask equally; use a bijective transformer (email, phone, digits, hash, format_preserving, ...)", rule.Spec.Transformer), nil)
+			continue
+		}
+		if ruled[name] == nil {
+			ruled[name] = map[string]*columnPlan{}
+		}
+		ruled[name][rule.Column] = &columnPlan{spec: rule.Spec, t: t, leak: identifierTransformers[rule.Spec.Transformer]}
+	}
+
+	// Detection, on plain and partitioned tables (partitions are sampled
+	// through their root).
+	for _, rel := range cat.order {
+		if !rel.included || rel.isPartition {
+			continue
+		}
+		samples, err := sampleColumns(ctx, q, rel)
+		if err != nil {
+			return nil, err
+		}
+		for i, col := range rel.columns {
+			if col.generated != 0 {
+				continue
+			}
+			findings := masking.Detect(masking.Column{Name: col.name, SQLType: col.typ, Samples: samples[i]})
+			if len(findings) == 0 {
+				continue
+			}
+			if cp := ruled[rel.qualified()][col.name]; cp != nil {
+				for _, f := range findings {
+					cp.leak = cp.leak || identifierKinds[f.Kind]
+				}
+				continue
+			}
+			if named[rel.qualified()+"."+col.name] || p.ruledInAllLeaves(rel, col.name, ruled) {
+				continue
+			}
+			f := findings[0]
+			s := f.Suggested
+			problem(ProblemUnmaskedPII, rel.qualified(), col.name, fmt.Sprintf(
+				"looks like %s (confidence %.2f: %s) but has no rule; add one, or a rule with transformer \"keep\" to copy it as is", f.Kind, f.Confidence, f.Reason), &s)
+		}
+	}
+
+	// Copied relations and their effective rules: a partition takes the
+	// rules of its ancestors, its own rules win.
+	for _, rel := range cat.order {
+		if !rel.included || rel.kind != 'r' {
+			continue
+		}
+		eff := map[string]*columnPlan{}
+		var chain []*relation
+		for r := rel; r != nil; r = cat.rels[r.parent] {
+			chain = append(chain, r)
+			if !r.isPartition {
+				break
+			}
+		}
+		for i := len(chain) - 1; i >= 0; i-- {
+			for c, cp := range ruled[chain[i].qualified()] {
+				eff[c] = cp
+			}
+		}
+		tp := TablePlan{Name: rel.qualified()}
+		masked := map[string]*columnPlan{}
+		for c, cp := range eff {
+			if cp.spec.Transformer == "keep" {
+				continue
+			}
+			masked[c] = cp
+			tp.Masked = append(tp.Masked, c)
+		}
+		sort.Strings(tp.Masked)
+		p.columns[rel.qualified()] = masked
+		if err := q.QueryRow(ctx, "SELECT count(*) FROM ONLY "+quoteQualified(rel.qualified())).Scan(&tp.Rows); err != nil {
+			return nil, fmt.Errorf("counting rows of %s: %w", rel.qualified(), err)
+		}
+		p.analysis.Tables = append(p.analysis.Tables, tp)
+	}
+	sort.Slice(p.analysis.Tables, func(i, j int) bool { return p.analysis.Tables[i].Name < p.analysis.Tables[j].Name })
+	sort.SliceStable(p.analysis.Problems, func(i, j int) bool {
+		a, b := p.analysis.Problems[i], p.analysis.Problems[j]
+		if a.Table != b.Table {
+			return a.Table < b.Table
+		}
+		return a.Column < b.Column
+	})
+	return p, nil
+}
+
+// uniqueInPartitions reports whether a partition of rel has its own unique
+// index on col.
+func (p *policy) uniqueInPartitions(rel *relation, col string) bool {
+	for _, r := range p.cat.order {
+		if r.isPartition && r.root == rel.root && r != rel {
+			if c := r.column(col); c != nil && c.unique {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ruledInAllLeaves reports whether every leaf partition of a partitioned
+// rel has a rule of its own for col.
+func (p *policy) ruledInAllLeaves(rel *relation, col string, ruled map[string]map[string]*columnPlan) bool {
+	if rel.kind != 'p' {
+		return false
+	}
+	leaves := 0
+	for _, r := range p.cat.order {
+		if r.isPartition && r.root == rel.qualified() && r.kind == 'r' {
+			leaves++
+			if ruled[r.qualified()][col] == nil && ruled[r.parent][col] == nil {
+				return false
+			}
+		}
+	}
+	return leaves > 0
+}
+
+// sampleColumns reads up to sampleSize non-NULL values of every column of
+// rel, in text form, in one query.
+func sampleColumns(ctx context.Context, q Querier, rel *relation) ([][]string, error) {
+	if len(rel.columns) == 0 {
+		return nil, nil
+	}
+	exprs := make([]string, len(rel.columns))
+	for i, c := range rel.columns {
+		id := pgx.Identifier{c.name}.Sanitize()
+		if c.generated != 0 || strings.HasPrefix(c.typ, "bytea") {
+			exprs[i] = "'{}'::text[]"
+			continue
+		}
+		exprs[i] = fmt.Sprintf("ARRAY(SELECT %s::text FROM %s WHERE %s IS NOT NULL LIMIT %d)", id, quoteQualified(rel.qualified()), id, sampleSize)
+	}
+	dest := make([][]string, len(rel.columns))
+	ptrs := make([]any, len(dest))
+	for i := range dest {
+		ptrs[i] = &dest[i]
+	}
+	if err := q.QueryRow(ctx, "SELECT "+strings.Join(exprs, ", ")).Scan(ptrs...); err != nil {
+		return nil, fmt.Errorf("sampling %s: %w", rel.qualified(), err)
+	}
+	return dest, nil
+}
+
+func sortedStringKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// errNoKey is returned by Clone without a masking key.
+var errNoKey = errors.New("pgclone: no masking key: derive one from the environment's secret with masking.DeriveKey")

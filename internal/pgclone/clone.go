@@ -1,0 +1,870 @@
+package pgclone
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// TableResult is what was copied into one table.
+type TableResult struct {
+	Name     string // "schema.table"
+	Rows     int64
+	Bytes    int64 // text COPY bytes written to the target (after masking)
+	Duration time.Duration
+}
+
+// Result is the audit record of one clone.
+type Result struct {
+	Tables       []TableResult
+	SnapshotTime time.Time // the source's now() in the exported snapshot
+	Duration     time.Duration
+	// PolicyHash is the hex SHA-256 of a canonical encoding of the rules
+	// and options (never of the key).
+	PolicyHash string
+	// TransformerVersions maps "schema.table.column" to the version of
+	// the transformer that masked it.
+	TransformerVersions map[string]string
+	ServerVersion       string // the source's server_version
+	// Skipped lists foreign keys that were not created because the table
+	// they reference is not copied.
+	Skipped []string
+	// CoincidentalMatches counts, per masked identifier column, masked
+	// values that equal the production value of another row. A
+	// format-preserving permutation of a dense space (7-digit phone
+	// numbers, say) produces them by chance at the rate the production
+	// values fill that space; they link no value to its owner, so they are
+	// reported, not refused. Values left unchanged fail the clone.
+	CoincidentalMatches map[string]int
+}
+
+// ErrSameDatabase is returned by Clone when source and target are one
+// database.
+var ErrSameDatabase = errors.New("pgclone: source and target are the same database (same system identifier and database name); refusing to overwrite production")
+
+// ErrBusy is returned when another clone into the same target is running.
+var ErrBusy = errors.New("pgclone: another clone into this target database is running")
+
+// LeakError reports masked identifier columns whose target values equal
+// production values. It never holds the values.
+type LeakError struct {
+	Leaks []Leak
+}
+
+// Leak is one column whose masking let production values through.
+type Leak struct {
+	Column string // "schema.table.column"
+	Count  int    // rows whose masked value is their own production value
+}
+
+func (e *LeakError) Error() string {
+	parts := make([]string, len(e.Leaks))
+	for i, l := range e.Leaks {
+		parts[i] = fmt.Sprintf("%s (%d values)", l.Column, l.Count)
+	}
+	return "pgclone: leak check failed, the target was not replaced: masking left production values unchanged in " + strings.Join(parts, ", ")
+}
+
+// errInjected is the failure failAfterRows injects.
+var errInjected = errors.New("pgclone: injected failure (test)")
+
+// sessionParams make text COPY output unambiguous and equal on both sides.
+var sessionParams = map[string]string{
+	"DateStyle":          "ISO, YMD",
+	"IntervalStyle":      "postgres",
+	"TimeZone":           "UTC",
+	"extra_float_digits": "3",
+	"bytea_output":       "hex",
+	"application_name":   "staging-pgclone",
+}
+
+// readOnly makes every transaction of a source session read-only, on top
+// of the explicit READ ONLY transactions.
+var readOnly = map[string]string{"default_transaction_read_only": "on"}
+
+func connect(ctx context.Context, cfg *pgx.ConnConfig, extra map[string]string) (*pgx.Conn, error) {
+	c := cfg.Copy()
+	if c.RuntimeParams == nil {
+		c.RuntimeParams = map[string]string{}
+	}
+	for k, v := range sessionParams {
+		c.RuntimeParams[k] = v
+	}
+	for k, v := range extra {
+		c.RuntimeParams[k] = v
+	}
+	return pgx.ConnectConfig(ctx, c)
+}
+
+// databaseIdentity identifies the database a connection reaches.
+func databaseIdentity(ctx context.Context, conn *pgx.Conn) (string, error) {
+	var sys, db string
+	err := conn.QueryRow(ctx, `SELECT system_identifier::text, current_database() FROM pg_control_system()`).Scan(&sys, &db)
+	if err != nil {
+		// pg_control_system may be restricted: fall back to the address.
+		if err2 := conn.QueryRow(ctx, `SELECT coalesce(host(inet_server_addr()), 'local') || ':' || current_setting('port') || '/' || current_setting('data_directory', true), current_database()`).Scan(&sys, &db); err2 != nil {
+			return "", fmt.Errorf("identifying database: %w", err)
+		}
+	}
+	return sys + "/" + db, nil
+}
+
+// PolicyHash is the hex SHA-256 of a canonical encoding of what decides
+// the staging data besides the key and the source: rules (sorted), filters
+// and the default action.
+func PolicyHash(opts Options) string {
+	type rule struct {
+		Table, Column, Transformer, Domain, OnInvalid string
+		Options                                       map[string]any
+	}
+	rules := make([]rule, len(opts.Rules))
+	for i, r := range opts.Rules {
+		rules[i] = rule{qualify(r.Table), r.Column, r.Spec.Transformer, r.Spec.Domain, r.Spec.OnInvalid, r.Spec.Options}
+	}
+	sort.Slice(rules, func(i, j int) bool {
+		if rules[i].Table != rules[j].Table {
+			return rules[i].Table < rules[j].Table
+		}
+		return rules[i].Column < rules[j].Column
+	})
+	sorted := func(s []string) []string { s = slices.Clone(s); sort.Strings(s); return s }
+	action := opts.DefaultAction
+	if action == "" {
+		action = ActionKeep
+	}
+	canon := map[string]any{
+		"v":               1,
+		"rules":           rules,
+		"default_action":  action,
+		"include_schemas": sorted(opts.IncludeSchemas),
+		"exclude_schemas": sorted(opts.ExcludeSchemas),
+		"include_tables":  sorted(opts.IncludeTables),
+		"exclude_tables":  sorted(opts.ExcludeTables),
+	}
+	b, _ := json.Marshal(canon) // map keys are sorted by encoding/json
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Clone copies source into target through the masking policy of opts.
+//
+// It reads the source in one exported snapshot shared by Parallelism
+// workers, all in REPEATABLE READ READ ONLY transactions, so production is
+// never written. It refuses to run when [Analyze] reports problems
+// (*ProblemsError), when source and target are one database
+// (ErrSameDatabase) or without a key. The schema (extensions, schemas,
+// enums, domains, sequences, tables, partitions) is rebuilt from the
+// catalog in shadow schemas ("<schema>__stg_new") of the target, the data
+// streamed table by table through the masking transformers, then primary,
+// unique, check and foreign keys, indexes and views are created, sequences
+// set, and the leak check run. Only then, in one transaction, each live
+// schema is replaced by its shadow: until that commit the target keeps its
+// previous content, and any failure, timeout or cancellation drops the
+// shadow schemas and leaves it as it was.
+//
+// The clone owns the copied schemas of the target: objects that exist
+// only in the target's copies of those schemas (and objects elsewhere that
+// depend on them) are dropped by the swap. Extensions that the source has
+// in a copied schema are created in the shadow schema when the target lacks
+// them; when the target already has one in a live schema that is replaced,
+// it is moved to the new schema with ALTER EXTENSION ... SET SCHEMA inside
+// the swap (a non-relocatable one makes the clone fail before any write).
+// Not copied: functions, triggers, policies, grants, ownership, comments,
+// materialized views, composite and range types, table inheritance outside
+// partitioning.
+func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (res Result, err error) {
+	start := time.Now()
+	if opts.Key.IsZero() {
+		return Result{}, errNoKey
+	}
+	if err := opts.validate(); err != nil {
+		return Result{}, err
+	}
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = runtime.NumCPU()
+	}
+	c := &cloner{opts: &opts, source: source, target: target}
+	defer c.closeAll()
+
+	if c.srcCoord, err = connect(ctx, source, readOnly); err != nil {
+		return Result{}, fmt.Errorf("pgclone: connecting to the source: %w", err)
+	}
+	if c.tgtCoord, err = connect(ctx, target, nil); err != nil {
+		return Result{}, fmt.Errorf("pgclone: connecting to the target: %w", err)
+	}
+	srcID, err := databaseIdentity(ctx, c.srcCoord)
+	if err != nil {
+		return Result{}, fmt.Errorf("pgclone: source: %w", err)
+	}
+	tgtID, err := databaseIdentity(ctx, c.tgtCoord)
+	if err != nil {
+		return Result{}, fmt.Errorf("pgclone: target: %w", err)
+	}
+	if srcID == tgtID {
+		return Result{}, ErrSameDatabase
+	}
+
+	// The snapshot.
+	c.srcTx, err = c.srcCoord.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return Result{}, fmt.Errorf("pgclone: starting the source transaction: %w", err)
+	}
+	var snapshot string
+	if err := c.srcTx.QueryRow(ctx, `SELECT pg_export_snapshot(), now(), current_setting('server_version')`).Scan(&snapshot, &res.SnapshotTime, &res.ServerVersion); err != nil {
+		return Result{}, fmt.Errorf("pgclone: exporting the snapshot: %w", err)
+	}
+	if _, err := c.srcTx.Exec(ctx, `SELECT pg_catalog.set_config('search_path', '', true)`); err != nil {
+		return Result{}, fmt.Errorf("pgclone: %w", err)
+	}
+	pol, err := analyze(ctx, c.srcTx, &opts)
+	if err != nil {
+		return Result{}, fmt.Errorf("pgclone: analysing the source: %w", err)
+	}
+	if len(pol.analysis.Problems) > 0 {
+		return Result{}, &ProblemsError{Problems: pol.analysis.Problems}
+	}
+	c.pol = pol
+	objs, err := readSchemaObjects(ctx, c.srcTx, pol.cat, &opts)
+	if err != nil {
+		return Result{}, fmt.Errorf("pgclone: %w", err)
+	}
+	c.objs = objs
+
+	// Exclusive use of the target, and leftovers of a killed run.
+	var locked bool
+	if err := c.tgtCoord.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtext('stagingkit/pgclone'))`).Scan(&locked); err != nil {
+		return Result{}, fmt.Errorf("pgclone: locking the target: %w", err)
+	}
+	if !locked {
+		return Result{}, ErrBusy
+	}
+	if err := dropShadows(ctx, c.tgtCoord); err != nil {
+		return Result{}, fmt.Errorf("pgclone: dropping leftovers of an earlier run: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			// Whatever happened, the live schemas are untouched: remove
+			// the shadows with a context that is not cancelled.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer cancel()
+			c.closeAll()
+			if conn, cerr := connect(cctx, target, nil); cerr == nil {
+				if derr := dropShadows(cctx, conn); derr != nil {
+					err = fmt.Errorf("%w (and dropping the shadow schemas failed: %w)", err, derr)
+				}
+				_ = conn.Close(cctx)
+			} else {
+				err = fmt.Errorf("%w (and reconnecting to drop the shadow schemas failed: %w)", err, cerr)
+			}
+		}
+	}()
+
+	if err := c.build(ctx, snapshot); err != nil {
+		return Result{}, err
+	}
+	if err := c.leakCheck(); err != nil {
+		return Result{}, err
+	}
+	if err := c.swap(ctx); err != nil {
+		return Result{}, err
+	}
+
+	res.Tables = c.results
+	sort.Slice(res.Tables, func(i, j int) bool { return res.Tables[i].Name < res.Tables[j].Name })
+	res.PolicyHash = PolicyHash(opts)
+	res.TransformerVersions = map[string]string{}
+	for table, cols := range pol.columns {
+		for col, cp := range cols {
+			res.TransformerVersions[table+"."+col] = cp.t.Version()
+		}
+	}
+	res.Skipped = c.skipped
+	res.CoincidentalMatches = c.coincidental
+	res.Duration = time.Since(start)
+	return res, nil
+}
+
+// cloner holds the state of one Clone.
+type cloner struct {
+	opts           *Options
+	source, target *pgx.ConnConfig
+	srcCoord       *pgx.Conn
+	srcTx          pgx.Tx
+	tgtCoord       *pgx.Conn
+	workers        []*worker
+	pol            *policy
+	objs           *schemaObjects
+	names          *nameMap
+	moveExts       []string // extensions to move into the new live schema at the swap
+	seed           maphash.Seed
+
+	mu      sync.Mutex
+	results []TableResult
+	leaks   map[string]*leakHashes // "schema.table.column" (root table) -> hashes
+	// coincidental counts masked values equal to another row's production value.
+	coincidental map[string]int
+	skipped []string
+	copied  atomic.Int64 // rows read, for failAfterRows
+}
+
+type worker struct {
+	src *pgx.Conn
+	tx  pgx.Tx
+	tgt *pgx.Conn
+}
+
+func (c *cloner) closeAll() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, w := range c.workers {
+		if w.src != nil {
+			_ = w.src.Close(ctx)
+		}
+		if w.tgt != nil {
+			_ = w.tgt.Close(ctx)
+		}
+	}
+	c.workers = nil
+	if c.srcCoord != nil {
+		_ = c.srcCoord.Close(ctx)
+		c.srcCoord = nil
+	}
+	if c.tgtCoord != nil {
+		_ = c.tgtCoord.Close(ctx)
+		c.tgtCoord = nil
+	}
+}
+
+// dropShadows drops the shadow and old schemas of any run.
+func dropShadows(ctx context.Context, conn *pgx.Conn) error {
+	rows, err := conn.Query(ctx, `SELECT nspname FROM pg_namespace WHERE nspname LIKE '%\_\_stg\_new' OR nspname LIKE '%\_\_stg\_old' ORDER BY 1`)
+	if err != nil {
+		return err
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{n}.Sanitize()+" CASCADE"); err != nil {
+			return fmt.Errorf("dropping schema %s: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// runParallel runs jobs on the workers, stopping at the first error.
+func (c *cloner) runParallel(ctx context.Context, n int, job func(ctx context.Context, w *worker, i int) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	next := atomic.Int64{}
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for _, w := range c.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				if err := job(ctx, w, i); err != nil {
+					once.Do(func() { first = err; cancel(err) })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return context.Cause(ctx)
+}
+
+// build creates the shadow schemas and loads them.
+func (c *cloner) build(ctx context.Context, snapshot string) error {
+	cat := c.pol.cat
+	c.names = &nameMap{schemas: map[string]string{}, members: map[string]map[string]string{}}
+	for _, s := range cat.schemas {
+		if len(s)+len(shadowSuffix) > 63 {
+			return fmt.Errorf("pgclone: schema name %q is too long for its shadow schema (at most %d bytes)", s, 63-len(shadowSuffix))
+		}
+		c.names.schemas[s] = s + shadowSuffix
+	}
+
+	// Workers: one source transaction in the snapshot and one target
+	// session each.
+	for range c.opts.Parallelism {
+		w := &worker{}
+		c.workers = append(c.workers, w)
+		var err error
+		if w.src, err = connect(ctx, c.source, readOnly); err != nil {
+			return fmt.Errorf("pgclone: connecting to the source: %w", err)
+		}
+		if w.tx, err = w.src.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}); err != nil {
+			return fmt.Errorf("pgclone: %w", err)
+		}
+		if _, err = w.tx.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLiteral(snapshot)); err != nil {
+			return fmt.Errorf("pgclone: importing the snapshot: %w", err)
+		}
+		if w.tgt, err = connect(ctx, c.target, map[string]string{"synchronous_commit": "off"}); err != nil {
+			return fmt.Errorf("pgclone: connecting to the target: %w", err)
+		}
+	}
+
+	// Schemas, extensions, types, sequences and tables, in one transaction.
+	ddl, err := c.preDataDDL(ctx)
+	if err != nil {
+		return err
+	}
+	if err := execAll(ctx, c.tgtCoord, true, ddl); err != nil {
+		return fmt.Errorf("pgclone: creating the schema: %w", err)
+	}
+
+	// Data, biggest tables first.
+	tables := slices.Clone(c.pol.analysis.Tables)
+	sort.SliceStable(tables, func(i, j int) bool { return tables[i].Rows > tables[j].Rows })
+	c.leaks = map[string]*leakHashes{}
+	c.seed = maphash.MakeSeed()
+	if err := c.runParallel(ctx, len(tables), func(ctx context.Context, w *worker, i int) error {
+		return c.copyTable(ctx, w, tables[i])
+	}); err != nil {
+		return err
+	}
+
+	// Sequences, then keys, checks and indexes per table tree in
+	// parallel, then foreign keys, then views.
+	if err := execAll(ctx, c.tgtCoord, false, c.sequenceValues()); err != nil {
+		return fmt.Errorf("pgclone: setting sequences: %w", err)
+	}
+	groups, fks := c.postDataDDL()
+	if err := c.runParallel(ctx, len(groups), func(ctx context.Context, w *worker, i int) error {
+		if err := execAll(ctx, w.tgt, false, groups[i]); err != nil {
+			return fmt.Errorf("pgclone: creating constraints and indexes: %w", err)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := execAll(ctx, c.tgtCoord, false, fks); err != nil {
+		return fmt.Errorf("pgclone: creating foreign keys: %w", err)
+	}
+	var views []string
+	for _, v := range c.objs.views {
+		with := ""
+		if v.options != "" {
+			with = " WITH (" + v.options + ")"
+		}
+		views = append(views, c.names.rewrite(fmt.Sprintf("CREATE VIEW %s%s AS %s", quoteQualified(v.schema+"."+v.name), with, strings.TrimSuffix(v.def, ";"))))
+	}
+	if err := execAll(ctx, c.tgtCoord, true, views); err != nil {
+		return fmt.Errorf("pgclone: creating views: %w", err)
+	}
+	return nil
+}
+
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// execAll runs statements, in one transaction when tx is set.
+func execAll(ctx context.Context, conn *pgx.Conn, tx bool, stmts []string) error {
+	if len(stmts) == 0 {
+		return nil
+	}
+	if tx {
+		t, err := conn.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = t.Rollback(context.WithoutCancel(ctx)) }()
+		for _, s := range stmts {
+			if _, err := t.Exec(ctx, s); err != nil {
+				return fmt.Errorf("%w\n%s", err, s)
+			}
+		}
+		return t.Commit(ctx)
+	}
+	for _, s := range stmts {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			return fmt.Errorf("%w\n%s", err, s)
+		}
+	}
+	return nil
+}
+
+// preDataDDL plans extensions and decides where their objects live.
+func (c *cloner) preDataDDL(ctx context.Context) ([]string, error) {
+	var ddl []string
+	for _, s := range c.pol.cat.schemas {
+		ddl = append(ddl, "CREATE SCHEMA "+pgx.Identifier{c.names.schemas[s]}.Sanitize())
+	}
+	type installed struct {
+		schema      string
+		relocatable bool
+	}
+	have := map[string]installed{}
+	rows, err := c.tgtCoord.Query(ctx, `SELECT e.extname, n.nspname, e.extrelocatable FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace`)
+	if err != nil {
+		return nil, fmt.Errorf("pgclone: reading the target's extensions: %w", err)
+	}
+	for rows.Next() {
+		var name string
+		var in installed
+		if err := rows.Scan(&name, &in.schema, &in.relocatable); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		have[name] = in
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, e := range c.objs.extensions {
+		where := e.schema // where its objects will be during the build
+		in, ok := have[e.name]
+		_, copied := c.names.schemas[e.schema]
+		switch {
+		case ok:
+			where = in.schema
+			if _, replaced := c.names.schemas[in.schema]; replaced {
+				if !in.relocatable {
+					return nil, fmt.Errorf("pgclone: extension %s is installed in schema %s of the target, which the clone replaces, and is not relocatable: move it to a schema that is not copied (DROP/CREATE EXTENSION ... SCHEMA)", e.name, in.schema)
+				}
+				c.moveExts = append(c.moveExts, e.name)
+			}
+		case copied:
+			where = c.names.schemas[e.schema]
+			ddl = append(ddl, fmt.Sprintf("CREATE EXTENSION IF NOT EXISTS %s SCHEMA %s CASCADE", pgx.Identifier{e.name}.Sanitize(), pgx.Identifier{where}.Sanitize()))
+		default:
+			ddl = append(ddl, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{e.schema}.Sanitize(),
+				fmt.Sprintf("CREATE EXTENSION IF NOT EXISTS %s SCHEMA %s CASCADE", pgx.Identifier{e.name}.Sanitize(), pgx.Identifier{e.schema}.Sanitize()))
+		}
+		if c.names.members[e.schema] == nil {
+			c.names.members[e.schema] = map[string]string{}
+		}
+		for _, m := range e.members {
+			c.names.members[e.schema][m] = where
+		}
+	}
+	for _, t := range c.objs.types {
+		ddl = append(ddl, c.names.rewrite(t))
+	}
+	for _, s := range c.objs.sequences {
+		ddl = append(ddl, c.names.rewrite(fmt.Sprintf("CREATE SEQUENCE %s AS %s %s", quoteQualified(s.schema+"."+s.name), s.typ, s.options)))
+	}
+	for _, rel := range c.pol.cat.order {
+		if rel.included {
+			ddl = append(ddl, c.names.rewrite(tableDDL(rel, true)))
+		}
+	}
+	for _, s := range c.objs.sequences {
+		if s.ownerTable != "" && c.pol.cat.rels[s.ownerTable] != nil && c.pol.cat.rels[s.ownerTable].included {
+			ddl = append(ddl, c.names.rewrite(fmt.Sprintf("ALTER SEQUENCE %s OWNED BY %s.%s",
+				quoteQualified(s.schema+"."+s.name), quoteQualified(s.ownerTable), pgx.Identifier{s.ownerC}.Sanitize())))
+		}
+	}
+	return ddl, nil
+}
+
+// sequenceValues sets sequences and identity columns to the source's values.
+func (c *cloner) sequenceValues() []string {
+	var out []string
+	for _, s := range c.objs.sequences {
+		if s.last != nil {
+			out = append(out, c.names.rewrite(fmt.Sprintf("SELECT pg_catalog.setval(%s, %d, true)",
+				quoteLiteral(quoteQualified(s.schema+"."+s.name))+"::regclass", *s.last)))
+		}
+	}
+	for _, rel := range c.pol.cat.order {
+		if !rel.included || rel.isPartition {
+			continue
+		}
+		for _, col := range rel.columns {
+			if col.identity != 0 && col.identLast != nil {
+				table := c.names.rewriteName(quoteQualified(rel.qualified()))
+				out = append(out, fmt.Sprintf("SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(%s, %s), %d, true)",
+					quoteLiteral(table), quoteLiteral(col.name), *col.identLast))
+			}
+		}
+	}
+	return out
+}
+
+// postDataDDL groups constraints and indexes by partition tree (one group
+// runs on one connection), and returns the foreign keys apart.
+func (c *cloner) postDataDDL() (groups [][]string, fks []string) {
+	byRoot := map[string][]string{}
+	var roots []string
+	add := func(table, stmt string) {
+		root := table
+		if r := c.pol.cat.rels[table]; r != nil {
+			root = r.root
+		}
+		if _, ok := byRoot[root]; !ok {
+			roots = append(roots, root)
+		}
+		byRoot[root] = append(byRoot[root], stmt)
+	}
+	for _, k := range c.objs.constraints {
+		stmt := c.names.rewrite(fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", quoteQualified(k.table), pgx.Identifier{k.name}.Sanitize(), k.def))
+		if k.kind == 'f' {
+			if ref := c.pol.cat.rels[k.refTable]; ref == nil || !ref.included {
+				c.skipped = append(c.skipped, fmt.Sprintf("foreign key %s on %s: %s is not copied", k.name, k.table, k.refTable))
+				continue
+			}
+			fks = append(fks, stmt)
+			continue
+		}
+		add(k.table, stmt)
+	}
+	for _, ix := range c.objs.indexes {
+		add(ix.table, c.names.rewrite(ix.def))
+	}
+	for _, r := range roots {
+		groups = append(groups, byRoot[r])
+	}
+	return groups, fks
+}
+
+// copyTable streams one table from the source snapshot into its shadow.
+func (c *cloner) copyTable(ctx context.Context, w *worker, tp TablePlan) error {
+	start := time.Now()
+	rel := c.pol.cat.rels[tp.Name]
+	var cols []string
+	masks := c.pol.columns[tp.Name]
+	var m *rowMasker
+	if len(masks) > 0 {
+		m = &rowMasker{seed: c.seed}
+	}
+	leakKeys := map[int]string{}
+	for _, col := range rel.columns {
+		if col.generated != 0 {
+			continue
+		}
+		if cp := masks[col.name]; cp != nil {
+			cm := columnMask{index: len(cols), t: cp.t}
+			if cp.leak {
+				cm.leak = &leakHashes{}
+				leakKeys[len(m.masks)] = rel.root + "." + col.name
+			}
+			m.masks = append(m.masks, cm)
+		}
+		cols = append(cols, pgx.Identifier{col.name}.Sanitize())
+	}
+	if m != nil {
+		m.ncols = len(cols)
+	}
+	colList := strings.Join(cols, ", ")
+	copyOut := fmt.Sprintf("COPY (SELECT %s FROM ONLY %s) TO STDOUT", colList, quoteQualified(tp.Name))
+	copyIn := fmt.Sprintf("COPY %s (%s) FROM STDIN", c.names.rewriteName(quoteQualified(tp.Name)), colList)
+	if len(cols) == 0 {
+		// A table without columns: nothing to stream but its row count.
+		copyOut = fmt.Sprintf("COPY (SELECT FROM ONLY %s) TO STDOUT", quoteQualified(tp.Name))
+		copyIn = fmt.Sprintf("COPY %s FROM STDIN", c.names.rewriteName(quoteQualified(tp.Name)))
+	}
+
+	pr, pw := io.Pipe()
+	mw := &maskingWriter{m: m, w: pw}
+	if limit := c.opts.failAfterRows; limit > 0 {
+		mw.onRows = func(n int64) error {
+			if c.copied.Add(n) >= limit {
+				return errInjected
+			}
+			return nil
+		}
+	}
+	type inResult struct {
+		tag pgconn.CommandTag
+		err error
+	}
+	in := make(chan inResult, 1)
+	go func() {
+		tag, err := w.tgt.PgConn().CopyFrom(ctx, pr, copyIn)
+		_ = pr.CloseWithError(errors.Join(err, io.ErrClosedPipe))
+		in <- inResult{tag, err}
+	}()
+
+	stopProgress := c.progress(tp, start, &mw.rows)
+	_, outErr := w.tx.Conn().PgConn().CopyTo(ctx, mw, copyOut)
+	if outErr == nil {
+		outErr = mw.Close()
+	}
+	_ = pw.CloseWithError(outErr) // nil: the reader sees EOF
+	r := <-in
+	stopProgress(outErr == nil && r.err == nil)
+	// When the target fails first, the source side only sees the closed
+	// pipe: report the target's error.
+	if r.err != nil && (outErr == nil || errors.Is(outErr, io.ErrClosedPipe)) {
+		return fmt.Errorf("pgclone: copying %s into the target: %w", tp.Name, r.err)
+	}
+	if outErr != nil {
+		return fmt.Errorf("pgclone: copying %s out of the source: %w", tp.Name, outErr)
+	}
+	rows := mw.rows.Load()
+	if rows != tp.Rows || r.tag.RowsAffected() != tp.Rows {
+		return fmt.Errorf("pgclone: %s: %d rows in the snapshot, %d read, %d written", tp.Name, tp.Rows, rows, r.tag.RowsAffected())
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.results = append(c.results, TableResult{Name: tp.Name, Rows: rows, Bytes: mw.outBytes, Duration: time.Since(start)})
+	if m != nil {
+		for i, key := range leakKeys {
+			l := m.masks[i].leak
+			all := c.leaks[key]
+			if all == nil {
+				all = &leakHashes{}
+				c.leaks[key] = all
+			}
+			all.prod = append(all.prod, l.prod...)
+			all.masked = append(all.masked, l.masked...)
+			all.unchanged += l.unchanged
+		}
+	}
+	return nil
+}
+
+// progressInterval is how often Progress hears about a table being copied.
+const progressInterval = 10 * time.Second
+
+// progress reports a table's copy until the returned function is called.
+func (c *cloner) progress(tp TablePlan, start time.Time, rows *atomic.Int64) func(done bool) {
+	if c.opts.Progress == nil {
+		return func(bool) {}
+	}
+	report := func(done bool) {
+		n := rows.Load()
+		el := time.Since(start)
+		p := TableProgress{Table: tp.Name, Rows: n, TotalRows: tp.Rows, Elapsed: el, Done: done}
+		if el > 0 {
+			p.RowsPerSecond = float64(n) / el.Seconds()
+		}
+		switch {
+		case tp.Rows > 0:
+			p.Percent = min(100, 100*float64(n)/float64(tp.Rows))
+		case done:
+			p.Percent = 100
+		}
+		c.opts.Progress(p)
+	}
+	every := c.opts.progressInterval
+	if every <= 0 {
+		every = progressInterval
+	}
+	stop := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				report(false)
+			}
+		}
+	}()
+	return func(done bool) {
+		close(stop)
+		<-finished
+		if done {
+			report(true)
+		}
+	}
+}
+
+// leakCheck fails when masking left the production value of a masked
+// identifier column unchanged in any row, and counts masked values that
+// equal another row's production value (over all partitions of a table)
+// as coincidental matches.
+func (c *cloner) leakCheck() error {
+	var leaks []Leak
+	c.coincidental = map[string]int{}
+	for _, key := range sortedStringKeys(c.leaks) {
+		l := c.leaks[key]
+		slices.Sort(l.prod)
+		n := 0
+		for _, h := range l.masked {
+			if _, found := slices.BinarySearch(l.prod, h); found {
+				n++
+			}
+		}
+		if l.unchanged > 0 {
+			leaks = append(leaks, Leak{Column: key, Count: l.unchanged})
+		}
+		if n -= l.unchanged; n > 0 {
+			c.coincidental[key] = n
+		}
+	}
+	c.leaks = nil
+	if len(leaks) > 0 {
+		return &LeakError{Leaks: leaks}
+	}
+	return nil
+}
+
+// swap replaces each live schema by its shadow in one transaction.
+func (c *cloner) swap(ctx context.Context) error {
+	tx, err := c.tgtCoord.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("pgclone: swap: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	var live []string
+	for _, s := range c.pol.cat.schemas {
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, s).Scan(&exists); err != nil {
+			return fmt.Errorf("pgclone: swap: %w", err)
+		}
+		var stmts []string
+		if exists {
+			live = append(live, s)
+			stmts = append(stmts, fmt.Sprintf("ALTER SCHEMA %s RENAME TO %s", pgx.Identifier{s}.Sanitize(), pgx.Identifier{s + oldSuffix}.Sanitize()))
+		}
+		stmts = append(stmts, fmt.Sprintf("ALTER SCHEMA %s RENAME TO %s", pgx.Identifier{s + shadowSuffix}.Sanitize(), pgx.Identifier{s}.Sanitize()))
+		for _, st := range stmts {
+			if _, err := tx.Exec(ctx, st); err != nil {
+				return fmt.Errorf("pgclone: swap: %w\n%s", err, st)
+			}
+		}
+	}
+	for _, e := range c.moveExts {
+		var schema string
+		if err := tx.QueryRow(ctx, `SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = $1`, e).Scan(&schema); err != nil {
+			return fmt.Errorf("pgclone: swap: %w", err)
+		}
+		if live, ok := strings.CutSuffix(schema, oldSuffix); ok {
+			if _, err := tx.Exec(ctx, fmt.Sprintf("ALTER EXTENSION %s SET SCHEMA %s", pgx.Identifier{e}.Sanitize(), pgx.Identifier{live}.Sanitize())); err != nil {
+				return fmt.Errorf("pgclone: swap: moving extension %s: %w", e, err)
+			}
+		}
+	}
+	for _, s := range live {
+		if _, err := tx.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{s + oldSuffix}.Sanitize()+" CASCADE"); err != nil {
+			return fmt.Errorf("pgclone: swap: dropping the previous %s: %w", s, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("pgclone: swap: %w", err)
+	}
+	return nil
+}

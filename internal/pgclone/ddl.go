@@ -1,0 +1,434 @@
+package pgclone
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// This file turns the source catalog into the DDL that rebuilds it in the
+// target's shadow schemas. Definitions come from pg_get_* and format_type
+// with search_path set to '' so that every name is schema-qualified; the
+// schema names are then rewritten to their shadow names by nameMap.
+
+// nameMap rewrites schema qualifiers in SQL produced by pg_get_* functions.
+type nameMap struct {
+	schemas map[string]string // source schema -> target schema
+	// members maps a source schema to the extension objects (types,
+	// functions, operators) it holds and where they live in the target,
+	// which is not the shadow schema when the extension is already
+	// installed there.
+	members map[string]map[string]string
+}
+
+func isIdentStart(c byte) bool {
+	return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c >= 0x80
+}
+
+func isIdentChar(c byte) bool { return isIdentStart(c) || '0' <= c && c <= '9' || c == '$' }
+
+func isOperatorChar(c byte) bool { return strings.IndexByte("+-*/<>=~!@#%^&|`?", c) >= 0 }
+
+// readIdent reads an identifier (bare or double-quoted) at s[i:], returning
+// its name and end; ok is false when there is none.
+func readIdent(s string, i int) (name string, end int, ok bool) {
+	if i >= len(s) {
+		return "", i, false
+	}
+	if s[i] == '"' {
+		var b strings.Builder
+		for j := i + 1; j < len(s); j++ {
+			if s[j] == '"' {
+				if j+1 < len(s) && s[j+1] == '"' {
+					b.WriteByte('"')
+					j++
+					continue
+				}
+				return b.String(), j + 1, true
+			}
+			b.WriteByte(s[j])
+		}
+		return "", len(s), false
+	}
+	if !isIdentStart(s[i]) {
+		return "", i, false
+	}
+	j := i
+	for j < len(s) && isIdentChar(s[j]) {
+		j++
+	}
+	return s[i:j], j, true
+}
+
+// target returns the replacement schema for a qualifier schema followed by
+// object name obj, or "" to leave it.
+func (m *nameMap) target(schema, obj string) string {
+	if t, ok := m.members[schema][obj]; ok {
+		if t == schema {
+			return ""
+		}
+		return t
+	}
+	return m.schemas[schema]
+}
+
+// rewrite replaces the schema of every qualified name in sql whose schema
+// is mapped: identifiers followed by a dot (not preceded by one), and
+// 'schema.name'::regclass style literals. String literals, quoted
+// identifiers and dollar-quoted bodies are otherwise left alone.
+func (m *nameMap) rewrite(sql string) string {
+	var b strings.Builder
+	b.Grow(len(sql) + 32)
+	prevDot := false
+	for i := 0; i < len(sql); {
+		c := sql[i]
+		switch {
+		case c == '\'':
+			escapes := i > 0 && (sql[i-1] == 'E' || sql[i-1] == 'e') && (i < 2 || !isIdentChar(sql[i-2]))
+			j := i + 1
+			for j < len(sql) {
+				if escapes && sql[j] == '\\' {
+					j += 2
+					continue
+				}
+				if sql[j] == '\'' {
+					if j+1 < len(sql) && sql[j+1] == '\'' {
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			j = min(j+1, len(sql))
+			lit := sql[i:j]
+			if rest := sql[j:]; strings.HasPrefix(rest, "::reg") && !escapes && len(lit) >= 2 {
+				lit = "'" + strings.ReplaceAll(m.rewriteName(strings.ReplaceAll(lit[1:len(lit)-1], "''", "'")), "'", "''") + "'"
+			}
+			b.WriteString(lit)
+			i = j
+			prevDot = false
+		case c == '$' && (i == 0 || !isIdentChar(sql[i-1])):
+			// Dollar quote: $tag$ ... $tag$.
+			j := i + 1
+			for j < len(sql) && isIdentChar(sql[j]) && sql[j] != '$' {
+				j++
+			}
+			if j < len(sql) && sql[j] == '$' {
+				tag := sql[i : j+1]
+				if end := strings.Index(sql[j+1:], tag); end >= 0 {
+					stop := j + 1 + end + len(tag)
+					b.WriteString(sql[i:stop])
+					i = stop
+					prevDot = false
+					continue
+				}
+			}
+			b.WriteByte(c)
+			i++
+		case c == '"' || isIdentStart(c):
+			name, end, ok := readIdent(sql, i)
+			if !ok {
+				b.WriteString(sql[i:end])
+				i = end
+				continue
+			}
+			if !prevDot && end < len(sql) && sql[end] == '.' {
+				obj, _, isIdent := readIdent(sql, end+1)
+				if !isIdent {
+					k := end + 1
+					for k < len(sql) && isOperatorChar(sql[k]) {
+						k++
+					}
+					obj = sql[end+1 : k]
+				}
+				if t := m.target(name, obj); t != "" {
+					b.WriteString(pgx.Identifier{t}.Sanitize())
+					i = end
+					prevDot = false
+					continue
+				}
+			}
+			b.WriteString(sql[i:end])
+			i = end
+			prevDot = false
+		default:
+			b.WriteByte(c)
+			prevDot = c == '.'
+			i++
+		}
+	}
+	return b.String()
+}
+
+// rewriteName rewrites the schema of one qualified name such as
+// public.orders_id_seq or "My Schema"."x".
+func (m *nameMap) rewriteName(name string) string {
+	schema, end, ok := readIdent(name, 0)
+	if !ok || end >= len(name) || name[end] != '.' {
+		return name
+	}
+	obj, _, _ := readIdent(name, end+1)
+	if t := m.target(schema, obj); t != "" {
+		return pgx.Identifier{t}.Sanitize() + name[end:]
+	}
+	return name
+}
+
+// schemaObjects is what the target needs besides tables: read once from
+// the source snapshot.
+type schemaObjects struct {
+	extensions  []extension
+	types       []string // CREATE TYPE / CREATE DOMAIN, in dependency order (source qualified)
+	sequences   []sequence
+	constraints []constraintDef
+	indexes     []indexDef
+	views       []viewDef
+}
+
+type extension struct {
+	name, schema string
+	members      []string
+}
+
+type sequence struct {
+	schema, name, typ  string
+	options            string
+	last               *int64
+	ownerTable, ownerC string // OWNED BY, "" for none
+}
+
+type constraintDef struct {
+	table, name, def string
+	kind             byte
+	refTable         string // for foreign keys
+}
+
+type indexDef struct{ table, def string }
+
+type viewDef struct {
+	oid          uint32
+	schema, name string
+	def, options string
+	deps         []uint32
+}
+
+// readSchemaObjects reads types, sequences, constraints, indexes, views and
+// extensions of the copied schemas and tables. search_path must be ”.
+func readSchemaObjects(ctx context.Context, q Querier, cat *catalogState, opts *Options) (*schemaObjects, error) {
+	so := &schemaObjects{}
+	schemas := cat.schemas
+	var oids []uint32
+	for _, r := range cat.order {
+		if r.included {
+			oids = append(oids, r.oid)
+		}
+	}
+	scan := func(what, sql string, args []any, each func(pgx.Rows) error) error {
+		rows, err := q.Query(ctx, sql, args...)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", what, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := each(rows); err != nil {
+				return fmt.Errorf("reading %s: %w", what, err)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("reading %s: %w", what, err)
+		}
+		return nil
+	}
+	err := scan("extensions", `
+		SELECT e.extname, n.nspname,
+		       array(SELECT t.typname::text FROM pg_depend d JOIN pg_type t ON t.oid = d.objid
+		               WHERE d.refobjid = e.oid AND d.classid = 'pg_type'::regclass AND d.deptype = 'e'
+		             UNION SELECT p.proname::text FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid
+		               WHERE d.refobjid = e.oid AND d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
+		             UNION SELECT o.oprname::text FROM pg_depend d JOIN pg_operator o ON o.oid = d.objid
+		               WHERE d.refobjid = e.oid AND d.classid = 'pg_operator'::regclass AND d.deptype = 'e')
+		FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+		WHERE e.extname <> 'plpgsql' ORDER BY e.oid`, nil, func(rows pgx.Rows) error {
+		var e extension
+		so.extensions = append(so.extensions, e)
+		return rows.Scan(&so.extensions[len(so.extensions)-1].name, &so.extensions[len(so.extensions)-1].schema, &so.extensions[len(so.extensions)-1].members)
+	})
+	if err != nil {
+		return nil, err
+	}
+	notExt := `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.classid = 'pg_type'::regclass AND d.deptype = 'e')`
+	err = scan("types", `
+		SELECT CASE WHEN t.typtype = 'e' THEN
+		         format('CREATE TYPE %I.%I AS ENUM (%s)', n.nspname, t.typname,
+		                (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid))
+		       ELSE
+		         format('CREATE DOMAIN %I.%I AS %s%s%s%s %s', n.nspname, t.typname, format_type(t.typbasetype, t.typtypmod),
+		                CASE WHEN t.typcollation <> bt.typcollation THEN ' COLLATE ' || quote_ident(cn.nspname) || '.' || quote_ident(co.collname) ELSE '' END,
+		                CASE WHEN t.typdefault IS NOT NULL THEN ' DEFAULT ' || t.typdefault ELSE '' END,
+		                CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END,
+		                coalesce((SELECT string_agg(format('CONSTRAINT %I %s', k.conname, pg_get_constraintdef(k.oid)), ' ' ORDER BY k.oid)
+		                          FROM pg_constraint k WHERE k.contypid = t.oid), ''))
+		       END
+		FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+		LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
+		LEFT JOIN pg_collation co ON co.oid = t.typcollation LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+		WHERE t.typtype IN ('e', 'd') AND n.nspname = ANY ($1::text[]) AND `+notExt+`
+		ORDER BY t.typtype DESC, t.oid`, []any{schemas}, func(rows pgx.Rows) error {
+		var s string
+		err := rows.Scan(&s)
+		so.types = append(so.types, s)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = scan("sequences", `
+		SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL),
+		       format('INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s %s', s.seqincrement, s.seqmin, s.seqmax, s.seqstart, s.seqcache,
+		              CASE WHEN s.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END),
+		       pg_sequence_last_value(c.oid),
+		       coalesce(tn.nspname || '.' || tc.relname, ''), coalesce(a.attname::text, '')
+		FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+		LEFT JOIN pg_class tc ON tc.oid = d.refobjid LEFT JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+		LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+		WHERE n.nspname = ANY ($1::text[]) AND coalesce(d.deptype, 'a') <> 'i'
+		  AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.objid = c.oid AND x.classid = 'pg_class'::regclass AND x.deptype = 'e')
+		ORDER BY c.oid`, []any{schemas}, func(rows pgx.Rows) error {
+		var s sequence
+		err := rows.Scan(&s.schema, &s.name, &s.typ, &s.options, &s.last, &s.ownerTable, &s.ownerC)
+		so.sequences = append(so.sequences, s)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = scan("constraints", `
+		SELECT n.nspname || '.' || c.relname, k.conname, k.contype::text, pg_get_constraintdef(k.oid),
+		       coalesce((SELECT rn.nspname || '.' || r.relname FROM pg_class r JOIN pg_namespace rn ON rn.oid = r.relnamespace WHERE r.oid = k.confrelid), '')
+		FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE k.conrelid = ANY ($1::oid[]) AND k.contype IN ('p', 'u', 'x', 'c', 'f') AND k.conparentid = 0 AND k.conislocal
+		ORDER BY CASE k.contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 WHEN 'x' THEN 2 WHEN 'c' THEN 3 ELSE 4 END, k.oid`, []any{oids}, func(rows pgx.Rows) error {
+		var k constraintDef
+		var kind string
+		err := rows.Scan(&k.table, &k.name, &kind, &k.def, &k.refTable)
+		k.kind = kind[0]
+		so.constraints = append(so.constraints, k)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = scan("indexes", `
+		SELECT n.nspname || '.' || c.relname, pg_get_indexdef(i.indexrelid)
+		FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE i.indrelid = ANY ($1::oid[]) AND NOT ic.relispartition
+		  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))
+		ORDER BY i.indexrelid`, []any{oids}, func(rows pgx.Rows) error {
+		var ix indexDef
+		err := rows.Scan(&ix.table, &ix.def)
+		ix.def = strings.Replace(ix.def, " ON ONLY ", " ON ", 1)
+		so.indexes = append(so.indexes, ix)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = scan("views", `
+		SELECT c.oid, n.nspname, c.relname, pg_get_viewdef(c.oid), coalesce(array_to_string(c.reloptions, ', '), ''),
+		       array(SELECT DISTINCT d.refobjid FROM pg_rewrite r JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+		             WHERE r.ev_class = c.oid AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> c.oid)
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind = 'v' AND n.nspname = ANY ($1::text[])
+		  AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.objid = c.oid AND x.classid = 'pg_class'::regclass AND x.deptype = 'e')
+		ORDER BY c.oid`, []any{schemas}, func(rows pgx.Rows) error {
+		var v viewDef
+		err := rows.Scan(&v.oid, &v.schema, &v.name, &v.def, &v.options, &v.deps)
+		if err == nil && opts.tableIncluded(v.schema+"."+v.name) {
+			so.views = append(so.views, v)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	so.views = sortViews(so.views)
+	return so, nil
+}
+
+// sortViews orders views so that each comes after the views it reads.
+func sortViews(views []viewDef) []viewDef {
+	byOID := map[uint32]int{}
+	for i, v := range views {
+		byOID[v.oid] = i
+	}
+	state := make([]int, len(views)) // 0 new, 1 visiting, 2 done
+	var out []viewDef
+	var visit func(i int)
+	visit = func(i int) {
+		if state[i] != 0 {
+			return
+		}
+		state[i] = 1
+		deps := append([]uint32(nil), views[i].deps...)
+		sort.Slice(deps, func(a, b int) bool { return deps[a] < deps[b] })
+		for _, d := range deps {
+			if j, ok := byOID[d]; ok {
+				visit(j)
+			}
+		}
+		state[i] = 2
+		out = append(out, views[i])
+	}
+	for i := range views {
+		visit(i)
+	}
+	return out
+}
+
+// tableDDL is the CREATE TABLE statement of rel (source names).
+func tableDDL(rel *relation, parentIsCopied bool) string {
+	name := quoteQualified(rel.qualified())
+	create := "CREATE TABLE "
+	if rel.unlogged {
+		create = "CREATE UNLOGGED TABLE "
+	}
+	var b strings.Builder
+	b.WriteString(create + name)
+	if rel.isPartition && parentIsCopied {
+		b.WriteString(" PARTITION OF " + quoteQualified(rel.parent) + " " + rel.partBound)
+	} else {
+		b.WriteString(" (")
+		for i, c := range rel.columns {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(pgx.Identifier{c.name}.Sanitize() + " " + c.typ)
+			if c.collation != "" {
+				b.WriteString(" COLLATE " + c.collation)
+			}
+			switch {
+			case c.generated == 's':
+				b.WriteString(" GENERATED ALWAYS AS (" + c.def + ") STORED")
+			case c.identity == 'a':
+				b.WriteString(" GENERATED ALWAYS AS IDENTITY (" + c.identOpts + ")")
+			case c.identity == 'd':
+				b.WriteString(" GENERATED BY DEFAULT AS IDENTITY (" + c.identOpts + ")")
+			case c.def != "":
+				b.WriteString(" DEFAULT " + c.def)
+			}
+			if c.notNull {
+				b.WriteString(" NOT NULL")
+			}
+		}
+		b.WriteString(")")
+	}
+	if rel.kind == 'p' {
+		b.WriteString(" PARTITION BY " + rel.partKey)
+	}
+	return b.String()
+}
