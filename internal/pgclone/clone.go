@@ -318,8 +318,8 @@ type cloner struct {
 	leaks   map[string]*leakHashes // "schema.table.column" (root table) -> hashes
 	// coincidental counts masked values equal to another row's production value.
 	coincidental map[string]int
-	skipped []string
-	copied  atomic.Int64 // rows read, for failAfterRows
+	skipped      []string
+	copied       atomic.Int64 // rows read, for failAfterRows
 }
 
 type worker struct {
