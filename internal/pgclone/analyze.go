@@ -41,6 +41,9 @@ type Options struct {
 	// copies them as they are; PII detection still fails closed.
 	DefaultAction string
 	Key           masking.Key
+	// Subset chooses part of the rows; every reference of a copied row
+	// still resolves. See [PlanSubset].
+	Subset SubsetOptions
 	// Parallelism is the number of tables copied at once (one source and
 	// one target connection each); default runtime.NumCPU().
 	Parallelism int
@@ -380,6 +383,11 @@ type policy struct {
 	// columns maps "schema.table" of a copied relation (plain table or
 	// leaf partition) to its masked columns.
 	columns map[string]map[string]*columnPlan
+	// filters and nullify are the subset of each copied relation (keyed by
+	// the relation, taken from its partition root): a condition over
+	// SubsetAlias, and column -> replacement expression.
+	filters map[string]string
+	nullify map[string]map[string]string
 }
 
 // Analyze checks a masking policy against the source: q must be inside a
@@ -503,6 +511,21 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 		}
 	}
 
+	// The subset, planned on the tables users see (partition roots).
+	var subset SubsetPlan
+	if len(opts.Subset.Subsets) > 0 {
+		var roots []string
+		for _, rel := range cat.order {
+			if rel.included && !rel.isPartition {
+				roots = append(roots, rel.qualified())
+			}
+		}
+		if subset, _, err = PlanSubset(ctx, q, roots, opts.Subset); err != nil {
+			return nil, err
+		}
+	}
+	p.filters, p.nullify = map[string]string{}, map[string]map[string]string{}
+
 	// Copied relations and their effective rules: a partition takes the
 	// rules of its ancestors, its own rules win.
 	for _, rel := range cat.order {
@@ -533,7 +556,15 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 		}
 		sort.Strings(tp.Masked)
 		p.columns[rel.qualified()] = masked
-		if err := q.QueryRow(ctx, "SELECT count(*) FROM ONLY "+quoteQualified(rel.qualified())).Scan(&tp.Rows); err != nil {
+		filter := "true"
+		if f, ok := subset.Filters[rel.root]; ok {
+			filter = f
+			p.filters[rel.qualified()] = f
+		}
+		if n, ok := subset.Nullify[rel.root]; ok {
+			p.nullify[rel.qualified()] = n
+		}
+		if err := q.QueryRow(ctx, "SELECT count(*) FROM ONLY "+quoteQualified(rel.qualified())+" AS "+SubsetAlias+" WHERE "+filter).Scan(&tp.Rows); err != nil {
 			return nil, fmt.Errorf("counting rows of %s: %w", rel.qualified(), err)
 		}
 		p.analysis.Tables = append(p.analysis.Tables, tp)

@@ -156,6 +156,10 @@ func PolicyHash(opts Options) string {
 		"include_tables":  sorted(opts.IncludeTables),
 		"exclude_tables":  sorted(opts.ExcludeTables),
 	}
+	if s := opts.Subset; len(s.Subsets) > 0 {
+		// The seed is left out: it comes from the key.
+		canon["subset"] = map[string]any{"subsets": s.Subsets, "virtual_foreign_keys": s.VirtualForeignKeys, "null_dangling": s.NullDangling}
+	}
 	b, _ := json.Marshal(canon) // map keys are sorted by encoding/json
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
@@ -654,10 +658,16 @@ func (c *cloner) copyTable(ctx context.Context, w *worker, tp TablePlan) error {
 		m = &rowMasker{seed: c.seed}
 	}
 	leakKeys := map[int]string{}
+	var selects []string // what the source sends: the columns, or a nulled reference
 	for _, col := range rel.columns {
 		if col.generated != 0 {
 			continue
 		}
+		sel := SubsetAlias + "." + pgx.Identifier{col.name}.Sanitize()
+		if expr, ok := c.pol.nullify[tp.Name][col.name]; ok {
+			sel = expr
+		}
+		selects = append(selects, sel)
 		if cp := masks[col.name]; cp != nil {
 			cm := columnMask{index: len(cols), t: cp.t}
 			if cp.leak {
@@ -672,11 +682,15 @@ func (c *cloner) copyTable(ctx context.Context, w *worker, tp TablePlan) error {
 		m.ncols = len(cols)
 	}
 	colList := strings.Join(cols, ", ")
-	copyOut := fmt.Sprintf("COPY (SELECT %s FROM ONLY %s) TO STDOUT", colList, quoteQualified(tp.Name))
+	filter := "true"
+	if f, ok := c.pol.filters[tp.Name]; ok {
+		filter = f
+	}
+	copyOut := fmt.Sprintf("COPY (SELECT %s FROM ONLY %s AS %s WHERE %s) TO STDOUT", strings.Join(selects, ", "), quoteQualified(tp.Name), SubsetAlias, filter)
 	copyIn := fmt.Sprintf("COPY %s (%s) FROM STDIN", c.names.rewriteName(quoteQualified(tp.Name)), colList)
 	if len(cols) == 0 {
 		// A table without columns: nothing to stream but its row count.
-		copyOut = fmt.Sprintf("COPY (SELECT FROM ONLY %s) TO STDOUT", quoteQualified(tp.Name))
+		copyOut = fmt.Sprintf("COPY (SELECT FROM ONLY %s AS %s WHERE %s) TO STDOUT", quoteQualified(tp.Name), SubsetAlias, filter)
 		copyIn = fmt.Sprintf("COPY %s FROM STDIN", c.names.rewriteName(quoteQualified(tp.Name)))
 	}
 
@@ -867,4 +881,31 @@ func (c *cloner) swap(ctx context.Context) error {
 		return fmt.Errorf("pgclone: swap: %w", err)
 	}
 	return nil
+}
+
+// Drop removes what a clone made in the target: each of schemas with
+// everything in it. The public schema is recreated empty, as a fresh
+// database has it.
+func Drop(ctx context.Context, target *pgx.ConnConfig, schemas []string) error {
+	conn, err := pgx.ConnectConfig(ctx, target)
+	if err != nil {
+		return fmt.Errorf("pgclone: connecting to the target: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("pgclone: drop: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	for _, s := range schemas {
+		if _, err := tx.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{s}.Sanitize()+" CASCADE"); err != nil {
+			return fmt.Errorf("pgclone: dropping schema %s: %w", s, err)
+		}
+		if s == "public" {
+			if _, err := tx.Exec(ctx, "CREATE SCHEMA public"); err != nil {
+				return fmt.Errorf("pgclone: recreating schema public: %w", err)
+			}
+		}
+	}
+	return tx.Commit(ctx)
 }

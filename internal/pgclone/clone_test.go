@@ -781,3 +781,100 @@ func TestLeakCheck_unchangedVersusCoincidental(t *testing.T) {
 		t.Errorf("coincidental = %v, want public.a.phone: 2", got)
 	}
 }
+
+// TestClone_subset clones 30% of customers (and 50% of employees, across
+// the self-reference) of the full schema: every foreign key is created on
+// the target, which validates that the subset is closed; counts match the
+// plan; the same key picks the same rows and another key other rows.
+func TestClone_subset(t *testing.T) {
+	prod := newProd(t)
+	staging := pgtest.Require(t).NewDatabase(t)
+	ctx := context.Background()
+	opts := testOptions(t, "subset")
+	opts.Subset = SubsetOptions{
+		Subsets:      []Subset{{Table: "customers", Percent: 30}, {Table: "hr.employees", Where: "salary > 50050"}},
+		NullDangling: true,
+		Seed:         "seed-a",
+	}
+	src := dial(t, prod)
+	tx, err := src.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Analyze(ctx, tx, opts)
+	_ = tx.Rollback(ctx)
+	if err != nil || len(a.Problems) > 0 {
+		t.Fatalf("Analyze: %v %v", err, a.Problems)
+	}
+	planned := map[string]int64{}
+	for _, tp := range a.Tables {
+		planned[tp.Name] = tp.Rows
+	}
+	if c := planned["public.customers"]; c < 450 || c > 750 {
+		t.Errorf("30%% of 2000 customers planned as %d", c)
+	}
+	if planned["hr.employees"] != 150 || planned["public.accounts"] != 100 {
+		t.Errorf("planned = %v", planned)
+	}
+	res, err := Clone(ctx, mustConfig(t, prod), mustConfig(t, staging), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range res.Tables {
+		if tr.Rows != planned[tr.Name] {
+			t.Errorf("%s: copied %d rows, planned %d", tr.Name, tr.Rows, planned[tr.Name])
+		}
+	}
+	dst := dial(t, staging)
+	// Every foreign key of production exists and is valid in staging.
+	fks := queryString(t, dst, `SELECT count(*)::text || '/' || count(*) FILTER (WHERE convalidated)::text FROM pg_constraint WHERE contype = 'f'`)
+	if want := queryString(t, src, `SELECT count(*)::text || '/' || count(*)::text FROM pg_constraint WHERE contype = 'f'`); fks != want {
+		t.Errorf("foreign keys in staging (all/valid) = %s, want %s", fks, want)
+	}
+	// Managers outside the subset are nulled, not dangling.
+	if n := queryString(t, dst, `SELECT count(*)::text FROM hr.employees e WHERE manager_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM hr.employees m WHERE m.id = e.manager_id)`); n != "0" {
+		t.Errorf("%s employees reference managers that were not copied", n)
+	}
+	ids := func(conn *pgx.Conn) string {
+		return queryString(t, conn, `SELECT md5(string_agg(id::text, ',' ORDER BY id)) FROM customers`)
+	}
+	first := ids(dst)
+	if _, err := Clone(ctx, mustConfig(t, prod), mustConfig(t, staging), opts); err != nil {
+		t.Fatal(err)
+	}
+	if ids(dst) != first {
+		t.Error("the same seed picked other customers")
+	}
+	opts.Subset.Seed = "seed-b"
+	if _, err := Clone(ctx, mustConfig(t, prod), mustConfig(t, staging), opts); err != nil {
+		t.Fatal(err)
+	}
+	if ids(dst) == first {
+		t.Error("another seed picked the same customers")
+	}
+	// A cycle without NullDangling cannot be cut.
+	opts.Subset = SubsetOptions{Subsets: []Subset{{Table: "accounts", Percent: 50}}, Seed: "x"}
+	var se *SubsetError
+	if _, err := Clone(ctx, mustConfig(t, prod), mustConfig(t, staging), opts); !errors.As(err, &se) {
+		t.Errorf("a cycle without null_dangling_references: %v, want *SubsetError", err)
+	}
+}
+
+func TestDrop(t *testing.T) {
+	prod := newProd(t)
+	staging := pgtest.Require(t).NewDatabase(t)
+	ctx := context.Background()
+	if _, err := Clone(ctx, mustConfig(t, prod), mustConfig(t, staging), testOptions(t, "drop")); err != nil {
+		t.Fatal(err)
+	}
+	if err := Drop(ctx, mustConfig(t, staging), []string{"hr", "public"}); err != nil {
+		t.Fatal(err)
+	}
+	dst := dial(t, staging)
+	if n := queryString(t, dst, `SELECT count(*)::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('public', 'hr')`); n != "0" {
+		t.Errorf("%s relations left after Drop", n)
+	}
+	if s := queryString(t, dst, `SELECT coalesce(to_regnamespace('public')::text, '<none>')`); s != "public" {
+		t.Errorf("public schema after Drop: %s", s)
+	}
+}

@@ -358,7 +358,8 @@ func (b *filterBuilder) filter(t, alias string, stack []string) (string, error) 
 		for _, c := range fk.Columns {
 			nullChecks = append(nullChecks, alias+"."+pgx.Identifier{c}.Sanitize()+" IS NULL")
 		}
-		exists := fmt.Sprintf("EXISTS (SELECT 1 FROM ONLY %s AS %s WHERE %s = %s AND %s)",
+		// Not ONLY: a partitioned parent's rows live in its partitions.
+		exists := fmt.Sprintf("EXISTS (SELECT 1 FROM %s AS %s WHERE %s = %s AND %s)",
 			quoteQualified(fk.RefTable), inner, quoteCols(inner, fk.RefColumns), quoteCols(alias, fk.Columns), orTrue(parent))
 		if fk.Nullable {
 			exists = "(" + strings.Join(nullChecks, " OR ") + " OR " + exists + ")"
@@ -387,7 +388,7 @@ func (b *filterBuilder) nullifyExpr(fk ForeignKey, col string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("CASE WHEN EXISTS (SELECT 1 FROM ONLY %s AS %s WHERE %s = %s AND %s) THEN %s.%s END",
+	return fmt.Sprintf("CASE WHEN EXISTS (SELECT 1 FROM %s AS %s WHERE %s = %s AND %s) THEN %s.%s END",
 		quoteQualified(fk.RefTable), inner, quoteCols(inner, fk.RefColumns), quoteCols(SubsetAlias, fk.Columns), orTrue(parent),
 		SubsetAlias, pgx.Identifier{col}.Sanitize()), nil
 }
