@@ -133,6 +133,7 @@ func (p *stagingProvider) Resources(context.Context) []func() resource.Resource 
 		newEnvironmentResource,
 		newLeaseResource,
 		newParityCheckResource,
+		newPostgresCloneResource,
 	}
 }
 

@@ -115,7 +115,7 @@ func Seed(ctx context.Context, conn *pgx.Conn, scale float64) (Sizes, error) {
 	stmts = append(stmts,
 		fmt.Sprintf(`INSERT INTO customers (id, email, first_name, last_name, phone, birth_date, created_at)
 		 SELECT g,
-		   lower(f) || '.' || lower(translate(l, 'üéńą', 'uena')) || g || '@' || (ARRAY['example.com','mail.test','shop.example'])[1 + pg_temp.rnd(g, 1, 3)],
+		   lower(translate(f || '.' || l, 'áàâäãåçéèêëíìîïñóòôöõúùûüýÿńąęłśźżÁÉÍÓÚÜŁŚŻ', 'aaaaaaceeeeiiiinooooouuuuyynaelszzAEIOUULSZ')) || g || '@' || (ARRAY['example.com','mail.test','shop.example'])[1 + pg_temp.rnd(g, 1, 3)],
 		   f, l,
 		   '+49 30 ' || lpad(pg_temp.rnd(g, 2, 10000000)::text, 7, '0'),
 		   date '1950-01-01' + pg_temp.rnd(g, 3, 20000),

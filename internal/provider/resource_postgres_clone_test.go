@@ -1,0 +1,396 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/stagingkit/terraform-provider-staging/internal/pgtest"
+	"github.com/stagingkit/terraform-provider-staging/internal/registry"
+	"github.com/stagingkit/terraform-provider-staging/internal/shopdata"
+)
+
+// seededShop returns a production database holding the sample shop and an
+// empty staging database on another cluster.
+func seededShop(t *testing.T) (prod, staging string) {
+	t.Helper()
+	prod = pgtest.Require(t).NewDatabase(t)
+	staging = pgtest.StartForTest(t).NewDatabase(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, prod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if err := shopdata.Create(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := shopdata.Seed(ctx, conn, 0.001); err != nil {
+		t.Fatal(err)
+	}
+	return prod, staging
+}
+
+// shopRules masks every personal column of the sample shop; skip leaves
+// the named "table.column" out.
+func shopRules(skip ...string) string {
+	rules := []struct{ table, column, transformer, extra string }{
+		{"customers", "email", "email", `domain = "customer_email"`},
+		{"customers", "first_name", "first_name", ""},
+		{"customers", "last_name", "last_name", ""},
+		{"customers", "phone", "phone", ""},
+		{"customers", "birth_date", "date_shift", `options = { max_days = "60" }`},
+		{"addresses", "street", "address", ""},
+		{"addresses", "postal_code", "digits", ""},
+		{"payments", "card_number", "credit_card", ""},
+		{"payments", "card_holder", "full_name", ""},
+		{"support_tickets", "body", "text_scramble", ""},
+	}
+	var b strings.Builder
+	for _, r := range rules {
+		if contains(skip, r.table+"."+r.column) {
+			continue
+		}
+		fmt.Fprintf(&b, "  rule {\n    table       = %q\n    column      = %q\n    transformer = %q\n    %s\n  }\n", r.table, r.column, r.transformer, r.extra)
+	}
+	return b.String()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// cloneConfig is a team, an environment and a clone of the shop, with a
+// production and a staging connection.
+func cloneConfig(registryPath, prod, staging, body string) string {
+	return cloneConfigWith(registryPath, [][3]string{{"prod", prod, "production"}, {"staging", staging, "staging"}}, body)
+}
+
+// cloneConfigWith is cloneConfig with the given connections (name, dsn,
+// role).
+func cloneConfigWith(registryPath string, conns [][3]string, body string) string {
+	var p strings.Builder
+	fmt.Fprintf(&p, "provider \"staging\" {\n  registry = %q\n  actor    = \"tester\"\n", registryPath)
+	for _, c := range conns {
+		fmt.Fprintf(&p, "  postgres {\n    name = %q\n    dsn  = %q\n    role = %q\n  }\n", c[0], c[1], c[2])
+	}
+	p.WriteString("}\n")
+	return p.String() + `
+resource "staging_team" "shop" {
+  name = "shop"
+}
+
+resource "staging_environment" "demo" {
+  name = "shop-demo"
+  team = staging_team.shop.name
+}
+
+resource "staging_postgres_clone" "shop" {
+  source      = "prod"
+  target      = "staging"
+  environment = staging_environment.demo.name
+  key         = "test-masking-secret-1"
+` + body + `
+}
+`
+}
+
+// noSecretsInState fails when any state attribute holds the masking key or
+// a database password.
+func noSecretsInState(secrets ...string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		for addr, rs := range s.RootModule().Resources {
+			for k, v := range rs.Primary.Attributes {
+				for _, secret := range secrets {
+					if secret != "" && strings.Contains(v, secret) {
+						return fmt.Errorf("%s.%s holds a secret", addr, k)
+					}
+				}
+			}
+		}
+		return nil
+	}
+}
+
+func pgCount(t *testing.T, dsn, sql string, args ...any) int64 {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int64
+	if err := conn.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+		t.Fatalf("%v\n%s", err, sql)
+	}
+	return n
+}
+
+func pgStrings(t *testing.T, dsn, sql string) []string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, sql)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, sql)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestAccPostgresClone_lifecycle(t *testing.T) {
+	prod, staging := seededShop(t)
+	clock := newTestClock()
+	reg := t.TempDir() + "/registry.db"
+	body := shopRules() + `
+  subset {
+    table   = "customers"
+    percent = 20
+  }
+  null_dangling_references = true
+  refresh_after            = "7d"
+`
+	cfg := cloneConfig(reg, prod, staging, body)
+	const addr = "staging_postgres_clone.shop"
+	prodPassword := strings.Split(strings.Split(prod, ":")[2], "@")[0]
+	var firstEmails string
+	resource.Test(t, resource.TestCase{
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+		ProtoV6ProviderFactories: factories(clock),
+		CheckDestroy: func(*terraform.State) error {
+			if n := pgCount(t, staging, `SELECT count(*) FROM pg_class WHERE relname = 'customers'`); n != 0 {
+				return errors.New("the cloned tables are still in staging after destroy")
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					// The plan shows the rows each table will hold.
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("planned_rows").AtMapKey("public.customers"), knownvalue.Int64Func(func(n int64) error {
+						if n < 120 || n > 280 {
+							return fmt.Errorf("20%% of 1000 customers planned as %d", n)
+						}
+						return nil
+					})),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("policy_hash"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{64}$`))),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("transformer_versions").AtMapKey("public.customers.email"), knownvalue.StringRegexp(regexp.MustCompile(`^email/`))),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("key"), knownvalue.Null()),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					noSecretsInState("test-masking-secret-1", prodPassword),
+					func(s *terraform.State) error {
+						attrs := s.RootModule().Resources[addr].Primary.Attributes
+						// The copy holds what the plan said, and is closed under
+						// foreign keys: every constraint was created and validated.
+						if got, want := pgCount(t, staging, `SELECT count(*) FROM customers`), attrs["planned_rows.public.customers"]; fmt.Sprint(got) != want {
+							return fmt.Errorf("staging has %d customers, plan said %s", got, want)
+						}
+						if n := pgCount(t, staging, `SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND convalidated`); n != 5 {
+							return fmt.Errorf("%d valid foreign keys in staging, want 5", n)
+						}
+						// No production e-mail, phone or card number reached staging.
+						for col, sql := range map[string]string{
+							"email": `SELECT email FROM customers`, "phone": `SELECT phone FROM customers WHERE phone IS NOT NULL`,
+							"card": `SELECT card_number FROM payments`,
+						} {
+							prodValues := map[string]bool{}
+							for _, v := range pgStrings(t, prod, sql) {
+								prodValues[v] = true
+							}
+							if col != "phone" { // phones: a dense space, see the coincidental-match rule
+								for _, v := range pgStrings(t, staging, sql) {
+									if prodValues[v] {
+										return fmt.Errorf("a production %s reached staging", col)
+									}
+								}
+							}
+						}
+						// Ticket texts no longer hold the customers' addresses.
+						if n := pgCount(t, staging, `SELECT count(*) FROM support_tickets WHERE body LIKE '%@shop.example%' OR body LIKE '%@example.com%'`); n != 0 {
+							return fmt.Errorf("%d tickets still hold e-mail addresses", n)
+						}
+						// Unique columns stay unique.
+						if n := pgCount(t, staging, `SELECT count(*) - count(DISTINCT email) FROM customers`); n != 0 {
+							return fmt.Errorf("%d duplicate masked e-mails", n)
+						}
+						firstEmails = pgStrings(t, staging, `SELECT string_agg(email, ',' ORDER BY id) FROM customers`)[0]
+						// The copy is in the environment's audit log.
+						evs, err := openRegistry(t, testBackend{name: "sqlite", location: reg}, clock).Events(context.Background(),
+							registry.EventFilter{ObjectType: "postgres_clone", Object: "shop-demo"})
+						if err != nil || len(evs) != 1 || !strings.Contains(evs[0].After, attrs["policy_hash"]) {
+							return fmt.Errorf("audit events = %+v, %w", evs, err)
+						}
+						return nil
+					},
+				),
+			},
+			{
+				// Nothing changed: no new copy.
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+				}},
+			},
+			{
+				// A week later the copy is stale: the plan replaces it, and the
+				// same key masks the same rows the same way.
+				PreConfig: func() { clock.Advance(8 * 24 * time.Hour) },
+				Config:    cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionReplace),
+				}},
+				Check: func(*terraform.State) error {
+					if got := pgStrings(t, staging, `SELECT string_agg(email, ',' ORDER BY id) FROM customers`)[0]; got != firstEmails {
+						return errors.New("the same key and rows gave different masked e-mails")
+					}
+					return nil
+				},
+			},
+			{
+				// A new key (key_version marks it) gives unlinkable output.
+				Config: strings.Replace(strings.Replace(cfg, "test-masking-secret-1", "test-masking-secret-2", 1),
+					"refresh_after", "key_version = 2\n  refresh_after", 1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionReplace),
+				}},
+				Check: func(*terraform.State) error {
+					if got := pgStrings(t, staging, `SELECT string_agg(email, ',' ORDER BY id) FROM customers`)[0]; got == firstEmails {
+						return errors.New("another key gave the same masked e-mails")
+					}
+					return nil
+				},
+			},
+			{
+				// Someone drops the copied tables: the next plan copies again.
+				PreConfig: func() { pgtest.Exec(t, staging, `DROP TABLE payments`) },
+				Config: strings.Replace(strings.Replace(cfg, "test-masking-secret-1", "test-masking-secret-2", 1),
+					"refresh_after", "key_version = 2\n  refresh_after", 1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
+				}},
+			},
+		},
+	})
+}
+
+func TestAccPostgresClone_failClosed(t *testing.T) {
+	prod, staging := seededShop(t)
+	reg := t.TempDir() + "/registry.db"
+	resource.Test(t, resource.TestCase{
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+		ProtoV6ProviderFactories: factories(newTestClock()),
+		Steps: []resource.TestStep{
+			{
+				// A personal column without a rule stops the plan, naming it,
+				// its kind and a rule to add.
+				Config:      cloneConfig(reg, prod, staging, shopRules("customers.phone")),
+				ExpectError: regexp.MustCompile(`(?s)Unmasked Personal Data.*public\.customers\.phone\s+looks\s+like\s+personal\s+data.*transformer\s+=\s+"phone"`),
+			},
+			{
+				// A non-bijective transformer on a unique column.
+				Config: cloneConfig(reg, prod, staging, shopRules("customers.email")+`
+  rule {
+    table       = "customers"
+    column      = "email"
+    transformer = "text_scramble"
+  }`),
+				ExpectError: regexp.MustCompile(`(?s)Masking Rule Breaks Uniqueness.*public\.customers\.email`),
+			},
+			{
+				Config: cloneConfig(reg, prod, staging, shopRules()+`
+  rule {
+    table       = "customers"
+    column      = "shoe_size"
+    transformer = "number_noise"
+  }`),
+				ExpectError: regexp.MustCompile(`(?s)Masking Rule Names Nothing.*public\.customers\.shoe_size`),
+			},
+			{
+				Config: cloneConfig(reg, prod, staging, shopRules()+`
+  rule {
+    table       = "invoices"
+    column      = "email"
+    transformer = "email"
+  }`),
+				ExpectError: regexp.MustCompile(`(?s)Masking Rule Names Nothing.*public\.invoices`),
+			},
+			{
+				Config:      cloneConfig(reg, prod, staging, strings.Replace(shopRules(), `options = { max_days = "60" }`, `options = { max_days = "sixty" }`, 1)),
+				ExpectError: regexp.MustCompile(`(?s)Invalid Masking Rule.*option\s+"max_days"\s+of\s+transformer\s+"date_shift"\s+must\s+be\s+a\s+number`),
+			},
+			{
+				Config:      cloneConfig(reg, prod, staging, shopRules()+"\n  subset {\n    table = \"customers\"\n  }"),
+				ExpectError: regexp.MustCompile(`(?s)Invalid Subset.*needs\s+where,\s+percent,\s+or\s+both`),
+			},
+			{
+				// A subset across the accounts/contacts-style cycle needs
+				// null_dangling_references; here: a subset of a table that is
+				// not copied.
+				Config:      cloneConfig(reg, prod, staging, shopRules()+"\n  subset {\n    table   = \"ghosts\"\n    percent = 10\n  }"),
+				ExpectError: regexp.MustCompile(`(?s)Invalid Subset.*ghosts`),
+			},
+			{
+				// Writing into production is refused.
+				Config: strings.Replace(cloneConfigWith(reg, [][3]string{{"prod", prod, "production"}, {"staging", staging, "staging"}, {"other", staging, "production"}}, shopRules()),
+					`target      = "staging"`, `target      = "other"`, 1),
+				ExpectError: regexp.MustCompile(`(?s)Production Connection Refused.*Connection\s+"other"\s+has\s+role\s+"production"`),
+			},
+			{
+				Config:      strings.Replace(cloneConfig(reg, prod, staging, shopRules()), `target      = "staging"`, `target      = "prod"`, 1),
+				ExpectError: regexp.MustCompile(`(?s)Invalid Clone Target.*source\s+and\s+target\s+are\s+both\s+the\s+connection\s+"prod"`),
+			},
+			{
+				// Two names for one database.
+				Config: strings.Replace(cloneConfigWith(reg, [][3]string{{"prod", prod, "production"}, {"staging", staging, "staging"}, {"alias", prod, "staging"}}, shopRules()),
+					`target      = "staging"`, `target      = "alias"`, 1),
+				ExpectError: regexp.MustCompile(`(?s)Connections\s+"prod"\s+and\s+"alias"\s+point\s+at\s+the\s+same\s+database`),
+			},
+			{
+				Config:      strings.Replace(cloneConfig(reg, prod, staging, shopRules()), `key         = "test-masking-secret-1"`, `key         = ""`, 1),
+				ExpectError: regexp.MustCompile(`(?s)Missing Masking Key.*There\s+is\s+no\s+default\s+key`),
+			},
+			{
+				Config:      cloneConfig(reg, strings.Replace(prod, pgtest.Require(t).Password, "wrong-pw-31337", 1), staging, shopRules()),
+				ExpectError: regexp.MustCompile(`(?s)Error Reading Clone Source.*password\s+authentication\s+failed`),
+			},
+			{
+				Config:      cloneConfig(reg, "postgres://u:never-shown@127.0.0.1:1/prod?sslmode=disable", staging, shopRules()),
+				ExpectError: regexp.MustCompile(`(?s)Error Reading Clone Source.*postgres://u:REDACTED@127\.0\.0\.1:1/prod`),
+			},
+		},
+	})
+	// Nothing was written to staging by any refused configuration.
+	if n := pgCount(t, staging, `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')`); n != 0 {
+		t.Errorf("refused configurations left %d relations in staging", n)
+	}
+}
