@@ -29,6 +29,8 @@ import (
 const (
 	EnvRegistry = "STAGING_REGISTRY"
 	EnvActor    = "STAGING_ACTOR"
+	// EnvMaskingKey holds the masking secret data sources use.
+	EnvMaskingKey = "STAGING_MASKING_KEY"
 )
 
 var (
@@ -62,9 +64,10 @@ type stagingProvider struct {
 }
 
 type providerModel struct {
-	Registry types.String        `tfsdk:"registry"`
-	Actor    types.String        `tfsdk:"actor"`
-	Postgres []postgresConnModel `tfsdk:"postgres"`
+	Registry   types.String        `tfsdk:"registry"`
+	Actor      types.String        `tfsdk:"actor"`
+	MaskingKey types.String        `tfsdk:"masking_key"`
+	Postgres   []postgresConnModel `tfsdk:"postgres"`
 }
 
 func (p *stagingProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -88,6 +91,12 @@ func (p *stagingProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 				MarkdownDescription: "Who is acting, recorded in the audit log and used as the default owner and lease holder. " +
 					"Defaults to `" + EnvActor + "`, then CI variables (`GITHUB_ACTOR`, `GITLAB_USER_LOGIN`, `BUILDKITE_BUILD_CREATOR_EMAIL`, `CIRCLE_USERNAME`), then the operating-system user.",
 				Optional: true,
+			},
+			"masking_key": schema.StringAttribute{
+				MarkdownDescription: "The masking secret that data sources such as `staging_masked_rows` mask with (resources take their own write-only `key`). " +
+					"Defaults to `" + EnvMaskingKey + "`. Provider configuration is never stored, so the secret stays out of state.",
+				Optional:  true,
+				Sensitive: true,
 			},
 		},
 		Blocks: map[string]schema.Block{
@@ -122,7 +131,11 @@ func (p *stagingProvider) Configure(ctx context.Context, req provider.ConfigureR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	data := &providerData{location: location, actor: actor, clock: p.clock, version: p.version, conns: conns}
+	maskingKey := cfg.MaskingKey.ValueString()
+	if maskingKey == "" {
+		maskingKey = os.Getenv(EnvMaskingKey)
+	}
+	data := &providerData{location: location, actor: actor, clock: p.clock, version: p.version, conns: conns, maskingKey: maskingKey}
 	resp.ResourceData = data
 	resp.DataSourceData = data
 }
@@ -142,6 +155,8 @@ func (p *stagingProvider) DataSources(context.Context) []func() datasource.DataS
 		newEnvironmentsDataSource,
 		newAuditEventsDataSource,
 		newPostgresFingerprintDataSource,
+		newPIIScanDataSource,
+		newMaskedRowsDataSource,
 	}
 }
 
@@ -187,6 +202,8 @@ type providerData struct {
 	clock    func() time.Time
 	// conns are the named PostgreSQL connections of the provider block.
 	conns map[string]pgConnection
+	// maskingKey is the secret data sources mask with; "" when unset.
+	maskingKey string
 
 	once  sync.Once
 	store registry.Store

@@ -1,0 +1,259 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/stagingkit/terraform-provider-staging/internal/masking"
+)
+
+var _ datasource.DataSourceWithConfigure = (*maskedRowsDataSource)(nil)
+
+func newMaskedRowsDataSource() datasource.DataSource { return &maskedRowsDataSource{} }
+
+// maskedRowsDataSource runs a read-only query and returns its rows masked.
+type maskedRowsDataSource struct{ data *providerData }
+
+type maskedRowsModel struct {
+	Postgres types.String `tfsdk:"postgres"`
+	Query    types.String `tfsdk:"query"`
+	Limit    types.Int64  `tfsdk:"limit"`
+	Rules    types.List   `tfsdk:"rule"`
+	Columns  types.List   `tfsdk:"columns"`
+	Rows     types.List   `tfsdk:"rows"`
+}
+
+type maskedRowsRuleModel struct {
+	Column      types.String `tfsdk:"column"`
+	Transformer types.String `tfsdk:"transformer"`
+	Domain      types.String `tfsdk:"domain"`
+	OnInvalid   types.String `tfsdk:"on_invalid"`
+	Options     types.Map    `tfsdk:"options"`
+}
+
+// defaultMaskedRowsLimit caps the rows returned when no limit is set.
+const defaultMaskedRowsLimit = 100
+
+func (d *maskedRowsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_masked_rows"
+}
+
+func (d *maskedRowsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Runs a query against a connection inside a `READ ONLY` transaction and returns its rows masked through rules, for fixtures and inspection. " +
+			"It fails closed like the clone: a result column that looks like personal data and has no rule (`keep` included) fails, naming it and suggesting a rule. " +
+			"It masks with the provider's `masking_key` (or `STAGING_MASKING_KEY`), which is never stored; the masked rows are, in state.",
+		Attributes: map[string]schema.Attribute{
+			"postgres": schema.StringAttribute{MarkdownDescription: "Name of a `postgres` block of the provider configuration.", Required: true},
+			"query": schema.StringAttribute{
+				MarkdownDescription: "A `SELECT` (or `VALUES`, or `TABLE t`) whose rows to return; it runs as a subquery, so it must not end with a semicolon.",
+				Required:            true,
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"limit": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("The most rows to return; default %d.", defaultMaskedRowsLimit),
+				Optional:            true,
+				Validators:          []validator.Int64{int64validator.Between(1, 10000)},
+			},
+			"columns": schema.ListAttribute{MarkdownDescription: "The result's column names, in order.", ElementType: types.StringType, Computed: true},
+			"rows": schema.ListAttribute{
+				MarkdownDescription: "The masked rows: maps from column name to the value as text (null for NULL).",
+				ElementType:         types.MapType{ElemType: types.StringType},
+				Computed:            true,
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"rule": schema.ListNestedBlock{
+				MarkdownDescription: "How to mask one result column.",
+				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
+					"column": schema.StringAttribute{MarkdownDescription: "Result column name.", Required: true},
+					"transformer": schema.StringAttribute{
+						MarkdownDescription: "Transformer name (see the `mask` function).",
+						Required:            true,
+						Validators:          []validator.String{stringvalidator.OneOf(masking.TransformerNames()...)},
+					},
+					"domain":     schema.StringAttribute{MarkdownDescription: "Masking domain; default the transformer's name.", Optional: true},
+					"on_invalid": schema.StringAttribute{MarkdownDescription: "`error` (default), `redact` or `hash`.", Optional: true, Validators: []validator.String{stringvalidator.OneOf(masking.OnInvalidError, masking.OnInvalidRedact, masking.OnInvalidHash)}},
+					"options":    schema.MapAttribute{MarkdownDescription: "Transformer options as strings, as in `staging_postgres_clone`.", ElementType: types.StringType, Optional: true},
+				}},
+			},
+		},
+	}
+}
+
+func (d *maskedRowsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *maskedRowsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m maskedRowsModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	var rules []maskedRowsRuleModel
+	resp.Diagnostics.Append(m.Rules.ElementsAs(ctx, &rules, false)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	const summary = "Error Reading Masked Rows"
+	if d.data.maskingKey == "" {
+		resp.Diagnostics.AddError("Missing Masking Key",
+			"staging_masked_rows masks with the provider's masking_key: set it in the provider block (for example from a sensitive variable) or in "+EnvMaskingKey+". There is no default key.")
+		return
+	}
+	key, err := masking.DeriveKey([]byte(d.data.maskingKey))
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid Masking Key", err.Error())
+		return
+	}
+	// Rules by column, each built once.
+	byColumn := map[string]masking.Transformer{}
+	var cloneRules postgresCloneResource
+	for i, rule := range rules {
+		at := path.Root("rule").AtListIndex(i)
+		spec, err := cloneRules.ruleSpec(ctx, cloneRuleModel{Transformer: rule.Transformer, Domain: rule.Domain, OnInvalid: rule.OnInvalid, Options: rule.Options})
+		if err == nil {
+			var t masking.Transformer
+			if t, err = masking.New(spec, key); err == nil {
+				byColumn[rule.Column.ValueString()] = t
+				continue
+			}
+		}
+		resp.Diagnostics.AddAttributeError(at, "Invalid Masking Rule", err.Error())
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	conn, ok := d.data.connection(m.Postgres.ValueString(), path.Root("postgres"), false, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	pg, err := conn.connect(ctx)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("postgres"), summary, "Check that the server is reachable and the credentials of the connection are right.\n\n"+err.Error())
+		return
+	}
+	defer pg.Close(context.WithoutCancel(ctx))
+	tx, err := readOnly(ctx, pg)
+	if err != nil {
+		resp.Diagnostics.AddError(summary, err.Error())
+		return
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	limit := int64(defaultMaskedRowsLimit)
+	if !m.Limit.IsNull() {
+		limit = m.Limit.ValueInt64()
+	}
+	query := strings.TrimSpace(m.Query.ValueString())
+	// The simple protocol returns every value as text, the form the
+	// transformers take; the READ ONLY transaction refuses any write.
+	rows, err := tx.Query(ctx, fmt.Sprintf("SELECT * FROM (%s) AS q LIMIT %d", query, limit), pgx.QueryExecModeSimpleProtocol)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("query"), summary, "The query failed: "+err.Error())
+		return
+	}
+	var (
+		names   []string
+		records [][]*string
+	)
+	for _, f := range rows.FieldDescriptions() {
+		names = append(names, f.Name)
+	}
+	for rows.Next() {
+		raw := rows.RawValues()
+		rec := make([]*string, len(raw))
+		for i, v := range raw {
+			if v != nil {
+				s := string(v)
+				rec[i] = &s
+			}
+		}
+		records = append(records, rec)
+	}
+	if err := rows.Err(); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("query"), summary, "The query failed: "+err.Error())
+		return
+	}
+	for _, name := range sortedNames(byColumn) {
+		if !contains(names, name) {
+			resp.Diagnostics.AddAttributeError(path.Root("rule"), "Masking Rule Names Nothing",
+				fmt.Sprintf("The query returns no column %q (it returns %s). Fix the rule's column or remove the rule.", name, strings.Join(names, ", ")))
+		}
+	}
+	// Fail closed: a column that looks personal needs a rule.
+	for i, name := range names {
+		if byColumn[name] != nil {
+			continue
+		}
+		var samples []string
+		for _, rec := range records {
+			if rec[i] != nil {
+				samples = append(samples, *rec[i])
+			}
+		}
+		if f := masking.Detect(masking.Column{Name: name, Samples: samples}); len(f) > 0 {
+			resp.Diagnostics.AddAttributeError(path.Root("rule"), "Unmasked Personal Data",
+				fmt.Sprintf("Result column %q looks like personal data (%s, confidence %.2f: %s) and has no rule. Add one such as:\n\n  rule {\n    column      = %q\n    transformer = %q\n  }\n\nor transformer = \"keep\" if it is safe to show.",
+					name, f[0].Kind, f[0].Confidence, f[0].Reason, name, f[0].Suggested.Transformer))
+		}
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	out := make([]attr.Value, 0, len(records))
+	var buf []byte
+	for _, rec := range records {
+		row := map[string]attr.Value{}
+		for i, name := range names {
+			v := rec[i]
+			if t := byColumn[name]; t != nil {
+				var src []byte
+				if v != nil {
+					src = []byte(*v)
+				}
+				masked, isNull, err := masking.Apply(t, buf[:0], src, v == nil)
+				if err != nil {
+					resp.Diagnostics.AddAttributeError(path.Root("rule"), summary, fmt.Sprintf("Masking column %q: %s", name, err))
+					return
+				}
+				buf = masked
+				v = nil
+				if !isNull {
+					s := string(masked)
+					v = &s
+				}
+			}
+			row[name] = types.StringPointerValue(v)
+		}
+		mv, diags := types.MapValue(types.StringType, row)
+		resp.Diagnostics.Append(diags...)
+		out = append(out, mv)
+	}
+	lv, diags := types.ListValue(types.MapType{ElemType: types.StringType}, out)
+	resp.Diagnostics.Append(diags...)
+	m.Rows = lv
+	cols, diags := types.ListValueFrom(ctx, types.StringType, names)
+	resp.Diagnostics.Append(diags...)
+	m.Columns = cols
+	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+}
+
+// sortedNames returns the keys of m in order (for stable messages).
+func sortedNames(m map[string]masking.Transformer) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
