@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -185,7 +186,7 @@ func (d *maskedRowsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		return
 	}
 	for _, name := range sortedNames(byColumn) {
-		if !contains(names, name) {
+		if !slices.Contains(names, name) {
 			resp.Diagnostics.AddAttributeError(path.Root("rule"), "Masking Rule Names Nothing",
 				fmt.Sprintf("The query returns no column %q (it returns %s). Fix the rule's column or remove the rule.", name, strings.Join(names, ", ")))
 		}

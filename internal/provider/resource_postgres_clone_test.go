@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,21 +62,12 @@ func shopRules(skip ...string) string {
 	}
 	var b strings.Builder
 	for _, r := range rules {
-		if contains(skip, r.table+"."+r.column) {
+		if slices.Contains(skip, r.table+"."+r.column) {
 			continue
 		}
 		fmt.Fprintf(&b, "  rule {\n    table       = %q\n    column      = %q\n    transformer = %q\n    %s\n  }\n", r.table, r.column, r.transformer, r.extra)
 	}
 	return b.String()
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // cloneConfig is a team, an environment and a clone of the shop, with a
