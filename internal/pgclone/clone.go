@@ -45,11 +45,13 @@ type Result struct {
 	// they reference is not copied.
 	Skipped []string
 	// CoincidentalMatches counts, per masked identifier column, masked
-	// values that equal the production value of another row. A
+	// values that equal a production value of the column. A
 	// format-preserving permutation of a dense space (7-digit phone
 	// numbers, say) produces them by chance at the rate the production
-	// values fill that space; they link no value to its owner, so they are
-	// reported, not refused. Values left unchanged fail the clone.
+	// values fill that space, and fixes about one value in the size of the
+	// space; without the key nobody can tell which, so they are reported,
+	// not refused. Values left unchanged more often than that fail the
+	// clone (see LeakError).
 	CoincidentalMatches map[string]int
 }
 
@@ -70,15 +72,23 @@ type LeakError struct {
 type Leak struct {
 	Column string // "schema.table.column"
 	Count  int    // rows whose masked value is their own production value
+	Total  int    // masked non-NULL values of the column
 }
 
 func (e *LeakError) Error() string {
 	parts := make([]string, len(e.Leaks))
 	for i, l := range e.Leaks {
-		parts[i] = fmt.Sprintf("%s (%d values)", l.Column, l.Count)
+		parts[i] = fmt.Sprintf("%s (%d of %d values)", l.Column, l.Count, l.Total)
 	}
-	return "pgclone: leak check failed, the target was not replaced: masking left production values unchanged in " + strings.Join(parts, ", ")
+	return "pgclone: leak check failed, the target was not replaced: masking left production values unchanged, more often than chance explains, in " + strings.Join(parts, ", ")
 }
+
+// unchangedTolerance is the share of values a permutation may leave
+// unchanged by chance before the leak check calls it systematic: a random
+// permutation of a space of N values fixes about 1/N of them, which is far
+// below this for any space worth masking, while a rule that does not mask
+// (a prefix kept over the whole value, a pass-through) leaves nearly all.
+const unchangedTolerance = 0.001
 
 // errInjected is the failure failAfterRows injects.
 var errInjected = errors.New("pgclone: injected failure (test)")
@@ -822,10 +832,11 @@ func (c *cloner) leakCheck() error {
 				n++
 			}
 		}
-		if l.unchanged > 0 {
-			leaks = append(leaks, Leak{Column: key, Count: l.unchanged})
+		if l.unchanged > 0 && float64(l.unchanged) > unchangedTolerance*float64(len(l.masked)) {
+			leaks = append(leaks, Leak{Column: key, Count: l.unchanged, Total: len(l.masked)})
+			n -= l.unchanged
 		}
-		if n -= l.unchanged; n > 0 {
+		if n > 0 {
 			c.coincidental[key] = n
 		}
 	}

@@ -609,7 +609,7 @@ func TestClone_atomic(t *testing.T) {
 			}
 		case "leak":
 			var le *LeakError
-			if !errors.As(err, &le) || len(le.Leaks) != 1 || le.Leaks[0].Column != "public.contacts.mobile" || le.Leaks[0].Count != 300 {
+			if !errors.As(err, &le) || len(le.Leaks) != 1 || le.Leaks[0].Column != "public.contacts.mobile" || le.Leaks[0].Count != 300 || le.Leaks[0].Total != 300 {
 				t.Errorf("%s: %v", name, err)
 			}
 		}
@@ -768,14 +768,22 @@ func TestCloneProgress_periodic(t *testing.T) {
 // production value (unavoidable for a permutation of a dense space) is
 // counted and reported.
 func TestLeakCheck_unchangedVersusCoincidental(t *testing.T) {
+	// 2,000 values of which one is a fixed point (0.05%: chance) and one
+	// equals another row's value; and a column where most values survive.
+	chance := &leakHashes{unchanged: 1}
+	for i := uint64(0); i < 2000; i++ {
+		chance.prod = append(chance.prod, i)
+		chance.masked = append(chance.masked, 10000+i)
+	}
+	chance.masked[0], chance.masked[1] = 0, 5 // own value, another row's value
 	c := &cloner{leaks: map[string]*leakHashes{
-		"public.a.phone": {prod: []uint64{1, 2, 3, 4}, masked: []uint64{2, 3, 9, 10}},
-		"public.b.email": {prod: []uint64{5, 6, 7}, masked: []uint64{5, 8, 11}, unchanged: 1},
+		"public.a.phone": chance,
+		"public.b.email": {prod: []uint64{5, 6, 7}, masked: []uint64{5, 6, 11}, unchanged: 2},
 	}}
 	err := c.leakCheck()
 	var le *LeakError
-	if !errors.As(err, &le) || len(le.Leaks) != 1 || le.Leaks[0].Column != "public.b.email" || le.Leaks[0].Count != 1 {
-		t.Fatalf("leakCheck = %v; want one leak of public.b.email", err)
+	if !errors.As(err, &le) || len(le.Leaks) != 1 || le.Leaks[0].Column != "public.b.email" || le.Leaks[0].Count != 2 || le.Leaks[0].Total != 3 {
+		t.Fatalf("leakCheck = %v; want one leak of public.b.email (2 of 3)", err)
 	}
 	if got := c.coincidental; len(got) != 1 || got["public.a.phone"] != 2 {
 		t.Errorf("coincidental = %v, want public.a.phone: 2", got)

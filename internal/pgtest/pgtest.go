@@ -360,3 +360,14 @@ func Exec(t testing.TB, dsn string, sql ...string) {
 		}
 	}
 }
+
+// Attach returns a handle on a cluster that an earlier process started
+// (from its Dir, Port and Password), so that it can be used or stopped.
+func Attach(dir string, port int, password string) *Cluster {
+	bin, _ := FindBinaries()
+	c := &Cluster{Dir: dir, Port: port, Password: password, bin: bin}
+	if os.Geteuid() == 0 {
+		c.asUser = "postgres"
+	}
+	return c
+}

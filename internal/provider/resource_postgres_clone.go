@@ -678,6 +678,10 @@ func (r *postgresCloneResource) Create(ctx context.Context, req resource.CreateR
 		r.cloneError(plan, err, src, dst, &resp.Diagnostics)
 		return
 	}
+	for col, n := range res.CoincidentalMatches {
+		tflog.Info(ctx, "masked values that equal another production value by chance (format-preserving masking of a dense value space)",
+			map[string]any{"column": col, "count": n})
+	}
 	r.setResult(ctx, &plan, res, &resp.Diagnostics)
 	if store != nil {
 		after, _ := json.Marshal(auditRecord(plan, res))
@@ -704,8 +708,8 @@ func (r *postgresCloneResource) cloneError(m postgresCloneModel, err error, src,
 	case errors.As(err, &problems):
 		addProblems(m, problems.Problems, diags)
 	case errors.As(err, &leak):
-		diags.AddError("Masked Data Leak Detected", "After masking, some staging values equal production values; nothing was replaced. "+unchanged+
-			" Use a transformer that changes every value for these columns.\n\n"+leak.Error())
+		diags.AddError("Masked Data Leak Detected", "Masking left production values unchanged in identifier columns, more often than chance explains; nothing was replaced. "+unchanged+
+			" Use a rule that changes every value of these columns (check options such as keep_prefix).\n\n"+leak.Error())
 	case errors.As(err, &subset):
 		diags.AddAttributeError(path.Root("subset"), "Invalid Subset", subset.Error())
 	case errors.Is(err, pgclone.ErrSameDatabase):
@@ -727,7 +731,7 @@ func auditRecord(m postgresCloneModel, res pgclone.Result) map[string]any {
 		"source": m.Source.ValueString(), "target": m.Target.ValueString(),
 		"snapshot_time": res.SnapshotTime.UTC().Format(time.RFC3339), "duration_seconds": res.Duration.Seconds(),
 		"policy_hash": res.PolicyHash, "transformer_versions": res.TransformerVersions, "tables": tables,
-		"source_server_version": res.ServerVersion,
+		"source_server_version": res.ServerVersion, "coincidental_matches": res.CoincidentalMatches,
 	}
 }
 
