@@ -34,6 +34,11 @@ type Result struct {
 	Tables       []TableResult
 	SnapshotTime time.Time // the source's now() in the exported snapshot
 	Duration     time.Duration
+	// DataDuration is the data phase alone: the parallel COPY streams,
+	// without schema, constraints, indexes and swap.
+	DataDuration time.Duration
+	// Phases are the steps of the clone and how long each took, in order.
+	Phases []Phase
 	// PolicyHash is the hex SHA-256 of a canonical encoding of the rules
 	// and options (never of the key).
 	PolicyHash string
@@ -53,6 +58,12 @@ type Result struct {
 	// not refused. Values left unchanged more often than that fail the
 	// clone (see LeakError).
 	CoincidentalMatches map[string]int
+}
+
+// Phase is one step of a clone.
+type Phase struct {
+	Name     string
+	Duration time.Duration
 }
 
 // ErrSameDatabase is returned by Clone when source and target are one
@@ -245,6 +256,7 @@ func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (r
 	if _, err := c.srcTx.Exec(ctx, `SELECT pg_catalog.set_config('search_path', '', true)`); err != nil {
 		return Result{}, fmt.Errorf("pgclone: %w", err)
 	}
+	c.phaseStart = time.Now()
 	pol, err := analyze(ctx, c.srcTx, &opts)
 	if err != nil {
 		return Result{}, fmt.Errorf("pgclone: analysing the source: %w", err)
@@ -258,6 +270,7 @@ func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (r
 		return Result{}, fmt.Errorf("pgclone: %w", err)
 	}
 	c.objs = objs
+	c.mark("analyze the source")
 
 	// Exclusive use of the target, and leftovers of a killed run.
 	var locked bool
@@ -291,12 +304,15 @@ func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (r
 	if err := c.build(ctx, snapshot); err != nil {
 		return Result{}, err
 	}
-	if err := c.leakCheck(); err != nil {
+	if err := <-c.leakResult; err != nil {
 		return Result{}, err
 	}
+	c.mark("leak check (the rest of it)")
 	if err := c.swap(ctx); err != nil {
 		return Result{}, err
 	}
+	c.mark("swap")
+	res.Phases = c.phases
 
 	res.Tables = c.results
 	sort.Slice(res.Tables, func(i, j int) bool { return res.Tables[i].Name < res.Tables[j].Name })
@@ -309,6 +325,7 @@ func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (r
 	}
 	res.Skipped = c.skipped
 	res.CoincidentalMatches = c.coincidental
+	res.DataDuration = c.dataDuration
 	res.Duration = time.Since(start)
 	return res, nil
 }
@@ -332,8 +349,14 @@ type cloner struct {
 	leaks   map[string]*leakHashes // "schema.table.column" (root table) -> hashes
 	// coincidental counts masked values equal to another row's production value.
 	coincidental map[string]int
-	skipped      []string
-	copied       atomic.Int64 // rows read, for failAfterRows
+	// dataDuration is how long the data phase (the COPY streams) took.
+	dataDuration time.Duration
+	phases       []Phase
+	phaseStart   time.Time
+	// leakResult delivers the leak check, which runs beside the last DDL.
+	leakResult chan error
+	skipped    []string
+	copied     atomic.Int64 // rows read, for failAfterRows
 }
 
 type worker struct {
@@ -439,7 +462,7 @@ func (c *cloner) build(ctx context.Context, snapshot string) error {
 		if _, err = w.tx.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLiteral(snapshot)); err != nil {
 			return fmt.Errorf("pgclone: importing the snapshot: %w", err)
 		}
-		if w.tgt, err = connect(ctx, c.target, map[string]string{"synchronous_commit": "off"}); err != nil {
+		if w.tgt, err = connect(ctx, c.target, map[string]string{"synchronous_commit": "off", "maintenance_work_mem": "256MB"}); err != nil {
 			return fmt.Errorf("pgclone: connecting to the target: %w", err)
 		}
 	}
@@ -452,35 +475,85 @@ func (c *cloner) build(ctx context.Context, snapshot string) error {
 	if err := execAll(ctx, c.tgtCoord, true, ddl); err != nil {
 		return fmt.Errorf("pgclone: creating the schema: %w", err)
 	}
+	c.mark("create the schema")
 
 	// Data, biggest tables first.
 	tables := slices.Clone(c.pol.analysis.Tables)
 	sort.SliceStable(tables, func(i, j int) bool { return tables[i].Rows > tables[j].Rows })
 	c.leaks = map[string]*leakHashes{}
 	c.seed = maphash.MakeSeed()
+	// A table tree's keys, checks and indexes are built by the worker that
+	// copies its last table, while the other workers still copy: the
+	// server sorts for an index while it loads another table.
+	groups, fks, validations := c.postDataDDL()
+	pending := map[string]int{}
+	for _, tp := range tables {
+		pending[c.root(tp.Name)]++
+	}
+	var mu sync.Mutex
+	dataStart := time.Now()
+	lastCopy := dataStart // when the last COPY stream ended
 	if err := c.runParallel(ctx, len(tables), func(ctx context.Context, w *worker, i int) error {
-		return c.copyTable(ctx, w, tables[i])
+		if err := c.copyTable(ctx, w, tables[i]); err != nil {
+			return err
+		}
+		root := c.root(tables[i].Name)
+		mu.Lock()
+		lastCopy = time.Now()
+		pending[root]--
+		ready := pending[root] == 0
+		stmts := groups[root]
+		if ready {
+			delete(groups, root)
+		}
+		mu.Unlock()
+		if ready {
+			if err := execAll(ctx, w.tgt, false, stmts); err != nil {
+				return fmt.Errorf("pgclone: creating constraints and indexes: %w", err)
+			}
+		}
+		return nil
 	}); err != nil {
 		return err
 	}
+	c.dataDuration = lastCopy.Sub(dataStart)
+	c.mark("copy the data, with keys and indexes of tables done")
 
-	// Sequences, then keys, checks and indexes per table tree in
-	// parallel, then foreign keys, then views.
+	// The leak check is client work: it runs while the server builds the
+	// rest.
+	c.leakResult = make(chan error, 1)
+	go func() { c.leakResult <- c.leakCheck() }()
+
+	// Sequences, the keys and indexes of trees without copied tables,
+	// then foreign keys, then views.
 	if err := execAll(ctx, c.tgtCoord, false, c.sequenceValues()); err != nil {
 		return fmt.Errorf("pgclone: setting sequences: %w", err)
 	}
-	groups, fks := c.postDataDDL()
-	if err := c.runParallel(ctx, len(groups), func(ctx context.Context, w *worker, i int) error {
-		if err := execAll(ctx, w.tgt, false, groups[i]); err != nil {
+	rest := make([][]string, 0, len(groups))
+	for _, stmts := range groups {
+		rest = append(rest, stmts)
+	}
+	if err := c.runParallel(ctx, len(rest), func(ctx context.Context, w *worker, i int) error {
+		if err := execAll(ctx, w.tgt, false, rest[i]); err != nil {
 			return fmt.Errorf("pgclone: creating constraints and indexes: %w", err)
 		}
 		return nil
 	}); err != nil {
 		return err
 	}
+	c.mark("sequences, keys, checks and indexes")
 	if err := execAll(ctx, c.tgtCoord, false, fks); err != nil {
 		return fmt.Errorf("pgclone: creating foreign keys: %w", err)
 	}
+	if err := c.runParallel(ctx, len(validations), func(ctx context.Context, w *worker, i int) error {
+		if _, err := w.tgt.Exec(ctx, validations[i]); err != nil {
+			return fmt.Errorf("pgclone: validating foreign keys: %w", err)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	c.mark("foreign keys")
 	var views []string
 	for _, v := range c.objs.views {
 		with := ""
@@ -492,6 +565,7 @@ func (c *cloner) build(ctx context.Context, snapshot string) error {
 	if err := execAll(ctx, c.tgtCoord, true, views); err != nil {
 		return fmt.Errorf("pgclone: creating views: %w", err)
 	}
+	c.mark("views")
 	return nil
 }
 
@@ -623,17 +697,10 @@ func (c *cloner) sequenceValues() []string {
 
 // postDataDDL groups constraints and indexes by partition tree (one group
 // runs on one connection), and returns the foreign keys apart.
-func (c *cloner) postDataDDL() (groups [][]string, fks []string) {
-	byRoot := map[string][]string{}
-	var roots []string
+func (c *cloner) postDataDDL() (byRoot map[string][]string, fks, validations []string) {
+	byRoot = map[string][]string{}
 	add := func(table, stmt string) {
-		root := table
-		if r := c.pol.cat.rels[table]; r != nil {
-			root = r.root
-		}
-		if _, ok := byRoot[root]; !ok {
-			roots = append(roots, root)
-		}
+		root := c.root(table)
 		byRoot[root] = append(byRoot[root], stmt)
 	}
 	for _, k := range c.objs.constraints {
@@ -643,6 +710,14 @@ func (c *cloner) postDataDDL() (groups [][]string, fks []string) {
 				c.skipped = append(c.skipped, fmt.Sprintf("foreign key %s on %s: %s is not copied", k.name, k.table, k.refTable))
 				continue
 			}
+			// Added NOT VALID (no scan, brief locks) one by one, then
+			// validated in parallel: VALIDATE takes locks that do not
+			// conflict across tables, so it neither deadlocks nor waits.
+			// Partitioned tables do not take NOT VALID foreign keys.
+			if r := c.pol.cat.rels[k.table]; r != nil && r.kind != 'p' && !strings.HasSuffix(k.def, " NOT VALID") {
+				stmt += " NOT VALID"
+				validations = append(validations, c.names.rewrite(fmt.Sprintf("ALTER TABLE %s VALIDATE CONSTRAINT %s", quoteQualified(k.table), pgx.Identifier{k.name}.Sanitize())))
+			}
 			fks = append(fks, stmt)
 			continue
 		}
@@ -651,10 +726,15 @@ func (c *cloner) postDataDDL() (groups [][]string, fks []string) {
 	for _, ix := range c.objs.indexes {
 		add(ix.table, c.names.rewrite(ix.def))
 	}
-	for _, r := range roots {
-		groups = append(groups, byRoot[r])
+	return byRoot, fks, validations
+}
+
+// root is the partition-tree root of a relation, or the relation itself.
+func (c *cloner) root(table string) string {
+	if r := c.pol.cat.rels[table]; r != nil {
+		return r.root
 	}
-	return groups, fks
+	return table
 }
 
 // copyTable streams one table from the source snapshot into its shadow.
@@ -706,6 +786,11 @@ func (c *cloner) copyTable(ctx context.Context, w *worker, tp TablePlan) error {
 
 	pr, pw := io.Pipe()
 	mw := &maskingWriter{m: m, w: pw}
+	if m == nil && len(cols) > 0 {
+		copyOut += " (FORMAT binary)"
+		copyIn += " (FORMAT binary)"
+		mw.binary = &binaryRows{}
+	}
 	if limit := c.opts.failAfterRows; limit > 0 {
 		mw.onRows = func(n int64) error {
 			if c.copied.Add(n) >= limit {
@@ -845,6 +930,13 @@ func (c *cloner) leakCheck() error {
 		return &LeakError{Leaks: leaks}
 	}
 	return nil
+}
+
+// mark records the phase that ends now.
+func (c *cloner) mark(name string) {
+	now := time.Now()
+	c.phases = append(c.phases, Phase{Name: name, Duration: now.Sub(c.phaseStart)})
+	c.phaseStart = now
 }
 
 // swap replaces each live schema by its shadow in one transaction.

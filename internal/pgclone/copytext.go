@@ -211,7 +211,8 @@ const flushSize = 64 << 10
 // about flushSize bytes. Memory stays bounded by the longest row plus
 // flushSize whatever the table size.
 type maskingWriter struct {
-	m            *rowMasker // nil: pass through
+	m            *rowMasker  // nil: pass through
+	binary       *binaryRows // set: a binary COPY stream, passed through
 	w            io.Writer
 	partial      []byte // an incomplete line carried to the next Write
 	out          []byte
@@ -226,7 +227,13 @@ func (mw *maskingWriter) Write(p []byte) (int, error) {
 	n := len(p)
 	mw.in += int64(n)
 	var lines int64
-	if mw.m == nil {
+	if mw.binary != nil {
+		var err error
+		if lines, err = mw.binary.feed(p); err != nil {
+			return 0, err
+		}
+		mw.out = append(mw.out, p...)
+	} else if mw.m == nil {
 		// No masked column: forward the bytes, count the lines.
 		lines = int64(bytes.Count(p, []byte{'\n'}))
 		mw.out = append(mw.out, p...)
