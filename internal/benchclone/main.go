@@ -145,12 +145,12 @@ func drive(ctx context.Context, scale float64, scaling bool) error {
 	if err != nil {
 		return err
 	}
-	defer src.Stop()
+	defer func() { _ = src.Stop() }()
 	dst, err := pgtest.Start(ctx)
 	if err != nil {
 		return err
 	}
-	defer dst.Stop()
+	defer func() { _ = dst.Stop() }()
 	bin, err := pgtest.FindBinaries()
 	if err != nil {
 		return err
@@ -334,7 +334,7 @@ func printTable(w io.Writer, results []measurement, scales []float64) {
 	fmt.Fprintln(tw, "| method\t| scale\t| rows\t| seconds\t| data phase s\t| rows/s\t| peak MiB\t| vs limit\t|")
 	fmt.Fprintln(tw, "|---\t|---\t|---\t|---\t|---\t|---\t|---\t|---\t|")
 	for _, r := range results {
-		data, peak, ratio := "-", "-", "-"
+		data, peak, ratio := "-", "-", ""
 		if r.Data > 0 {
 			data = fmt.Sprintf("%.1f", r.Data)
 			ratio = fmt.Sprintf("%.2fx", r.Data/limit[r.Scale])
