@@ -130,7 +130,8 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"Before anything is written (at plan time when the connections are known), every column is run through the PII detector: " +
 			"a column that looks like personal data and has no rule fails, naming `schema.table.column`, the kind and a suggested rule. " +
 			"The staging database keeps its previous content until the new copy is complete and verified, then the copy replaces it in one transaction. " +
-			"Changing anything that shapes the data plans a new copy.",
+			"Changing anything that shapes the data plans a new copy. The copy owns the schemas it copies in the staging database: " +
+			"objects that exist only in the staging copies of those schemas are replaced with them, and destroying the resource drops them.",
 		Attributes: map[string]schema.Attribute{
 			"id": stable("Identifier of this copy."),
 			"source": schema.StringAttribute{
