@@ -729,6 +729,18 @@ func (c *cloner) postDataDDL() (byRoot map[string][]string, fks, validations []s
 	return byRoot, fks, validations
 }
 
+// binaryOK reports whether rel can stream in binary COPY: when none of its
+// columns is masked, or every masked one is text-like (see binaryTextLike)
+// or a date the binary path converts (see binaryDateOK).
+func (c *cloner) binaryOK(rel *relation, masks map[string]*columnPlan) bool {
+	for _, col := range rel.columns {
+		if cp := masks[col.name]; cp != nil && !binaryTextLike(col.typ) && !binaryDateOK(col.typ, cp.spec.Transformer) {
+			return false
+		}
+	}
+	return true
+}
+
 // root is the partition-tree root of a relation, or the relation itself.
 func (c *cloner) root(table string) string {
 	if r := c.pol.cat.rels[table]; r != nil {
@@ -759,7 +771,7 @@ func (c *cloner) copyTable(ctx context.Context, w *worker, tp TablePlan) error {
 		}
 		selects = append(selects, sel)
 		if cp := masks[col.name]; cp != nil {
-			cm := columnMask{index: len(cols), t: cp.t}
+			cm := columnMask{index: len(cols), t: cp.t, binDate: col.typ == "date"}
 			if cp.leak {
 				cm.leak = &leakHashes{}
 				leakKeys[len(m.masks)] = rel.root + "." + col.name
@@ -786,7 +798,7 @@ func (c *cloner) copyTable(ctx context.Context, w *worker, tp TablePlan) error {
 
 	pr, pw := io.Pipe()
 	mw := &maskingWriter{m: m, w: pw}
-	if m == nil && len(cols) > 0 {
+	if len(cols) > 0 && c.binaryOK(rel, masks) {
 		copyOut += " (FORMAT binary)"
 		copyIn += " (FORMAT binary)"
 		mw.binary = &binaryRows{}

@@ -1,8 +1,16 @@
 package pgclone
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"hash/maphash"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/stagingkit/terraform-provider-staging/internal/masking"
 )
 
 // Tables without masked columns stream in binary COPY: the server skips
@@ -117,4 +125,184 @@ func (b *binaryRows) nextField() {
 		return
 	}
 	b.state = binaryFieldLength
+}
+
+// Tables whose masked columns are all text-like (text, varchar, citext)
+// also stream in binary COPY: the binary form of those types is the value's
+// UTF-8 bytes, exactly what the text path hands the transformers after
+// unescaping, so both paths mask identically, and the server skips
+// converting every other column to text and back.
+
+// binaryTextLike reports whether values of SQL type typ (format_type
+// output) are sent in binary COPY as their plain text bytes.
+func binaryTextLike(typ string) bool {
+	return typ == "text" || strings.HasPrefix(typ, "character varying") || typ == "citext" || strings.HasSuffix(typ, ".citext")
+}
+
+// binaryDateOK reports whether a masked column of type typ can stream in
+// binary COPY with transformer name: dates masked by date_shift (or
+// nulled) are converted from their day number to ISO text and back.
+func binaryDateOK(typ, transformer string) bool {
+	return typ == "date" && (transformer == "date_shift" || transformer == "null")
+}
+
+// pgEpoch is day 0 of PostgreSQL's binary dates.
+var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// appendDateText appends the ISO text of a binary date (4-byte big-endian
+// days since 2000-01-01), as DateStyle ISO prints it for years 1 to 9999.
+func appendDateText(dst, v []byte) ([]byte, error) {
+	if len(v) != 4 {
+		return dst, errBinaryCopy
+	}
+	switch days := int32(binary.BigEndian.Uint32(v)); days {
+	case math.MaxInt32:
+		return append(dst, "infinity"...), nil
+	case math.MinInt32:
+		return append(dst, "-infinity"...), nil
+	default:
+		t := pgEpoch.AddDate(0, 0, int(days))
+		if t.Year() < 1 || t.Year() > 9999 {
+			return dst, fmt.Errorf("%w: date outside the years 1 to 9999", errBinaryCopy)
+		}
+		return t.AppendFormat(dst, time.DateOnly), nil
+	}
+}
+
+// appendDateBinary appends the binary form of an ISO date text.
+func appendDateBinary(dst, s []byte) ([]byte, error) {
+	var days int32
+	switch string(s) {
+	case "infinity":
+		days = math.MaxInt32
+	case "-infinity":
+		days = math.MinInt32
+	default:
+		t, err := time.Parse(time.DateOnly, string(s))
+		if err != nil {
+			return dst, fmt.Errorf("masked date %q: %w", s, err)
+		}
+		// Not t.Sub: a Duration overflows beyond 292 years.
+		days = int32((t.Unix() - pgEpoch.Unix()) / 86400)
+	}
+	return binary.BigEndian.AppendUint32(dst, uint32(days)), nil
+}
+
+// appendBinary parses complete items of a binary COPY stream from buf and
+// appends their masked form to dst. It returns the bytes of buf it used
+// (the rest is an incomplete item, to be completed by the next chunk) and
+// the tuples it completed. st tracks the header and the trailer.
+func (m *rowMasker) appendBinary(dst, buf []byte, st *binaryRows) (out []byte, used int, rows int64, err error) {
+	for {
+		rest := buf[used:]
+		if st.done {
+			if len(rest) > 0 {
+				return dst, used, rows, errBinaryCopy
+			}
+			return dst, used, rows, nil
+		}
+		if st.state == binaryHeader {
+			if len(rest) < binaryHeaderLen {
+				return dst, used, rows, nil
+			}
+			if string(rest[:11]) != "PGCOPY\n\xff\r\n\x00" {
+				return dst, used, rows, errBinaryCopy
+			}
+			ext := int(binary.BigEndian.Uint32(rest[15:]))
+			if len(rest) < binaryHeaderLen+ext {
+				return dst, used, rows, nil
+			}
+			dst = append(dst, rest[:binaryHeaderLen+ext]...)
+			used += binaryHeaderLen + ext
+			st.state = binaryFieldCount
+			continue
+		}
+		// One tuple, if it is complete.
+		if len(rest) < 2 {
+			return dst, used, rows, nil
+		}
+		count := int(int16(binary.BigEndian.Uint16(rest)))
+		if count == -1 {
+			st.done = true
+			dst = append(dst, rest[:2]...)
+			used += 2
+			continue
+		}
+		if count != m.ncols {
+			return dst, used, rows, fmt.Errorf("%w: %d fields, want %d", errCopyFormat, count, m.ncols)
+		}
+		end := 2
+		for range count {
+			if len(rest) < end+4 {
+				return dst, used, rows, nil
+			}
+			l := int(int32(binary.BigEndian.Uint32(rest[end:])))
+			end += 4
+			if l > 0 {
+				end += l
+			} else if l < -1 {
+				return dst, used, rows, errBinaryCopy
+			}
+		}
+		if len(rest) < end {
+			return dst, used, rows, nil
+		}
+		if dst, err = m.appendBinaryTuple(dst, rest[:end]); err != nil {
+			return dst, used, rows, err
+		}
+		used += end
+		rows++
+	}
+}
+
+// appendBinaryTuple appends the masked form of one complete binary tuple.
+func (m *rowMasker) appendBinaryTuple(dst, tuple []byte) ([]byte, error) {
+	dst = append(dst, tuple[:2]...)
+	pos, next := 2, 0
+	for i := range m.ncols {
+		l := int(int32(binary.BigEndian.Uint32(tuple[pos:])))
+		field := tuple[pos : pos+4+max(l, 0)]
+		pos += len(field)
+		if next == len(m.masks) || m.masks[next].index != i {
+			dst = append(dst, field...)
+			continue
+		}
+		cm := &m.masks[next]
+		next++
+		isNull := l == -1
+		val := field[4:]
+		if cm.binDate && !isNull {
+			var err error
+			if m.val, err = appendDateText(m.val[:0], val); err != nil {
+				return dst, err
+			}
+			val = m.val
+		}
+		out, outNull, err := masking.Apply(cm.t, m.out[:0], val, isNull)
+		m.out = out
+		if err != nil {
+			return dst, err
+		}
+		if outNull {
+			dst = binary.BigEndian.AppendUint32(dst, 0xFFFFFFFF)
+			continue
+		}
+		if cm.binDate {
+			dst = binary.BigEndian.AppendUint32(dst, 4)
+			if dst, err = appendDateBinary(dst, out); err != nil {
+				return dst, err
+			}
+			continue
+		}
+		if cm.leak != nil && len(val) > 0 && !isNull {
+			cm.leak.prod = append(cm.leak.prod, maphash.Bytes(m.seed, val))
+			cm.leak.masked = append(cm.leak.masked, maphash.Bytes(m.seed, out))
+			if bytes.Equal(val, out) {
+				cm.leak.unchanged++
+			}
+		}
+		dst = binary.BigEndian.AppendUint32(dst, uint32(len(out)))
+		dst = append(dst, out...)
+	}
+	return dst, nil
 }

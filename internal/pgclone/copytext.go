@@ -135,6 +135,9 @@ type columnMask struct {
 	// leak, when not nil, receives 64-bit hashes of the production and
 	// masked values of an identifier column for the leak check.
 	leak *leakHashes
+	// binDate marks a date column in a binary stream: its 4-byte day
+	// number is masked in its ISO text form (see binaryDateOK).
+	binDate bool
 }
 
 // leakHashes collects hashes of one column's production and masked values,
@@ -212,7 +215,7 @@ const flushSize = 64 << 10
 // flushSize whatever the table size.
 type maskingWriter struct {
 	m            *rowMasker  // nil: pass through
-	binary       *binaryRows // set: a binary COPY stream, passed through
+	binary       *binaryRows // set: a binary COPY stream (masked by m when m is set)
 	w            io.Writer
 	partial      []byte // an incomplete line carried to the next Write
 	out          []byte
@@ -227,7 +230,22 @@ func (mw *maskingWriter) Write(p []byte) (int, error) {
 	n := len(p)
 	mw.in += int64(n)
 	var lines int64
-	if mw.binary != nil {
+	if mw.binary != nil && mw.m != nil {
+		// Binary with masked text-like columns: whole tuples are masked;
+		// an incomplete one waits in partial for the next chunk.
+		buf := p
+		if len(mw.partial) > 0 {
+			mw.partial = append(mw.partial, p...)
+			buf = mw.partial
+		}
+		out, used, rows, err := mw.m.appendBinary(mw.out, buf, mw.binary)
+		mw.out = out
+		if err != nil {
+			return 0, err
+		}
+		lines = rows
+		mw.partial = append(mw.partial[:0], buf[used:]...)
+	} else if mw.binary != nil {
 		var err error
 		if lines, err = mw.binary.feed(p); err != nil {
 			return 0, err
