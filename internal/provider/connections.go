@@ -135,9 +135,24 @@ func (c pgConnection) connect(ctx context.Context) (*pgx.Conn, error) {
 	return conn, nil
 }
 
-// readOnly starts the only kind of transaction a production connection
-// gets: REPEATABLE READ READ ONLY, so that every query sees one snapshot and
-// none can write.
-func readOnly(ctx context.Context, conn *pgx.Conn) (pgx.Tx, error) {
-	return conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+// readOnly connects and starts the only kind of transaction a production
+// connection gets: REPEATABLE READ READ ONLY, so that every query sees one
+// snapshot and none can write. Failures become diagnostics on attribute at;
+// done rolls back and disconnects.
+func (c pgConnection) readOnly(ctx context.Context, at path.Path, summary string, diags *diagnostics) (tx pgx.Tx, done func(), ok bool) {
+	conn, err := c.connect(ctx)
+	if err != nil {
+		diags.AddAttributeError(at, summary, "Check that the server is reachable and the credentials of the connection are right.\n\n"+err.Error())
+		return nil, nil, false
+	}
+	tx, err = conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		_ = conn.Close(context.WithoutCancel(ctx))
+		diags.AddAttributeError(at, summary, fmt.Sprintf("Starting a read-only transaction on connection %q: %s", c.name, dsn.Scrub(err, c.dsn)))
+		return nil, nil, false
+	}
+	return tx, func() {
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		_ = conn.Close(context.WithoutCancel(ctx))
+	}, true
 }

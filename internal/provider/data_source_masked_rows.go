@@ -139,18 +139,11 @@ func (d *maskedRowsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	if !ok {
 		return
 	}
-	pg, err := conn.connect(ctx)
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("postgres"), summary, "Check that the server is reachable and the credentials of the connection are right.\n\n"+err.Error())
+	tx, done, ok := conn.readOnly(ctx, path.Root("postgres"), summary, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	defer pg.Close(context.WithoutCancel(ctx))
-	tx, err := readOnly(ctx, pg)
-	if err != nil {
-		resp.Diagnostics.AddError(summary, err.Error())
-		return
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	defer done()
 	limit := int64(defaultMaskedRowsLimit)
 	if !m.Limit.IsNull() {
 		limit = m.Limit.ValueInt64()

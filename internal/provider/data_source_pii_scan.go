@@ -103,18 +103,11 @@ func (d *piiScanDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		return
 	}
 	const summary = "Error Scanning PostgreSQL for Personal Data"
-	pg, err := conn.connect(ctx)
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("postgres"), summary, "Check that the server is reachable and the credentials of the connection are right.\n\n"+err.Error())
+	tx, done, ok := conn.readOnly(ctx, path.Root("postgres"), summary, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	defer pg.Close(context.WithoutCancel(ctx))
-	tx, err := readOnly(ctx, pg)
-	if err != nil {
-		resp.Diagnostics.AddError(summary, err.Error())
-		return
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	defer done()
 	found, err := pgclone.ScanPII(ctx, tx, opts)
 	if err != nil {
 		resp.Diagnostics.AddError(summary, fmt.Sprintf("Scanning through connection %q: %s", conn.name, err))

@@ -106,19 +106,11 @@ func (d *postgresFingerprintDataSource) Read(ctx context.Context, req datasource
 		return
 	}
 	const summary = "Error Reading PostgreSQL Fingerprint"
-	pg, err := conn.connect(ctx)
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("postgres"), summary,
-			"Check that the server is reachable and the credentials of the connection are right.\n\n"+err.Error())
+	tx, done, ok := conn.readOnly(ctx, path.Root("postgres"), summary, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	defer pg.Close(context.WithoutCancel(ctx))
-	tx, err := readOnly(ctx, pg)
-	if err != nil {
-		resp.Diagnostics.AddError(summary, fmt.Sprintf("Starting a read-only transaction on connection %q: %s", conn.name, err))
-		return
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	defer done()
 	fp, err := pgclone.ReadFingerprint(ctx, tx, opts)
 	if err != nil {
 		resp.Diagnostics.AddError(summary, fmt.Sprintf("Reading the catalog through connection %q: %s", conn.name, err))

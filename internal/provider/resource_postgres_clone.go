@@ -434,18 +434,11 @@ func (r *postgresCloneResource) analyze(ctx context.Context, m postgresCloneMode
 	if diags.HasError() {
 		return pgclone.Analysis{}, false
 	}
-	conn, err := src.connect(ctx)
-	if err != nil {
-		diags.AddAttributeError(path.Root("source"), "Error Reading Clone Source", "Check that the server is reachable and the credentials of the connection are right.\n\n"+err.Error())
+	tx, done, ok := src.readOnly(ctx, path.Root("source"), "Error Reading Clone Source", diags)
+	if !ok {
 		return pgclone.Analysis{}, false
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	tx, err := readOnly(ctx, conn)
-	if err != nil {
-		diags.AddAttributeError(path.Root("source"), "Error Reading Clone Source", err.Error())
-		return pgclone.Analysis{}, false
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	defer done()
 	a, err := pgclone.Analyze(ctx, tx, opts)
 	if err != nil {
 		var se *pgclone.SubsetError
