@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 )
@@ -153,8 +152,6 @@ type Store interface {
 	// should be JSON.
 	RecordEvent(ctx context.Context, actor string, e Event) (Event, error)
 
-	// Now is the store's clock.
-	Now() time.Time
 	Close() error
 }
 
@@ -262,14 +259,4 @@ func (e *SchemaTooNewError) Error() string {
 	}
 	return fmt.Sprintf("the registry has schema version %d, written%s, but this provider only knows versions up to %d; upgrade the provider (the registry was left unchanged)",
 		e.Found, by, e.Supported)
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -399,10 +399,8 @@ func validateEnvironment(e Environment) error {
 	if e.Owner == "" {
 		return fmt.Errorf("%w: environment %q has no owner", ErrInvalid, e.Name)
 	}
-	for _, k := range sortedKeys(e.Labels) {
-		if k == "" {
-			return fmt.Errorf("%w: environment %q has a label with an empty key", ErrInvalid, e.Name)
-		}
+	if _, ok := e.Labels[""]; ok {
+		return fmt.Errorf("%w: environment %q has a label with an empty key", ErrInvalid, e.Name)
 	}
 	return nil
 }
