@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/stagingkit/terraform-provider-staging/internal/pgtest"
 )
 
 // shopProvider is a provider block with a production connection and a
@@ -110,7 +112,7 @@ data "staging_masked_rows" "c" {
 					statecheck.ExpectKnownValue("data.staging_masked_rows.c", tfjsonpath.New("rows"), knownvalue.ListSizeExact(3)),
 					statecheck.ExpectKnownValue("data.staging_masked_rows.c", tfjsonpath.New("rows").AtSliceIndex(0).AtMapKey("id"), knownvalue.StringExact("1")),
 				},
-				Check: func(s *terraform.State) error {
+				Check: resource.ComposeTestCheckFunc(noSecretsInState("fixture-key", pgtest.Require(t).Password), func(s *terraform.State) error {
 					attrs := s.RootModule().Resources["data.staging_masked_rows.c"].Primary.Attributes
 					prodEmails := pgStrings(t, prod, "SELECT email FROM customers ORDER BY id LIMIT 3")
 					for i := 0; i < 3; i++ {
@@ -121,7 +123,7 @@ data "staging_masked_rows" "c" {
 						emails += e + ","
 					}
 					return nil
-				},
+				}),
 			},
 			{
 				// Deterministic: the same key gives the same fixtures.
