@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -173,4 +174,125 @@ resource "staging_lease" "l" {
 			t.Errorf("lease events: %+v; want one acquisition by %s", evs, winner)
 		}
 	})
+}
+
+// TestAccSecretsStayOutOfLogsAndState applies a registry, connections and a
+// masked clone with a real terraform process and the provider's logs at
+// TRACE, then searches the logs, the state and the plan output for the
+// database password and the masking key.
+func TestAccSecretsStayOutOfLogsAndState(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1")
+	}
+	if _, err := exec.LookPath("terraform"); err != nil {
+		if pgtest.InCI() {
+			t.Fatal("terraform is not on PATH")
+		}
+		t.Skip("terraform is not on PATH")
+	}
+	prod, staging := seededShop(t)
+	registryDSN := pgtest.Require(t).NewDatabase(t)
+	const key = "log-secret-masking-key-7731"
+	passwords := []string{pgtest.Require(t).Password, dsnPassword(t, staging)}
+	cliConfig := buildProvider(t)
+	dir := t.TempDir()
+	config := fmt.Sprintf(`
+terraform {
+  required_providers {
+    staging = { source = "stagingkit/staging" }
+  }
+}
+
+variable "key" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+provider "staging" {
+  registry    = %q
+  masking_key = var.key
+  postgres {
+    name = "prod"
+    dsn  = %q
+    role = "production"
+  }
+  postgres {
+    name = "staging"
+    dsn  = %q
+    role = "staging"
+  }
+}
+
+resource "staging_team" "shop" {
+  name = "shop"
+}
+
+resource "staging_environment" "demo" {
+  name = "shop-demo"
+  team = staging_team.shop.name
+}
+
+data "staging_masked_rows" "fixtures" {
+  postgres = "prod"
+  query    = "SELECT id, email FROM customers ORDER BY id"
+  limit    = 2
+  rule {
+    column      = "email"
+    transformer = "email"
+  }
+}
+
+resource "staging_postgres_clone" "shop" {
+  source      = "prod"
+  target      = "staging"
+  environment = staging_environment.demo.name
+  key         = var.key
+%s
+}
+`, registryDSN, prod, staging, shopRules())
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(dir, "provider.log")
+	cmd := exec.Command("terraform", "apply", "-auto-approve", "-input=false", "-no-color")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"TF_CLI_CONFIG_FILE="+cliConfig, "CHECKPOINT_DISABLE=1",
+		"TF_VAR_key="+key,
+		"TF_LOG_PROVIDER=TRACE", "TF_LOG_PATH="+logPath,
+	)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("terraform apply: %v\n%s", err, out)
+	}
+	logs, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(logs), "copying table") {
+		t.Fatalf("the provider's logs were not captured (%d bytes)", len(logs))
+	}
+	state, err := os.ReadFile(filepath.Join(dir, "terraform.tfstate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"provider logs": string(logs), "state": string(state), "apply output": string(out)} {
+		for _, secret := range append(passwords, key) {
+			if strings.Contains(text, secret) {
+				t.Errorf("the %s contain a secret (%.4s...)", name, secret)
+			}
+		}
+	}
+}
+
+// dsnPassword returns the password of a postgres:// DSN.
+func dsnPassword(t *testing.T, dsn string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, _ := u.User.Password()
+	return pw
 }
