@@ -433,7 +433,7 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 	ruled := map[string]map[string]*columnPlan{}
 	named := map[string]bool{} // "schema.table.column" with a rule, valid or not
 	for _, rule := range opts.Rules {
-		name := qualify(rule.Table)
+		name := Qualify(rule.Table)
 		rel := cat.rels[name]
 		if rel == nil || !rel.included {
 			why := "no such table in the source"

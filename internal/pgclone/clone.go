@@ -155,7 +155,7 @@ func PolicyHash(opts Options) string {
 	}
 	rules := make([]rule, len(opts.Rules))
 	for i, r := range opts.Rules {
-		rules[i] = rule{qualify(r.Table), r.Column, r.Spec.Transformer, r.Spec.Domain, r.Spec.OnInvalid, r.Spec.Options}
+		rules[i] = rule{Qualify(r.Table), r.Column, r.Spec.Transformer, r.Spec.Domain, r.Spec.OnInvalid, r.Spec.Options}
 	}
 	sort.Slice(rules, func(i, j int) bool {
 		if rules[i].Table != rules[j].Table {

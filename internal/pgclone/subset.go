@@ -73,8 +73,9 @@ type SubsetError struct{ Reason string }
 
 func (e *SubsetError) Error() string { return "subset: " + e.Reason }
 
-// qualify turns "table" into "public.table".
-func qualify(name string) string {
+// Qualify turns "table" into "public.table" and leaves "schema.table" as
+// it is: how rules, subsets and results name tables.
+func Qualify(name string) string {
 	if strings.Contains(name, ".") {
 		return name
 	}
@@ -82,7 +83,7 @@ func qualify(name string) string {
 }
 
 func quoteQualified(name string) string {
-	schema, table, _ := strings.Cut(qualify(name), ".")
+	schema, table, _ := strings.Cut(Qualify(name), ".")
 	return pgx.Identifier{schema, table}.Sanitize()
 }
 
@@ -194,7 +195,7 @@ func PlanSubset(ctx context.Context, q Querier, tables []string, opts SubsetOpti
 		return plan, nil, err
 	}
 	for _, v := range opts.VirtualForeignKeys {
-		fk := ForeignKey{Name: "virtual", Table: qualify(v.Table), Columns: v.Columns, RefTable: qualify(v.RefTable), RefColumns: v.RefColumns}
+		fk := ForeignKey{Name: "virtual", Table: Qualify(v.Table), Columns: v.Columns, RefTable: Qualify(v.RefTable), RefColumns: v.RefColumns}
 		if !included[fk.Table] || !included[fk.RefTable] {
 			return plan, nil, &SubsetError{Reason: fmt.Sprintf("virtual foreign key %s names a table that is not copied", fk)}
 		}
@@ -212,7 +213,7 @@ func PlanSubset(ctx context.Context, q Querier, tables []string, opts SubsetOpti
 	}
 	roots := map[string]Subset{}
 	for _, s := range opts.Subsets {
-		name := qualify(s.Table)
+		name := Qualify(s.Table)
 		if !included[name] {
 			return plan, nil, &SubsetError{Reason: fmt.Sprintf("subset table %s is not among the copied tables", name)}
 		}

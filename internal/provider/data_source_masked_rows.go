@@ -3,8 +3,8 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -119,10 +119,9 @@ func (d *maskedRowsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	}
 	// Rules by column, each built once.
 	byColumn := map[string]masking.Transformer{}
-	var cloneRules postgresCloneResource
 	for i, rule := range rules {
 		at := path.Root("rule").AtListIndex(i)
-		spec, err := cloneRules.ruleSpec(ctx, cloneRuleModel{Transformer: rule.Transformer, Domain: rule.Domain, OnInvalid: rule.OnInvalid, Options: rule.Options})
+		spec, err := ruleSpec(ctx, cloneRuleModel{Transformer: rule.Transformer, Domain: rule.Domain, OnInvalid: rule.OnInvalid, Options: rule.Options})
 		if err == nil {
 			var t masking.Transformer
 			if t, err = masking.New(spec, key); err == nil {
@@ -178,7 +177,7 @@ func (d *maskedRowsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		resp.Diagnostics.AddAttributeError(path.Root("query"), summary, "The query failed: "+err.Error())
 		return
 	}
-	for _, name := range sortedNames(byColumn) {
+	for _, name := range slices.Sorted(maps.Keys(byColumn)) {
 		if !slices.Contains(names, name) {
 			resp.Diagnostics.AddAttributeError(path.Root("rule"), "Masking Rule Names Nothing",
 				fmt.Sprintf("The query returns no column %q (it returns %s). Fix the rule's column or remove the rule.", name, strings.Join(names, ", ")))
@@ -240,14 +239,4 @@ func (d *maskedRowsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	resp.Diagnostics.Append(diags...)
 	m.Columns = cols
 	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
-}
-
-// sortedNames returns the keys of m in order (for stable messages).
-func sortedNames(m map[string]masking.Transformer) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

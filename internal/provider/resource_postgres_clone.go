@@ -288,28 +288,21 @@ func (r *postgresCloneResource) ValidateConfig(ctx context.Context, req resource
 		if rule.Table.IsUnknown() || rule.Column.IsUnknown() {
 			continue
 		}
-		k := qualifyTable(rule.Table.ValueString()) + "." + rule.Column.ValueString()
+		k := pgclone.Qualify(rule.Table.ValueString()) + "." + rule.Column.ValueString()
 		if j, dup := seen[k]; dup {
 			resp.Diagnostics.AddAttributeError(path.Root("rule").AtListIndex(i), "Duplicate Masking Rule",
 				fmt.Sprintf("Rules %d and %d both mask %s; keep one.", j, i, k))
 		}
 		seen[k] = i
-		if _, err := r.ruleSpec(ctx, rule); err != nil {
+		if _, err := ruleSpec(ctx, rule); err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("rule").AtListIndex(i).AtName("options"), "Invalid Masking Rule", err.Error())
 		}
 	}
 }
 
-func qualifyTable(t string) string {
-	if strings.Contains(t, ".") {
-		return t
-	}
-	return "public." + t
-}
-
 // ruleSpec converts a rule block into a masking spec, typing each option
 // as the transformer's catalog declares it.
-func (r *postgresCloneResource) ruleSpec(ctx context.Context, rule cloneRuleModel) (masking.Spec, error) {
+func ruleSpec(ctx context.Context, rule cloneRuleModel) (masking.Spec, error) {
 	spec := masking.Spec{Transformer: rule.Transformer.ValueString(), Domain: rule.Domain.ValueString(), OnInvalid: rule.OnInvalid.ValueString()}
 	if rule.Options.IsNull() || rule.Options.IsUnknown() {
 		return spec, nil
@@ -374,7 +367,7 @@ func (r *postgresCloneResource) options(ctx context.Context, m postgresCloneMode
 	var rules []cloneRuleModel
 	diags.Append(m.Rules.ElementsAs(ctx, &rules, false)...)
 	for _, rule := range rules {
-		spec, err := r.ruleSpec(ctx, rule)
+		spec, err := ruleSpec(ctx, rule)
 		if err != nil {
 			continue // reported by ValidateConfig
 		}
@@ -460,7 +453,7 @@ func addProblems(m postgresCloneModel, problems []pgclone.Problem, diags *diagno
 	var rules []cloneRuleModel
 	_ = m.Rules.ElementsAs(context.Background(), &rules, false)
 	for i, r := range rules {
-		ruleIndex[qualifyTable(r.Table.ValueString())+"."+r.Column.ValueString()] = i
+		ruleIndex[pgclone.Qualify(r.Table.ValueString())+"."+r.Column.ValueString()] = i
 	}
 	for _, p := range problems {
 		name := p.Table
@@ -468,7 +461,7 @@ func addProblems(m postgresCloneModel, problems []pgclone.Problem, diags *diagno
 			name += "." + p.Column
 		}
 		at := path.Root("rule")
-		if i, ok := ruleIndex[qualifyTable(p.Table)+"."+p.Column]; ok {
+		if i, ok := ruleIndex[pgclone.Qualify(p.Table)+"."+p.Column]; ok {
 			at = at.AtListIndex(i)
 		}
 		switch p.Kind {
