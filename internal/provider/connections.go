@@ -130,7 +130,7 @@ func (c pgConnection) connect(ctx context.Context) (*pgx.Conn, error) {
 	cfg.RuntimeParams["application_name"] = "terraform-provider-staging"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to %s (connection %q): %w", dsn.Redact(c.dsn), c.name, dsn.Scrub(err, c.dsn))
+		return nil, fmt.Errorf("connecting to %s (connection %q): %w", dsn.Describe(c.dsn), c.name, dsn.Scrub(err, c.dsn))
 	}
 	return conn, nil
 }

@@ -134,11 +134,11 @@ data "staging_postgres_fingerprint" "x" {
 			{
 				// The password is wrong, and never shown.
 				Config:      connectionsConfig(registry, wrongPassword, good) + ds("prod"),
-				ExpectError: regexp.MustCompile(`(?s)Error Reading PostgreSQL Fingerprint.*postgres://postgres:REDACTED@127\.0\.0\.1.*password\s+authentication\s+failed`),
+				ExpectError: regexp.MustCompile(`(?s)Error Reading PostgreSQL Fingerprint.*127\.0\.0\.1:\d+/\S+\s+as\s+postgres.*password\s+authentication\s+failed`),
 			},
 			{
 				Config:      connectionsConfig(registry, "postgres://u:pw-never-shown@127.0.0.1:1/db?sslmode=disable", good) + ds("prod"),
-				ExpectError: regexp.MustCompile(`(?s)Error Reading PostgreSQL Fingerprint.*reachable.*postgres://u:REDACTED@127\.0\.0\.1:1/db`),
+				ExpectError: regexp.MustCompile(`(?s)Error Reading PostgreSQL Fingerprint.*reachable.*127\.0\.0\.1:1/db\s+as\s+u`),
 			},
 			{
 				Config: `

@@ -76,7 +76,7 @@ func DefaultPath() (string, error) {
 
 // Redact returns location with any password removed, safe for messages and
 // logs.
-func Redact(location string) string { return dsn.Redact(location) }
+func Redact(location string) string { return dsn.Describe(location) }
 
 // Open opens (and creates or migrates, if needed) the registry at location:
 // a postgres:// DSN, or a path to the embedded SQLite file ("" means
