@@ -51,6 +51,18 @@ type Options struct {
 	// it is copied, and when it is done. Calls may come from several
 	// goroutines at once.
 	Progress func(TableProgress)
+	// Owner is recorded in the target's owner catalog as the holder of the
+	// copied schemas; the swap refuses schemas another owner holds (see
+	// [Owner.Conflicts] and [OwnerError]).
+	Owner Owner
+	// Hold, when set, is called at the points of the clone named by the
+	// Hold* constants, from any goroutine: tests stop (and kill) a clone
+	// there. It must return promptly when it has nothing to do.
+	Hold func(phase string)
+
+	// lockWait overrides how long the swap waits for locks in all
+	// (defaultLockWait) in tests.
+	lockWait time.Duration
 
 	// failAfterRows, when positive, makes the copy fail once that many
 	// rows (over all tables) have been read: tests break a clone midway.

@@ -285,21 +285,13 @@ func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (r
 	}
 	defer func() {
 		if err != nil {
-			// Whatever happened, the live schemas are untouched: remove
-			// the shadows with a context that is not cancelled.
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-			defer cancel()
-			c.closeAll()
-			if conn, cerr := connect(cctx, target, nil); cerr == nil {
-				if derr := dropShadows(cctx, conn); derr != nil {
-					err = fmt.Errorf("%w (and dropping the shadow schemas failed: %w)", err, derr)
-				}
-				_ = conn.Close(cctx)
-			} else {
-				err = fmt.Errorf("%w (and reconnecting to drop the shadow schemas failed: %w)", err, cerr)
-			}
+			// Whatever happened, the live schemas are untouched.
+			err = c.dropOwnShadows(ctx, err)
 		}
 	}()
+	if err := c.checkTarget(ctx); err != nil {
+		return Result{}, err
+	}
 
 	if err := c.build(ctx, snapshot); err != nil {
 		return Result{}, err
@@ -368,6 +360,20 @@ type worker struct {
 func (c *cloner) closeAll() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	c.closeWorkers(ctx)
+	if c.srcCoord != nil {
+		_ = c.srcCoord.Close(ctx)
+		c.srcCoord = nil
+	}
+	if c.tgtCoord != nil {
+		_ = c.tgtCoord.Close(ctx)
+		c.tgtCoord = nil
+	}
+}
+
+// closeWorkers ends the workers' sessions: whatever they were doing is
+// rolled back and their locks are released.
+func (c *cloner) closeWorkers(ctx context.Context) {
 	for _, w := range c.workers {
 		if w.src != nil {
 			_ = w.src.Close(ctx)
@@ -377,14 +383,51 @@ func (c *cloner) closeAll() {
 		}
 	}
 	c.workers = nil
-	if c.srcCoord != nil {
-		_ = c.srcCoord.Close(ctx)
-		c.srcCoord = nil
+}
+
+// advisoryLock is the key of the session advisory lock that gives one
+// clone at a time the use of a target database.
+const advisoryLock = `hashtext('stagingkit/pgclone')`
+
+// checkTarget fails before anything is written when the copy would
+// replace the owner catalog, or a schema of the target that another owner
+// holds (the swap checks again, in its transaction).
+func (c *cloner) checkTarget(ctx context.Context) error {
+	if slices.Contains(c.pol.cat.schemas, CatalogSchema) {
+		return fmt.Errorf("pgclone: the source has a schema named %s, the owner catalog of clone targets; exclude it from the copy (exclude_schemas)", CatalogSchema)
 	}
-	if c.tgtCoord != nil {
-		_ = c.tgtCoord.Close(ctx)
-		c.tgtCoord = nil
+	return CheckOwners(ctx, c.tgtCoord, c.opts.Owner, c.pol.cat.schemas)
+}
+
+// dropOwnShadows drops the shadow schemas of a failed clone while the
+// clone still holds the target's advisory lock, so that it never drops the
+// shadows of another run: on the coordinator session when it is healthy,
+// else on a new session that takes the lock again (when another run has
+// it by then, the shadows are left to the next run, which drops leftovers
+// first). It returns cause, with what went wrong added.
+func (c *cloner) dropOwnShadows(ctx context.Context, cause error) error {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	c.closeWorkers(cctx) // their sessions may hold locks on the shadows
+	conn := c.tgtCoord
+	if conn == nil || conn.IsClosed() || conn.Ping(cctx) != nil {
+		var err error
+		if conn, err = connect(cctx, c.target, nil); err != nil {
+			return fmt.Errorf("%w (and reconnecting to drop the shadow schemas failed: %w)", cause, err)
+		}
+		defer conn.Close(cctx)
+		var locked bool
+		if err := conn.QueryRow(cctx, `SELECT pg_try_advisory_lock(`+advisoryLock+`)`).Scan(&locked); err != nil {
+			return fmt.Errorf("%w (and locking the target to drop the shadow schemas failed: %w)", cause, err)
+		}
+		if !locked {
+			return cause
+		}
 	}
+	if err := dropShadows(cctx, conn); err != nil {
+		return fmt.Errorf("%w (and dropping the shadow schemas failed: %w)", cause, err)
+	}
+	return cause
 }
 
 // dropShadows drops the shadow and old schemas of any run.
@@ -508,6 +551,9 @@ func (c *cloner) build(ctx context.Context, snapshot string) error {
 		}
 		mu.Unlock()
 		if ready {
+			if len(stmts) > 0 {
+				c.hold(HoldIndex)
+			}
 			if err := execAll(ctx, w.tgt, false, stmts); err != nil {
 				return fmt.Errorf("pgclone: creating constraints and indexes: %w", err)
 			}
@@ -534,6 +580,7 @@ func (c *cloner) build(ctx context.Context, snapshot string) error {
 		rest = append(rest, stmts)
 	}
 	if err := c.runParallel(ctx, len(rest), func(ctx context.Context, w *worker, i int) error {
+		c.hold(HoldIndex)
 		if err := execAll(ctx, w.tgt, false, rest[i]); err != nil {
 			return fmt.Errorf("pgclone: creating constraints and indexes: %w", err)
 		}
@@ -546,6 +593,7 @@ func (c *cloner) build(ctx context.Context, snapshot string) error {
 		return fmt.Errorf("pgclone: creating foreign keys: %w", err)
 	}
 	if err := c.runParallel(ctx, len(validations), func(ctx context.Context, w *worker, i int) error {
+		c.hold(HoldValidate)
 		if _, err := w.tgt.Exec(ctx, validations[i]); err != nil {
 			return fmt.Errorf("pgclone: validating foreign keys: %w", err)
 		}
@@ -803,9 +851,10 @@ func (c *cloner) copyTable(ctx context.Context, w *worker, tp TablePlan) error {
 		copyIn += " (FORMAT binary)"
 		mw.binary = &binaryRows{}
 	}
-	if limit := c.opts.failAfterRows; limit > 0 {
+	if limit := c.opts.failAfterRows; limit > 0 || c.opts.Hold != nil {
 		mw.onRows = func(n int64) error {
-			if c.copied.Add(n) >= limit {
+			c.hold(HoldCopy)
+			if c.copied.Add(n) >= limit && limit > 0 {
 				return errInjected
 			}
 			return nil
@@ -951,76 +1000,89 @@ func (c *cloner) mark(name string) {
 	c.phaseStart = now
 }
 
-// swap replaces each live schema by its shadow in one transaction.
-func (c *cloner) swap(ctx context.Context) error {
-	tx, err := c.tgtCoord.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("pgclone: swap: %w", err)
+// Points of a clone at which Options.Hold is called.
+const (
+	HoldCopy     = "copy"     // inside a COPY stream, after rows were written
+	HoldIndex    = "index"    // before a table's keys and indexes are built
+	HoldValidate = "validate" // before a foreign key is validated
+	HoldSwap     = "swap"     // in the swap transaction, before COMMIT
+)
+
+// hold calls Options.Hold.
+func (c *cloner) hold(phase string) {
+	if c.opts.Hold != nil {
+		c.opts.Hold(phase)
 	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	var live []string
-	for _, s := range c.pol.cat.schemas {
-		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, s).Scan(&exists); err != nil {
-			return fmt.Errorf("pgclone: swap: %w", err)
-		}
-		var stmts []string
-		if exists {
-			live = append(live, s)
-			stmts = append(stmts, fmt.Sprintf("ALTER SCHEMA %s RENAME TO %s", pgx.Identifier{s}.Sanitize(), pgx.Identifier{s + oldSuffix}.Sanitize()))
-		}
-		stmts = append(stmts, fmt.Sprintf("ALTER SCHEMA %s RENAME TO %s", pgx.Identifier{s + shadowSuffix}.Sanitize(), pgx.Identifier{s}.Sanitize()))
-		for _, st := range stmts {
-			if _, err := tx.Exec(ctx, st); err != nil {
-				return fmt.Errorf("pgclone: swap: %w\n%s", err, st)
-			}
-		}
-	}
-	for _, e := range c.moveExts {
-		var schema string
-		if err := tx.QueryRow(ctx, `SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = $1`, e).Scan(&schema); err != nil {
-			return fmt.Errorf("pgclone: swap: %w", err)
-		}
-		if live, ok := strings.CutSuffix(schema, oldSuffix); ok {
-			if _, err := tx.Exec(ctx, fmt.Sprintf("ALTER EXTENSION %s SET SCHEMA %s", pgx.Identifier{e}.Sanitize(), pgx.Identifier{live}.Sanitize())); err != nil {
-				return fmt.Errorf("pgclone: swap: moving extension %s: %w", e, err)
-			}
-		}
-	}
-	for _, s := range live {
-		if _, err := tx.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{s + oldSuffix}.Sanitize()+" CASCADE"); err != nil {
-			return fmt.Errorf("pgclone: swap: dropping the previous %s: %w", s, err)
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("pgclone: swap: %w", err)
-	}
-	return nil
 }
 
-// Drop removes what a clone made in the target: each of schemas with
-// everything in it. The public schema is recreated empty, as a fresh
-// database has it.
-func Drop(ctx context.Context, target *pgx.ConnConfig, schemas []string) error {
-	conn, err := pgx.ConnectConfig(ctx, target)
-	if err != nil {
-		return fmt.Errorf("pgclone: connecting to the target: %w", err)
+// swap replaces each live schema by its shadow in one transaction, which
+// also records the owner of the copied schemas in the owner catalog (and
+// drops schemas the owner held that the copy no longer has). Each attempt
+// waits at most lockTimeout for the locks it needs (dropping the previous
+// copy waits for sessions reading it); it is retried with backoff for
+// Options.lockWait in all, then fails with a *LockTimeoutError naming the
+// sessions that hold them. Another owner's schemas fail it with an
+// *OwnerError.
+func (c *cloner) swap(ctx context.Context) error {
+	wait := c.opts.lockWait
+	if wait <= 0 {
+		wait = defaultLockWait
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("pgclone: drop: %w", err)
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	for _, s := range schemas {
-		if _, err := tx.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{s}.Sanitize()+" CASCADE"); err != nil {
-			return fmt.Errorf("pgclone: dropping schema %s: %w", s, err)
+	schemas := c.pol.cat.schemas
+	blockers := slices.Clone(schemas)
+	err := withLockRetry(ctx, c.tgtCoord, wait, func(tx pgx.Tx) error {
+		if _, err := lockCatalog(ctx, tx, true); err != nil {
+			return err
 		}
-		if s == "public" {
-			if _, err := tx.Exec(ctx, "CREATE SCHEMA public"); err != nil {
-				return fmt.Errorf("pgclone: recreating schema public: %w", err)
+		stale, err := claim(ctx, tx, c.opts.Owner, schemas)
+		if err != nil {
+			return err
+		}
+		blockers = append(slices.Clone(schemas), stale...)
+		var live []string
+		for _, s := range schemas {
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, s).Scan(&exists); err != nil {
+				return err
+			}
+			var stmts []string
+			if exists {
+				live = append(live, s)
+				stmts = append(stmts, fmt.Sprintf("ALTER SCHEMA %s RENAME TO %s", pgx.Identifier{s}.Sanitize(), pgx.Identifier{s + oldSuffix}.Sanitize()))
+			}
+			stmts = append(stmts, fmt.Sprintf("ALTER SCHEMA %s RENAME TO %s", pgx.Identifier{s + shadowSuffix}.Sanitize(), pgx.Identifier{s}.Sanitize()))
+			for _, st := range stmts {
+				if _, err := tx.Exec(ctx, st); err != nil {
+					return fmt.Errorf("%w\n%s", err, st)
+				}
 			}
 		}
+		for _, e := range c.moveExts {
+			var schema string
+			if err := tx.QueryRow(ctx, `SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = $1`, e).Scan(&schema); err != nil {
+				return err
+			}
+			if live, ok := strings.CutSuffix(schema, oldSuffix); ok {
+				if _, err := tx.Exec(ctx, fmt.Sprintf("ALTER EXTENSION %s SET SCHEMA %s", pgx.Identifier{e}.Sanitize(), pgx.Identifier{live}.Sanitize())); err != nil {
+					return fmt.Errorf("moving extension %s: %w", e, err)
+				}
+			}
+		}
+		for _, s := range live {
+			if _, err := tx.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{s + oldSuffix}.Sanitize()+" CASCADE"); err != nil {
+				return fmt.Errorf("dropping the previous %s: %w", s, err)
+			}
+		}
+		if err := dropSchemas(ctx, tx, stale); err != nil {
+			return err
+		}
+		c.hold(HoldSwap)
+		return nil
+	}, func() []string { return blockers })
+	var oe *OwnerError
+	var le *LockTimeoutError
+	if err != nil && !errors.As(err, &oe) && !errors.As(err, &le) {
+		return fmt.Errorf("pgclone: swap: %w", err)
 	}
-	return tx.Commit(ctx)
+	return err
 }

@@ -875,7 +875,7 @@ func TestDrop(t *testing.T) {
 	if _, err := Clone(ctx, mustConfig(t, prod), mustConfig(t, staging), testOptions(t, "drop")); err != nil {
 		t.Fatal(err)
 	}
-	if err := Drop(ctx, mustConfig(t, staging), []string{"hr", "public"}); err != nil {
+	if _, err := Drop(ctx, mustConfig(t, staging), "", []string{"hr", "public"}); err != nil {
 		t.Fatal(err)
 	}
 	dst := dial(t, staging)

@@ -141,8 +141,9 @@ func stringMap(ctx context.Context, q Querier, sql string, args ...any) (map[str
 }
 
 // schemaFilter is the WHERE clause on a namespace alias n that keeps the
-// requested schemas, or all non-system ones; its argument is $1.
-const schemaFilter = `(cardinality($1::text[]) = 0 AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+// requested schemas, or all non-system ones (the owner catalog of clone
+// targets, CatalogSchema, counts as one); its argument is $1.
+const schemaFilter = `(cardinality($1::text[]) = 0 AND n.nspname NOT IN ('pg_catalog', 'information_schema', '` + CatalogSchema + `')
 	AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp\_%') OR n.nspname = ANY($1::text[])`
 
 // tableDigests digests every relation of the chosen schemas.

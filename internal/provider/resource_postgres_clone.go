@@ -846,7 +846,7 @@ func (r *postgresCloneResource) Delete(ctx context.Context, req resource.DeleteR
 		resp.Diagnostics.AddAttributeError(path.Root("target"), "Error Deleting PostgreSQL Clone", dsn.Scrub(err, dst.dsn).Error())
 		return
 	}
-	if err := pgclone.Drop(ctx, cfg, list); err != nil {
+	if _, err := pgclone.Drop(ctx, cfg, "", list); err != nil {
 		resp.Diagnostics.AddError("Error Deleting PostgreSQL Clone", dsn.Scrub(err, dst.dsn).Error())
 	}
 }
