@@ -10,16 +10,20 @@ terraform {
   }
 }
 
+# The DSNs and the key are ephemeral (Terraform >= 1.10): they reach the
+# provider and the clone's write-only key, never a saved plan or the state.
 variable "prod_dsn" {
   description = "Production database, read only."
   type        = string
   sensitive   = true
+  ephemeral   = true
 }
 
 variable "staging_dsn" {
   description = "Staging database, replaced by the masked copy."
   type        = string
   sensitive   = true
+  ephemeral   = true
 }
 
 variable "masking_key" {

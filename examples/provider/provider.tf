@@ -2,8 +2,9 @@
 # configuration at all:
 provider "staging" {}
 
-# Teams share one registry in PostgreSQL. The DSN is sensitive and never
-# stored in state; pass it through a variable or STAGING_REGISTRY.
+# Teams share one registry in PostgreSQL. The DSN is never stored in state;
+# pass it through an ephemeral variable (kept out of saved plans too) or
+# STAGING_REGISTRY.
 provider "staging" {
   alias    = "shared"
   registry = var.registry_dsn
@@ -13,4 +14,5 @@ provider "staging" {
 variable "registry_dsn" {
   type      = string
   sensitive = true
+  ephemeral = true # Terraform >= 1.10: never written to a plan file or state
 }

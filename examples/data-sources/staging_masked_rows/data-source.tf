@@ -30,12 +30,16 @@ resource "local_file" "fixtures" {
   content  = jsonencode(data.staging_masked_rows.customers.rows)
 }
 
+# Ephemeral (Terraform >= 1.10): neither is written to a saved plan or the
+# state, and both may only feed provider configuration.
 variable "masking_key" {
   type      = string
   sensitive = true
+  ephemeral = true
 }
 
 variable "prod_dsn" {
   type      = string
   sensitive = true
+  ephemeral = true
 }

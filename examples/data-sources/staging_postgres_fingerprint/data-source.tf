@@ -38,12 +38,16 @@ output "extension_drift" {
   }
 }
 
+# Ephemeral (Terraform >= 1.10): the DSNs and their passwords are never
+# written to a saved plan or the state.
 variable "prod_dsn" {
   type      = string
   sensitive = true
+  ephemeral = true
 }
 
 variable "staging_dsn" {
   type      = string
   sensitive = true
+  ephemeral = true
 }
