@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -418,18 +417,19 @@ output "x" {
 	})
 }
 
-// TestMaskFunction_example applies the documented example.
+// TestMaskFunction_example applies the documented example, which masks
+// with a fake demo key declared in the example itself.
 func TestMaskFunction_example(t *testing.T) {
+	const demoKey = "demo-key-not-a-secret"
 	spec := masking.Spec{Transformer: "email", Domain: "customer_email", OnInvalid: "redact"}
 	maskingFunctionTest(t, resource.TestStep{
-		Config:          exampleConfig(t, "mask"),
-		ConfigVariables: config.Variables{"masking_secret": config.StringVariable("k1")},
+		Config: exampleConfig(t, "mask"),
 		ConfigStateChecks: []statecheck.StateCheck{
 			statecheck.ExpectKnownOutputValue("staging_email", knownvalue.StringExact(
-				maskDirect(t, "k1", masking.Spec{Transformer: "email"}, "alice.smith@example.com"))),
+				maskDirect(t, demoKey, masking.Spec{Transformer: "email"}, "alice.smith@example.com"))),
 			statecheck.ExpectKnownOutputValue("staging_card", knownvalue.StringRegexp(regexp.MustCompile(`^4111 11\d\d( \d{4}){2}$`))),
 			statecheck.ExpectKnownOutputValue("staging_customer_emails", knownvalue.ListExact([]knownvalue.Check{
-				knownvalue.StringExact(maskDirect(t, "k1", spec, "bob@example.com")),
+				knownvalue.StringExact(maskDirect(t, demoKey, spec, "bob@example.com")),
 				knownvalue.StringExact("REDACTED"),
 			})),
 		},

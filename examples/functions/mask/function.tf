@@ -1,22 +1,24 @@
-# The environment's masking secret: the clone masks with the same one.
-variable "masking_secret" {
-  type      = string
-  sensitive = true
+# A FAKE demo key, for this example only: the masked values below are
+# printed, so anyone can recompute them. A real masking key comes from an
+# ephemeral variable (`ephemeral = true`, Terraform >= 1.10), which keeps it
+# out of saved plans and the state; Terraform then refuses to put what it
+# masks in an output, so it may only feed provider configuration, write-only
+# attributes and other ephemeral values.
+locals {
+  demo_key = "demo-key-not-a-secret"
 }
 
 # The address a production user has in staging, for a support runbook: the
-# same on every run, another one with another secret, and never the original
+# same on every run, another one with another key, and never the original
 # local part ("alice.smith" becomes five letters or digits, a dot and five).
 output "staging_email" {
-  value     = provider::staging::mask("alice.smith@example.com", "email", var.masking_secret, {})
-  sensitive = true
+  value = provider::staging::mask("alice.smith@example.com", "email", local.demo_key, {})
 }
 
 # Options hold only what the transformer needs: a valid card number that
 # keeps its issuer prefix, 4111 11.
 output "staging_card" {
-  value     = provider::staging::mask("4111 1111 1111 1111", "credit_card", var.masking_secret, { keep_issuer = true })
-  sensitive = true
+  value = provider::staging::mask("4111 1111 1111 1111", "credit_card", local.demo_key, { keep_issuer = true })
 }
 
 # Columns that share a domain mask equally, so orders.customer_email still
@@ -28,7 +30,6 @@ locals {
 
 output "staging_customer_emails" {
   value = [
-    for e in ["bob@example.com", "n/a"] : provider::staging::mask(e, "email", var.masking_secret, local.customer_email)
+    for e in ["bob@example.com", "n/a"] : provider::staging::mask(e, "email", local.demo_key, local.customer_email)
   ]
-  sensitive = true
 }
