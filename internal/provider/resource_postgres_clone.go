@@ -3,14 +3,19 @@ package provider
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -22,14 +27,13 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/jackc/pgx/v5"
 
@@ -43,6 +47,7 @@ var (
 	_ resource.ResourceWithConfigure      = (*postgresCloneResource)(nil)
 	_ resource.ResourceWithModifyPlan     = (*postgresCloneResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*postgresCloneResource)(nil)
+	_ resource.ResourceWithUpgradeState   = (*postgresCloneResource)(nil)
 )
 
 func newPostgresCloneResource() resource.Resource { return &postgresCloneResource{} }
@@ -53,6 +58,7 @@ type postgresCloneResource struct{ data *providerData }
 
 type postgresCloneModel struct {
 	ID                     types.String   `tfsdk:"id"`
+	OwnerID                types.String   `tfsdk:"owner_id"`
 	Source                 types.String   `tfsdk:"source"`
 	Target                 types.String   `tfsdk:"target"`
 	Environment            types.String   `tfsdk:"environment"`
@@ -116,24 +122,42 @@ func (r *postgresCloneResource) Metadata(_ context.Context, req resource.Metadat
 }
 
 func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	// Only what changes the database written replaces the resource: every
+	// other change that plans a new copy is an in-place update (see
+	// ModifyPlan), so that a failed re-copy leaves the previous one.
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
-	replaceList := []planmodifier.List{listplanmodifier.RequiresReplace()}
 	strList := func(desc string) schema.ListAttribute {
-		return schema.ListAttribute{MarkdownDescription: desc, ElementType: types.StringType, Optional: true, PlanModifiers: replaceList}
+		return schema.ListAttribute{MarkdownDescription: desc, ElementType: types.StringType, Optional: true}
 	}
 	stable := func(desc string) schema.StringAttribute {
 		return schema.StringAttribute{MarkdownDescription: desc, Computed: true, PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}}
 	}
 	resp.Schema = schema.Schema{
+		Version: 1,
 		MarkdownDescription: "Copies a production PostgreSQL database into a staging database: the schema from the catalog, and the data through masking rules " +
 			"and foreign-key-safe subsetting, from one consistent snapshot, atomically. Production is only read, inside `READ ONLY` transactions. " +
 			"Before anything is written (at plan time when the connections are known), every column is run through the PII detector: " +
 			"a column that looks like personal data and has no rule fails, naming `schema.table.column`, the kind and a suggested rule. " +
 			"The staging database keeps its previous content until the new copy is complete and verified, then the copy replaces it in one transaction. " +
-			"Changing anything that shapes the data plans a new copy. The copy owns the schemas it copies in the staging database: " +
-			"objects that exist only in the staging copies of those schemas are replaced with them, and destroying the resource drops them.",
+			"The copy owns the schemas it copies in the staging database: objects that exist only in the staging copies of those schemas are replaced with them.\n\n" +
+			"**Re-copies are in-place updates.** Changing what shapes the data (`key_version`, `rule`, `subset`, `virtual_foreign_key`, `schemas`, `exclude_schemas`, " +
+			"`tables`, `exclude_tables`, `default_action`, `null_dangling_references`, `triggers`), or a copy older than `refresh_after`, plans an update that builds the new copy " +
+			"in shadow schemas beside the old one and swaps it in atomically: a failed, timed-out or killed re-copy leaves staging exactly as it was, and the state unchanged. " +
+			"Only a change of `source` or `target` (the databases read and written) replaces the resource.\n\n" +
+			"**Destroying drops the copy.** `terraform destroy`, removing the resource, and `terraform apply -replace` (and a change of `source` or `target`) drop the copied schemas " +
+			"from the staging database; with `-replace` staging is empty until the new copy completes. To replace without a gap, use " +
+			"`lifecycle { create_before_destroy = true }` and set `environment`: the new copy is swapped in over the old one, and the old instance's destroy then finds " +
+			"the schemas no longer its own and leaves them.\n\n" +
+			"**Owner catalog.** Each clone has a stable `owner_id`. The staging database records, in table `" + pgclone.CatalogSchema + ".schema_owners` " +
+			"(schema, owner, environment, source connection, time), which clone holds each copied schema; a clone only replaces or drops schemas it holds. " +
+			"A second clone aimed at schemas another clone holds is refused, at plan time when it can be seen and always before its copy is swapped in, naming the other owner; " +
+			"a clone of the same `environment` takes the schemas over (that is how a `create_before_destroy` successor replaces its predecessor). " +
+			"Clones made by earlier versions of the provider record their schemas on their next update. " +
+			"The swap waits for sessions reading the previous copy with a bounded lock timeout and retries with backoff; when it gives up, the error names the sessions (pid, user, application, state).",
 		Attributes: map[string]schema.Attribute{
-			"id": stable("Identifier of this copy."),
+			"id": stable("Identifier of this clone, kept through re-copies."),
+			"owner_id": stable("Random identifier of this clone as the owner of the schemas it copies, recorded in the staging database's owner catalog (`" + pgclone.CatalogSchema + ".schema_owners`). " +
+				"Created with the resource and kept through updates; destroying the resource drops only the schemas recorded for it."),
 			"source": schema.StringAttribute{
 				MarkdownDescription: "Name of the provider's `postgres` connection to copy from, usually the one with role `production`.",
 				Required:            true, PlanModifiers: replace,
@@ -153,9 +177,8 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 				Required: true, Sensitive: true, WriteOnly: true,
 			},
 			"key_version": schema.Int64Attribute{
-				MarkdownDescription: "Bump it when `key` changes: Terraform cannot see changes of a write-only value, and a new key needs a new copy.",
+				MarkdownDescription: "Bump it when `key` changes: Terraform cannot see changes of a write-only value, and a new key needs a new copy (an in-place update).",
 				Optional:            true,
-				PlanModifiers:       []planmodifier.Int64{int64planmodifier.RequiresReplace()},
 			},
 			"schemas":         strList("Globs of schemas to copy. Default: every schema except the system ones."),
 			"exclude_schemas": strList("Globs of schemas not to copy."),
@@ -163,13 +186,12 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"exclude_tables":  strList("Globs of `schema.table` not to copy."),
 			"default_action": schema.StringAttribute{
 				MarkdownDescription: "What happens to columns without a rule: `keep` (the default) copies them as they are. Columns the PII detector flags still fail closed: give them a rule, `keep` included.",
-				Optional:            true, PlanModifiers: replace,
-				Validators: []validator.String{stringvalidator.OneOf(pgclone.ActionKeep)},
+				Optional:            true,
+				Validators:          []validator.String{stringvalidator.OneOf(pgclone.ActionKeep)},
 			},
 			"null_dangling_references": schema.BoolAttribute{
 				MarkdownDescription: "With subsetting, set nullable references to rows that are not copied to NULL instead of leaving the referencing rows out. Needed to subset across a cycle of foreign keys.",
 				Optional:            true,
-				PlanModifiers:       []planmodifier.Bool{boolplanmodifier.RequiresReplace()},
 			},
 			"parallelism": schema.Int64Attribute{
 				MarkdownDescription: "Tables copied at once, each over its own pair of connections sharing one snapshot. Default: the number of CPU cores.",
@@ -177,14 +199,13 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 				Validators:          []validator.Int64{int64validator.Between(1, 64)},
 			},
 			"refresh_after": schema.StringAttribute{
-				MarkdownDescription: "Age after which the copy is stale, such as `7d`: a plan after that replaces it with a fresh copy.",
+				MarkdownDescription: "Age after which the copy is stale, such as `7d`: a plan after that makes a fresh copy (an in-place update).",
 				Optional:            true,
 				Validators:          []validator.String{durationValidator{}},
 			},
 			"triggers": schema.MapAttribute{
-				MarkdownDescription: "Arbitrary values whose change plans a fresh copy, such as a release version.",
+				MarkdownDescription: "Arbitrary values whose change plans a fresh copy (an in-place update), such as a release version.",
 				ElementType:         types.StringType, Optional: true,
-				PlanModifiers: []planmodifier.Map{mapplanmodifier.RequiresReplace()},
 			},
 			"planned_rows": schema.MapAttribute{
 				MarkdownDescription: "Rows per `schema.table` the copy is expected to hold, counted at plan time in a snapshot of the source (after subsetting).",
@@ -207,7 +228,6 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 		Blocks: map[string]schema.Block{
 			"rule": schema.ListNestedBlock{
 				MarkdownDescription: "How to mask one column. See the `mask` function for the transformers and their options.",
-				PlanModifiers:       []planmodifier.List{listplanmodifier.RequiresReplace()},
 				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
 					"table":  schema.StringAttribute{MarkdownDescription: "`schema.table`, or `table` in schema `public`. A rule on a partitioned table covers its partitions.", Required: true},
 					"column": schema.StringAttribute{MarkdownDescription: "Column name.", Required: true},
@@ -233,7 +253,6 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 			},
 			"subset": schema.ListNestedBlock{
 				MarkdownDescription: "Copy only part of a root table; every table that references it follows, so that all references resolve.",
-				PlanModifiers:       []planmodifier.List{listplanmodifier.RequiresReplace()},
 				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
 					"table": schema.StringAttribute{MarkdownDescription: "`schema.table` or `table` in `public`.", Required: true},
 					"where": schema.StringAttribute{MarkdownDescription: "SQL condition on the table's columns, evaluated in the source snapshot.", Optional: true},
@@ -246,7 +265,6 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 			},
 			"virtual_foreign_key": schema.ListNestedBlock{
 				MarkdownDescription: "A relationship the catalog does not know, followed by subsetting like a foreign key.",
-				PlanModifiers:       []planmodifier.List{listplanmodifier.RequiresReplace()},
 				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
 					"table":              schema.StringAttribute{MarkdownDescription: "The referencing table.", Required: true},
 					"columns":            schema.ListAttribute{MarkdownDescription: "The referencing columns.", ElementType: types.StringType, Required: true, Validators: []validator.List{listvalidator.SizeAtLeast(1)}},
@@ -254,13 +272,30 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 					"references_columns": schema.ListAttribute{MarkdownDescription: "The referenced columns, in the same order.", ElementType: types.StringType, Required: true, Validators: []validator.List{listvalidator.SizeAtLeast(1)}},
 				}},
 			},
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true}),
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true}),
 		},
 	}
 }
 
 func (r *postgresCloneResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// UpgradeState upgrades version 0 (before owner_id and timeouts.update):
+// the new attributes are null, which the stored JSON already says by
+// leaving them out. A null owner_id makes Delete drop only schemas that no
+// owner holds, and the next update gives the clone an owner.
+func (r *postgresCloneResource) UpgradeState(context.Context) map[int64]resource.StateUpgrader {
+	return map[int64]resource.StateUpgrader{
+		0: {StateUpgrader: func(_ context.Context, req resource.UpgradeStateRequest, resp *resource.UpgradeStateResponse) {
+			if req.RawState == nil || req.RawState.JSON == nil {
+				resp.Diagnostics.AddError("Unable to Upgrade Resource State",
+					"The stored state of staging_postgres_clone (version 0) has no JSON form. Please report this issue to the provider developers.")
+				return
+			}
+			resp.DynamicValue = &tfprotov6.DynamicValue{JSON: req.RawState.JSON}
+		}},
+	}
 }
 
 func (r *postgresCloneResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
@@ -510,8 +545,9 @@ func suggestedRule(table, column string, s masking.Spec) string {
 }
 
 // ModifyPlan checks the masking policy against the source before anything
-// is written, shows the expected rows per table, and plans a fresh copy
-// when the current one is older than refresh_after.
+// is written, shows the expected rows per table, and plans a fresh copy (an
+// in-place update) when what shapes the data changed or the current copy
+// is older than refresh_after.
 func (r *postgresCloneResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.data == nil {
 		return
@@ -527,19 +563,18 @@ func (r *postgresCloneResource) ModifyPlan(ctx context.Context, req resource.Mod
 		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
 	}
 	if state != nil {
-		// Staleness: an old copy is replaced by a fresh one.
-		if age, stale := r.stale(*state, plan); stale {
-			// Terraform replaces only for paths whose value changes: the
-			// copy's time does (it becomes unknown).
-			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("cloned_at"))
+		age, stale := r.stale(*state, plan)
+		if stale {
 			resp.Diagnostics.AddWarning("Staging Data Is Stale",
-				fmt.Sprintf("The copy was made %s ago (at %s), longer than refresh_after %s: this plan replaces it with a fresh copy.",
+				fmt.Sprintf("The copy was made %s ago (at %s), longer than refresh_after %s: this plan makes a fresh copy.",
 					registry.FormatDuration(age.Truncate(time.Minute)), state.ClonedAt.ValueString(), plan.RefreshAfter.ValueString()))
-			unknownResults(&plan)
-		} else if len(resp.RequiresReplace) == 0 {
-			resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
-			return // an in-place update: no new copy, nothing to check
 		}
+		if !stale && !dataChanged(*state, plan) {
+			resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+			return // an update that makes no new copy: nothing to check
+		}
+		// A new copy, built beside the current one and swapped in.
+		unknownResults(&plan)
 	}
 	key, ok := configKey(ctx, req.Config, &resp.Diagnostics)
 	if !ok || key.IsUnknown() {
@@ -562,7 +597,85 @@ func (r *postgresCloneResource) ModifyPlan(ctx context.Context, req resource.Mod
 	v, d := types.MapValueFrom(ctx, types.Int64Type, planned)
 	resp.Diagnostics.Append(d...)
 	plan.PlannedRows = v
+	r.checkOwners(ctx, plan, state, a, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+}
+
+// dataChanged reports whether the plan changes what shapes the copied
+// data, so that it needs a new copy.
+func dataChanged(state, plan postgresCloneModel) bool {
+	pairs := [][2]attr.Value{
+		{state.KeyVersion, plan.KeyVersion},
+		{state.Schemas, plan.Schemas}, {state.ExcludeSchemas, plan.ExcludeSchemas},
+		{state.Tables, plan.Tables}, {state.ExcludeTables, plan.ExcludeTables},
+		{state.DefaultAction, plan.DefaultAction}, {state.NullDanglingReferences, plan.NullDanglingReferences},
+		{state.Triggers, plan.Triggers},
+		{state.Rules, plan.Rules}, {state.Subsets, plan.Subsets}, {state.VirtualForeignKeys, plan.VirtualForeignKeys},
+	}
+	for _, p := range pairs {
+		if !p[0].Equal(p[1]) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkOwners reads the staging database's owner catalog (read-only) and
+// reports schemas the planned copy would write that another clone holds.
+// It is an error on an update, and for a new clone whose environment
+// differs from the holder's; otherwise a warning, since a new clone may be
+// the replacement of the holder (whose destroy runs first). The copy checks
+// again before it starts and in the swap.
+func (r *postgresCloneResource) checkOwners(ctx context.Context, plan postgresCloneModel, state *postgresCloneModel, a pgclone.Analysis, diags *diagnostics) {
+	dst, ok := r.data.connection(plan.Target.ValueString(), path.Root("target"), true, &diagnostics{})
+	if !ok || dst.unknown || plan.Environment.IsUnknown() {
+		return
+	}
+	schemas := map[string]bool{}
+	for _, t := range a.Tables {
+		s, _, _ := strings.Cut(t.Name, ".")
+		schemas[s] = true
+	}
+	conn, err := dst.connect(ctx)
+	if err != nil {
+		tflog.Warn(ctx, "cannot read the staging database's owner catalog at plan time", map[string]any{"error": err.Error()})
+		return
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	recs, err := pgclone.Owners(ctx, conn, slices.Sorted(maps.Keys(schemas)))
+	if err != nil {
+		tflog.Warn(ctx, "cannot read the staging database's owner catalog at plan time", map[string]any{"error": dsn.Scrub(err, dst.dsn).Error()})
+		return
+	}
+	owner := pgclone.Owner{Environment: plan.Environment.ValueString()}
+	if state != nil {
+		owner.ID = state.OwnerID.ValueString()
+	}
+	for _, s := range slices.Sorted(maps.Keys(recs)) {
+		rec := recs[s]
+		if !owner.Conflicts(rec) {
+			continue
+		}
+		detail := fmt.Sprintf("Schema %q of the staging database (connection %q) is held by another staging_postgres_clone: %s.\n\n"+
+			"Two clones writing the same schemas would replace each other's copies. Point target at another database, limit the schemas copied, "+
+			"or destroy the other clone first. The owner catalog is table %s.schema_owners of the staging database.",
+			s, dst.name, ownerText(rec), pgclone.CatalogSchema)
+		if state == nil && (rec.Owner.Environment == "" || owner.Environment == "") {
+			diags.AddAttributeWarning(path.Root("target"), "Staging Schemas Held by Another Clone",
+				detail+"\n\nIf this plan replaces that clone (its destroy runs first), ignore this warning; otherwise the apply will be refused before copying.")
+			continue
+		}
+		diags.AddAttributeError(path.Root("target"), "Staging Schemas Held by Another Clone", detail)
+	}
+}
+
+// ownerText describes the holder of a schema for messages.
+func ownerText(rec pgclone.OwnerRecord) string {
+	env := "no environment"
+	if rec.Owner.Environment != "" {
+		env = fmt.Sprintf("environment %q", rec.Owner.Environment)
+	}
+	return fmt.Sprintf("owner %s, %s, source connection %q, copied at %s", rec.Owner.ID, env, rec.Owner.Source, rec.UpdatedAt.UTC().Format(time.RFC3339))
 }
 
 // stale reports whether the copy in state is older than refresh_after.
@@ -582,9 +695,9 @@ func (r *postgresCloneResource) stale(state, plan postgresCloneModel) (time.Dura
 	return age, age >= d
 }
 
-// unknownResults marks everything a new copy recomputes as unknown.
+// unknownResults marks everything a new copy recomputes as unknown; the
+// clone's id and owner_id stay.
 func unknownResults(m *postgresCloneModel) {
-	m.ID = types.StringUnknown()
 	m.PlannedRows = types.MapUnknown(types.Int64Type)
 	m.TableStats = types.MapUnknown(types.ObjectType{AttrTypes: tableStatsAttrs})
 	m.RowsTotal = types.Int64Unknown()
@@ -596,6 +709,7 @@ func unknownResults(m *postgresCloneModel) {
 	m.TransformerVersions = types.MapUnknown(types.StringType)
 }
 
+// Create makes the first copy under a new owner.
 func (r *postgresCloneResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan postgresCloneModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -603,46 +717,67 @@ func (r *postgresCloneResource) Create(ctx context.Context, req resource.CreateR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if key.ValueString() == "" {
-		resp.Diagnostics.AddAttributeError(path.Root("key"), "Missing Masking Key", "key is empty: set it to the environment's masking secret. There is no default key.")
-		return
-	}
 	timeout, d := plan.Timeouts.Create(ctx, defaultCloneTimeout)
 	resp.Diagnostics.Append(d...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	plan.OwnerID = types.StringValue(newOwnerID())
+	if r.copy(ctx, &plan, key.ValueString(), timeout, &resp.Diagnostics) {
+		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	}
+}
+
+// newOwnerID returns a random 128-bit identifier in hex.
+func newOwnerID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
+
+// copy makes a new copy for m (Create, and Update when the plan says so),
+// built beside the current one and swapped in, and sets m's results. It
+// reports whether it succeeded; on failure staging and the state keep the
+// previous copy.
+func (r *postgresCloneResource) copy(ctx context.Context, m *postgresCloneModel, key string, timeout time.Duration, diags *diagnostics) bool {
+	plan := *m
+	if key == "" {
+		diags.AddAttributeError(path.Root("key"), "Missing Masking Key", "key is empty: set it to the environment's masking secret. There is no default key.")
+		return false
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	src, ok := r.data.connection(plan.Source.ValueString(), path.Root("source"), false, &resp.Diagnostics)
+	src, ok := r.data.connection(plan.Source.ValueString(), path.Root("source"), false, diags)
 	if !ok {
-		return
+		return false
 	}
-	dst, ok := r.data.connection(plan.Target.ValueString(), path.Root("target"), true, &resp.Diagnostics)
+	dst, ok := r.data.connection(plan.Target.ValueString(), path.Root("target"), true, diags)
 	if !ok {
-		return
+		return false
 	}
 	// The environment must exist before anything is copied for it.
 	var store registry.Store
 	if !plan.Environment.IsNull() {
-		if store = r.data.openStore(ctx, &resp.Diagnostics); store == nil {
-			return
+		if store = r.data.openStore(ctx, diags); store == nil {
+			return false
 		}
 		if _, err := store.GetEnvironment(ctx, plan.Environment.ValueString()); err != nil {
-			addRegistryError(&resp.Diagnostics, "Error Cloning PostgreSQL Database", err)
-			return
+			addRegistryError(diags, "Error Cloning PostgreSQL Database", err)
+			return false
 		}
 	}
-	mk, err := masking.DeriveKey([]byte(key.ValueString()))
+	mk, err := masking.DeriveKey([]byte(key))
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("key"), "Invalid Masking Key", err.Error())
-		return
+		diags.AddAttributeError(path.Root("key"), "Invalid Masking Key", err.Error())
+		return false
 	}
-	opts := r.options(ctx, plan, mk, key.ValueString(), &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
+	opts := r.options(ctx, plan, mk, key, diags)
+	if diags.HasError() {
+		return false
 	}
+	opts.Owner = pgclone.Owner{ID: plan.OwnerID.ValueString(), Environment: plan.Environment.ValueString(), Source: src.name}
+	opts.Hold = testHold()
 	opts.Progress = func(p pgclone.TableProgress) {
 		tflog.Info(ctx, "copying table", map[string]any{
 			"table": p.Table, "rows": p.Rows, "total_rows": p.TotalRows,
@@ -651,34 +786,35 @@ func (r *postgresCloneResource) Create(ctx context.Context, req resource.CreateR
 	}
 	srcCfg, err := pgx.ParseConfig(src.dsn)
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("source"), "Error Cloning PostgreSQL Database", dsn.Scrub(err, src.dsn).Error())
-		return
+		diags.AddAttributeError(path.Root("source"), "Error Cloning PostgreSQL Database", dsn.Scrub(err, src.dsn).Error())
+		return false
 	}
 	dstCfg, err := pgx.ParseConfig(dst.dsn)
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("target"), "Error Cloning PostgreSQL Database", dsn.Scrub(err, dst.dsn).Error())
-		return
+		diags.AddAttributeError(path.Root("target"), "Error Cloning PostgreSQL Database", dsn.Scrub(err, dst.dsn).Error())
+		return false
 	}
-	tflog.Info(ctx, "cloning PostgreSQL database", map[string]any{"source": src.name, "target": dst.name})
+	tflog.Info(ctx, "cloning PostgreSQL database", map[string]any{"source": src.name, "target": dst.name, "owner_id": opts.Owner.ID})
 	res, err := pgclone.Clone(ctx, srcCfg, dstCfg, opts)
 	if err != nil {
-		r.cloneError(plan, err, src, dst, &resp.Diagnostics)
-		return
+		r.cloneError(plan, err, src, dst, diags)
+		return false
 	}
 	for col, n := range res.CoincidentalMatches {
 		tflog.Info(ctx, "masked values that equal another production value by chance (format-preserving masking of a dense value space)",
 			map[string]any{"column": col, "count": n})
 	}
-	r.setResult(ctx, &plan, res, &resp.Diagnostics)
+	r.setResult(ctx, &plan, res, diags)
 	if store != nil {
 		after, _ := json.Marshal(auditRecord(plan, res))
 		if _, err := store.RecordEvent(ctx, r.data.actor, registry.Event{Action: "clone", ObjectType: "postgres_clone",
 			Object: plan.Environment.ValueString(), After: string(after)}); err != nil {
-			resp.Diagnostics.AddWarning("Clone Not Recorded in the Registry",
+			diags.AddWarning("Clone Not Recorded in the Registry",
 				"The copy succeeded, but its audit record could not be written to the registry: "+err.Error())
 		}
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	*m = plan
+	return true
 }
 
 // cloneError explains a failed clone; the staging database is unchanged.
@@ -807,8 +943,10 @@ func (r *postgresCloneResource) Read(ctx context.Context, req resource.ReadReque
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 }
 
-// Update changes only what shapes no data (parallelism, environment,
-// refresh_after, timeouts): everything else plans a new copy.
+// Update makes a new copy when the plan says so (its cloned_at is
+// unknown: see ModifyPlan), beside the current one and swapped in; else it
+// only stores the plan. A clone made before owners existed (state version
+// 0) gets its owner here, recording the schemas it holds.
 func (r *postgresCloneResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state postgresCloneModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -816,11 +954,71 @@ func (r *postgresCloneResource) Update(ctx context.Context, req resource.UpdateR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	plan.DurationSeconds = state.DurationSeconds
-	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	adopt := state.OwnerID.IsNull() || state.OwnerID.ValueString() == ""
+	if adopt {
+		plan.OwnerID = types.StringValue(newOwnerID())
+		if !r.adopt(ctx, plan, state, &resp.Diagnostics) {
+			return
+		}
+	} else {
+		plan.OwnerID = state.OwnerID
+	}
+	if !plan.ClonedAt.IsUnknown() {
+		plan.DurationSeconds = state.DurationSeconds
+		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+		return
+	}
+	key, _ := configKey(ctx, req.Config, &resp.Diagnostics)
+	timeout, d := plan.Timeouts.Update(ctx, defaultCloneTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if r.copy(ctx, &plan, key.ValueString(), timeout, &resp.Diagnostics) {
+		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+		return
+	}
+	if adopt {
+		// The copy failed, but the owner is recorded: keep it.
+		state.OwnerID = plan.OwnerID
+		resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	}
 }
 
-// Delete removes the copied schemas from the staging database.
+// adopt records plan's owner as the holder of the schemas the state's copy
+// made, for a clone made before owners existed.
+func (r *postgresCloneResource) adopt(ctx context.Context, plan, state postgresCloneModel, diags *diagnostics) bool {
+	dst, ok := r.data.connection(state.Target.ValueString(), path.Root("target"), true, diags)
+	if !ok {
+		return false
+	}
+	cfg, err := pgx.ParseConfig(dst.dsn)
+	if err != nil {
+		diags.AddAttributeError(path.Root("target"), "Error Updating PostgreSQL Clone", dsn.Scrub(err, dst.dsn).Error())
+		return false
+	}
+	owner := pgclone.Owner{ID: plan.OwnerID.ValueString(), Environment: plan.Environment.ValueString(), Source: state.Source.ValueString()}
+	if err := pgclone.Adopt(ctx, cfg, owner, stateSchemas(state)); err != nil {
+		diags.AddAttributeError(path.Root("target"), "Error Updating PostgreSQL Clone",
+			"Recording this clone as the owner of its schemas in the staging database failed; nothing was changed.\n\n"+dsn.Scrub(err, dst.dsn).Error())
+		return false
+	}
+	return true
+}
+
+// stateSchemas lists the schemas of the tables a copy in state made.
+func stateSchemas(m postgresCloneModel) []string {
+	schemas := map[string]bool{}
+	for n := range m.TableStats.Elements() {
+		s, _, _ := strings.Cut(n, ".")
+		schemas[s] = true
+	}
+	return slices.Sorted(maps.Keys(schemas))
+}
+
+// Delete drops the schemas this clone holds in the staging database (see
+// pgclone.Drop): schemas a create_before_destroy successor or another
+// clone of the same environment took over are left alone.
 func (r *postgresCloneResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state postgresCloneModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -831,22 +1029,48 @@ func (r *postgresCloneResource) Delete(ctx context.Context, req resource.DeleteR
 	if !ok {
 		return
 	}
-	schemas := map[string]bool{}
-	for n := range state.TableStats.Elements() {
-		s, _, _ := strings.Cut(n, ".")
-		schemas[s] = true
-	}
-	list := make([]string, 0, len(schemas))
-	for s := range schemas {
-		list = append(list, s)
-	}
-	sort.Strings(list)
 	cfg, err := pgx.ParseConfig(dst.dsn)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("target"), "Error Deleting PostgreSQL Clone", dsn.Scrub(err, dst.dsn).Error())
 		return
 	}
-	if _, err := pgclone.Drop(ctx, cfg, "", list); err != nil {
+	schemas := stateSchemas(state)
+	dropped, err := pgclone.Drop(ctx, cfg, state.OwnerID.ValueString(), schemas)
+	if err != nil {
 		resp.Diagnostics.AddError("Error Deleting PostgreSQL Clone", dsn.Scrub(err, dst.dsn).Error())
+		return
+	}
+	tflog.Info(ctx, "dropped the clone's schemas", map[string]any{"dropped": dropped, "owner_id": state.OwnerID.ValueString()})
+	if len(dropped) < len(schemas) {
+		tflog.Info(ctx, "schemas held by another clone (such as a create_before_destroy successor) were left in place")
+	}
+}
+
+// envTestHold is for the provider's own tests only: when set to
+// "<phase>:<marker file>", a clone that reaches that phase (one of the
+// pgclone.Hold* constants: copy, index, validate, swap) writes the
+// provider's process id to the marker file and stops there, so that a test
+// can kill the process at that point. Unset, it does nothing.
+const envTestHold = "STAGING_TEST_HOLD"
+
+// testHold returns the pgclone.Options.Hold that envTestHold asks for, or
+// nil.
+func testHold() func(string) {
+	phase, marker, ok := strings.Cut(os.Getenv(envTestHold), ":")
+	if !ok || marker == "" {
+		return nil
+	}
+	var once sync.Once
+	return func(p string) {
+		if p != phase {
+			return
+		}
+		once.Do(func() {
+			tmp := marker + ".tmp"
+			if os.WriteFile(tmp, []byte(strconv.Itoa(os.Getpid())), 0o600) == nil {
+				_ = os.Rename(tmp, marker)
+			}
+		})
+		time.Sleep(10 * time.Minute) // until the test kills the process
 	}
 }

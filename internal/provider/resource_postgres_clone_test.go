@@ -254,12 +254,13 @@ func TestAccPostgresClone_lifecycle(t *testing.T) {
 				}},
 			},
 			{
-				// A week later the copy is stale: the plan replaces it, and the
-				// same key masks the same rows the same way.
+				// A week later the copy is stale: the plan makes a fresh copy in
+				// place, and the same key masks the same rows the same way.
 				PreConfig: func() { clock.Advance(8 * 24 * time.Hour) },
 				Config:    cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionReplace),
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("cloned_at")),
 				}},
 				Check: func(*terraform.State) error {
 					if got := pgStrings(t, staging, `SELECT string_agg(email, ',' ORDER BY id) FROM customers`)[0]; got != firstEmails {
@@ -269,11 +270,12 @@ func TestAccPostgresClone_lifecycle(t *testing.T) {
 				},
 			},
 			{
-				// A new key (key_version marks it) gives unlinkable output.
+				// A new key (key_version marks it) gives unlinkable output, in
+				// place.
 				Config: strings.Replace(strings.Replace(cfg, "test-masking-secret-1", "test-masking-secret-2", 1),
 					"refresh_after", "key_version = 2\n  refresh_after", 1),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionReplace),
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
 				}},
 				Check: func(*terraform.State) error {
 					if got := pgStrings(t, staging, `SELECT string_agg(email, ',' ORDER BY id) FROM customers`)[0]; got == firstEmails {
