@@ -46,7 +46,8 @@ func (r *leaseResource) Metadata(_ context.Context, req resource.MetadataRequest
 func (r *leaseResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "An exclusive claim on a shared staging environment for a while. Taking a lease that someone else holds fails, naming the holder, the reason and until when; " +
-			"expired leases never block. Destroying the resource releases the lease.",
+			"expired leases never block. Changing `duration` renews a lease that is still active. An expired lease cannot be renewed, because someone else may have taken the environment in the meantime: " +
+			"replace the resource to take a new one (`terraform apply -replace=<this resource's address>`). Destroying the resource releases the lease.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "Lease identifier; import a lease by it.",
@@ -60,7 +61,7 @@ func (r *leaseResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"duration": schema.StringAttribute{
-				MarkdownDescription: "How long the claim lasts, such as `2h` or `1d`. Changing it renews the lease: the new duration counts from the apply.",
+				MarkdownDescription: "How long the claim lasts, such as `2h` or `1d`. Changing it renews an active lease: the new duration counts from the apply. It cannot renew an expired lease; replace the resource to take a new one.",
 				Required:            true,
 				Validators:          []validator.String{durationValidator{}},
 			},
@@ -83,7 +84,7 @@ func (r *leaseResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				Computed:            true,
 			},
 			"expired": schema.BoolAttribute{
-				MarkdownDescription: "Whether the lease has expired; an expired lease no longer protects the environment.",
+				MarkdownDescription: "Whether the lease has expired; an expired lease no longer protects the environment and cannot be renewed.",
 				Computed:            true,
 			},
 		},
@@ -95,7 +96,8 @@ func (r *leaseResource) Configure(_ context.Context, req resource.ConfigureReque
 }
 
 // ModifyPlan keeps the expiry when only the reason changes, and warns when
-// the lease has expired and so no longer protects the environment.
+// the lease has expired: it no longer protects the environment, and an
+// update would be refused, so the way forward is a new lease.
 func (r *leaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() || r.data == nil {
 		return
@@ -106,17 +108,26 @@ func (r *leaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if plan.Duration.Equal(state.Duration) {
+	renewing := !plan.Duration.Equal(state.Duration)
+	if !renewing {
 		plan.ExpiresAt = state.ExpiresAt
 		plan.Expired = state.Expired
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
-		if expires, err := time.Parse(time.RFC3339, state.ExpiresAt.ValueString()); err == nil && !r.data.now().Before(expires) {
-			resp.Diagnostics.AddWarning("Staging Lease Expired",
-				fmt.Sprintf("The lease on environment %q expired at %s and no longer protects it. Change duration to renew it, or destroy it.",
-					state.Environment.ValueString(), state.ExpiresAt.ValueString()))
-		}
 	}
+	expires, err := time.Parse(time.RFC3339, state.ExpiresAt.ValueString())
+	if err != nil || r.data.now().Before(expires) || len(resp.RequiresReplace) > 0 {
+		return // still active, or being replaced by a new lease anyway
+	}
+	detail := fmt.Sprintf("The lease on environment %q expired at %s and no longer protects it. ", state.Environment.ValueString(), state.ExpiresAt.ValueString())
+	if renewing {
+		detail += "Changing duration cannot renew an expired lease, so this apply will fail. "
+	}
+	resp.Diagnostics.AddWarning("Staging Lease Expired", detail+replaceLeaseAdvice)
 }
+
+// replaceLeaseAdvice tells the holder of an expired lease how to take a new
+// one.
+const replaceLeaseAdvice = "Take a new lease by replacing this resource (terraform apply -replace=<this resource's address>), or destroy it if you no longer need the environment."
 
 func (r *leaseResource) setState(m *leaseModel, l registry.Lease) {
 	m.ID = types.StringValue(l.ID)
@@ -195,11 +206,31 @@ func (r *leaseResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	}
 	l, err := store.RenewLease(ctx, r.data.actor, state.ID.ValueString(), plan.Reason.ValueString(), d)
 	if err != nil {
-		addRegistryError(&resp.Diagnostics, "Error Renewing Staging Lease", err)
+		addRenewError(&resp.Diagnostics, err)
 		return
 	}
 	r.setState(&plan, l)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+// addRenewError explains a refused renewal. Both refusals leave the lease as
+// it was, and both end the same way: a new lease, once the environment is free.
+func addRenewError(diags *diagnostics, err error) {
+	const summary = "Error Renewing Staging Lease"
+	var (
+		conflict *registry.LeaseConflictError
+		expired  *registry.LeaseExpiredError
+	)
+	switch {
+	case errors.As(err, &conflict):
+		diags.AddError(summary, "Another lease on the environment is active, so this one cannot be renewed. "+
+			"Wait until it expires or ask its holder to release it, then take a new lease: terraform apply -replace=<this resource's address>.\n\n"+err.Error())
+	case errors.As(err, &expired):
+		diags.AddError(summary, "An expired lease cannot be renewed: someone else may have held the environment since it expired. "+
+			replaceLeaseAdvice+"\n\n"+err.Error())
+	default:
+		addRegistryError(diags, summary, err)
+	}
 }
 
 func (r *leaseResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {

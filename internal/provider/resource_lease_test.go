@@ -173,3 +173,70 @@ resource "staging_lease" "l" {
 		},
 	})
 }
+
+// TestAccLease_renewAfterExpiry: once a lease has expired and someone else
+// has taken the environment, changing duration must not renew it (that would
+// give the environment two holders); an expired lease is never revived, and
+// replacing the resource takes a new one.
+func TestAccLease_renewAfterExpiry(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b testBackend) {
+		clock := newTestClock()
+		const addr = "staging_lease.l"
+		var bob registry.Lease
+		resource.Test(t, resource.TestCase{
+			ProtoV6ProviderFactories: factories(clock),
+			CheckDestroy:             checkLeasesReleased(t, b, clock),
+			Steps: []resource.TestStep{
+				{
+					Config: leaseConfig(b.location, "1h", "load test"),
+					ConfigStateChecks: []statecheck.StateCheck{
+						statecheck.ExpectKnownValue(addr, tfjsonpath.New("expires_at"), knownvalue.StringExact("2026-11-22T10:00:00Z")),
+					},
+				},
+				{
+					// The lease expired at 10:00 and bob took the environment at
+					// 11:00; renewing now is refused, naming bob.
+					PreConfig: func() {
+						clock.Advance(2 * time.Hour)
+						var err error
+						if bob, err = openRegistry(t, b, clock).AcquireLease(context.Background(), "bob", registry.Lease{Environment: "qa-shared", Reason: "demo"}, 2*time.Hour); err != nil {
+							t.Fatalf("bob could not take the environment after the lease expired: %v", err)
+						}
+					},
+					Config:      leaseConfig(b.location, "3h", "load test"),
+					ExpectError: regexp.MustCompile(`(?s)Error Renewing Staging Lease.*environment\s+"qa-shared"\s+is\s+leased\s+by\s+bob\s+until\s+2026-11-22T13:00:00Z\s+\(reason:\s+demo\)`),
+				},
+				{
+					// Bob is still the only holder; with him gone the expired
+					// lease still cannot be renewed.
+					PreConfig: func() {
+						store := openRegistry(t, b, clock)
+						_, err := store.AcquireLease(context.Background(), "carol", registry.Lease{Environment: "qa-shared"}, time.Hour)
+						var conflict *registry.LeaseConflictError
+						if !errors.As(err, &conflict) || conflict.Holder != "bob" {
+							t.Fatalf("after the refused renewal the environment is not held by bob alone: %v", err)
+						}
+						if err := store.ReleaseLease(context.Background(), "bob", bob.ID); err != nil {
+							t.Fatal(err)
+						}
+					},
+					Config:      leaseConfig(b.location, "3h", "load test"),
+					ExpectError: regexp.MustCompile(`(?s)Error Renewing Staging Lease.*terraform\s+apply\s+-replace=.*expired\s+at\s+2026-11-22T10:00:00Z\s+and\s+cannot\s+be\s+renewed`),
+				},
+				{
+					// Replacing the resource, as the error advises, takes a new lease.
+					Taint:  []string{addr},
+					Config: leaseConfig(b.location, "3h", "load test"),
+					ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate),
+					}},
+					ConfigStateChecks: []statecheck.StateCheck{
+						statecheck.ExpectKnownValue(addr, tfjsonpath.New("acquired_at"), knownvalue.StringExact("2026-11-22T11:00:00Z")),
+						statecheck.ExpectKnownValue(addr, tfjsonpath.New("expires_at"), knownvalue.StringExact("2026-11-22T14:00:00Z")),
+						statecheck.ExpectKnownValue(addr, tfjsonpath.New("expired"), knownvalue.Bool(false)),
+					},
+				},
+			},
+		})
+	})
+}

@@ -141,7 +141,10 @@ type Store interface {
 	AcquireLease(ctx context.Context, actor string, l Lease, d time.Duration) (Lease, error)
 	GetLease(ctx context.Context, id string) (Lease, error)
 	// RenewLease changes the reason and, when d > 0, re-bases the expiry on
-	// the current time.
+	// the current time. Like AcquireLease it serialises on the environment;
+	// it fails with a *LeaseConflictError while another lease on the
+	// environment is active, and with a *LeaseExpiredError when the lease has
+	// expired: an expired lease is never revived, its holder takes a new one.
 	RenewLease(ctx context.Context, actor string, id, reason string, d time.Duration) (Lease, error)
 	ReleaseLease(ctx context.Context, actor, id string) error
 
@@ -229,6 +232,21 @@ func (e *LeaseConflictError) Error() string {
 	}
 	return fmt.Sprintf("environment %q is leased by %s until %s (reason: %s)",
 		e.Environment, e.Holder, e.Until.UTC().Format(time.RFC3339), reason)
+}
+
+// LeaseExpiredError is returned when renewing a lease that has expired. An
+// expired lease no longer protects the environment, and someone else may
+// have held it since, so it is never revived: its holder takes a new one.
+type LeaseExpiredError struct {
+	ID          string
+	Environment string
+	Holder      string
+	ExpiredAt   time.Time
+}
+
+func (e *LeaseExpiredError) Error() string {
+	return fmt.Sprintf("the lease of %s on environment %q expired at %s and cannot be renewed; take a new lease",
+		e.Holder, e.Environment, e.ExpiredAt.UTC().Format(time.RFC3339))
 }
 
 // TTLError is returned when an environment's TTL breaks its team's bounds.

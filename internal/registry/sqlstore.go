@@ -583,7 +583,7 @@ func (s *sqlStore) AcquireLease(ctx context.Context, actor string, l Lease, d ti
 		if _, err := s.getEnvironment(ctx, tx, l.Environment, true); err != nil {
 			return err
 		}
-		active, err := s.activeLease(ctx, tx, l.Environment, now)
+		active, err := s.activeLease(ctx, tx, l.Environment, "", now)
 		if err != nil {
 			return err
 		}
@@ -604,8 +604,9 @@ func (s *sqlStore) AcquireLease(ctx context.Context, actor string, l Lease, d ti
 	return l, nil
 }
 
-// activeLease returns the lease that blocks environment at now, if any.
-func (s *sqlStore) activeLease(ctx context.Context, tx *sql.Tx, environment string, now time.Time) (*Lease, error) {
+// activeLease returns the lease other than except that blocks environment at
+// now, if any; except may be empty.
+func (s *sqlStore) activeLease(ctx context.Context, tx *sql.Tx, environment, except string, now time.Time) (*Lease, error) {
 	rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT `+leaseColumns+` FROM leases WHERE environment = ? AND released_at IS NULL ORDER BY expires_at DESC`), environment)
 	if err != nil {
 		return nil, fmt.Errorf("reading the leases of environment %q: %w", environment, err)
@@ -616,13 +617,19 @@ func (s *sqlStore) activeLease(ctx context.Context, tx *sql.Tx, environment stri
 		if err != nil {
 			return nil, err
 		}
-		if l.Active(now) {
+		if l.ID != except && l.Active(now) {
 			return &l, rows.Err()
 		}
 	}
 	return nil, rows.Err()
 }
 
+// RenewLease locks the environment as AcquireLease does, so a renewal and a
+// new taker are serialised. It refuses, in this order, while another lease
+// on the environment is active (a *LeaseConflictError, as a new lease would
+// get) and when the lease itself has expired (a *LeaseExpiredError): an
+// expired lease is never revived, since someone else may have held the
+// environment in between.
 func (s *sqlStore) RenewLease(ctx context.Context, actor, id, reason string, d time.Duration) (Lease, error) {
 	now := s.Now()
 	var out Lease
@@ -630,6 +637,24 @@ func (s *sqlStore) RenewLease(ctx context.Context, actor, id, reason string, d t
 		old, err := s.getLease(ctx, tx, id)
 		if err != nil {
 			return err
+		}
+		if _, err := s.getEnvironment(ctx, tx, old.Environment, true); err != nil {
+			return err
+		}
+		// Read again under the lock: a concurrent release or renewal has
+		// committed by now.
+		if old, err = s.getLease(ctx, tx, id); err != nil {
+			return err
+		}
+		other, err := s.activeLease(ctx, tx, old.Environment, id, now)
+		if err != nil {
+			return err
+		}
+		if other != nil {
+			return &LeaseConflictError{Environment: other.Environment, Holder: other.Holder, Reason: other.Reason, Until: other.ExpiresAt}
+		}
+		if !old.Active(now) {
+			return &LeaseExpiredError{ID: old.ID, Environment: old.Environment, Holder: old.Holder, ExpiredAt: old.ExpiresAt}
 		}
 		out = old
 		out.Reason = reason

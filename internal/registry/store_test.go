@@ -413,6 +413,111 @@ func TestStore_leases(t *testing.T) {
 	})
 }
 
+// TestStore_renewLease covers a first holder whose lease expired and was
+// taken over: renewing must not give the environment two holders, and an
+// expired lease is never revived.
+func TestStore_renewLease(t *testing.T) {
+	contract(t, func(t *testing.T, b backend) {
+		clock := newFakeClock()
+		s := b.open(t, clock)
+		mustTeam(t, s, registry.Team{Name: "qa"})
+		if _, err := s.CreateEnvironment(ctx, "x", registry.Environment{Name: "qa-shared", Team: "qa", Owner: "qa-lead"}); err != nil {
+			t.Fatal(err)
+		}
+		first, err := s.AcquireLease(ctx, "alice", registry.Lease{Environment: "qa-shared", Reason: "load test"}, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(2 * time.Hour) // alice's lease expired at 10:00
+		second, err := s.AcquireLease(ctx, "bob", registry.Lease{Environment: "qa-shared", Reason: "demo"}, 2*time.Hour)
+		if err != nil {
+			t.Fatalf("taking the environment after the first lease expired: %v", err)
+		}
+
+		// Renewing (a new duration) or editing the reason of the first lease
+		// is refused with the current holder, as a new lease would be.
+		for _, d := range []time.Duration{3 * time.Hour, 0} {
+			_, err = s.RenewLease(ctx, "alice", first.ID, "longer load test", d)
+			var conflict *registry.LeaseConflictError
+			if !errors.As(err, &conflict) || conflict.Holder != "bob" || conflict.Reason != "demo" || !conflict.Until.Equal(second.ExpiresAt) {
+				t.Fatalf("RenewLease(d=%v) of a lease taken over: error = %v, want a conflict naming bob", d, err)
+			}
+			if want := `environment "qa-shared" is leased by bob until 2026-11-22T13:00:00Z (reason: demo)`; err.Error() != want {
+				t.Errorf("renewal conflict message = %q, want %q", err, want)
+			}
+		}
+		if got := activeLeases(t, s, b, "qa-shared", clock.Now()); len(got) != 1 || got[0].ID != second.ID {
+			t.Errorf("active leases after refused renewals = %+v, want only bob's", got)
+		}
+		if got, err := s.GetLease(ctx, first.ID); err != nil || !got.ExpiresAt.Equal(first.ExpiresAt) || got.Reason != "load test" {
+			t.Errorf("refused renewal changed the lease: %+v, %v", got, err)
+		}
+
+		// Once the environment is free again the expired lease still cannot
+		// be renewed: its holder has to take a new one.
+		if err := s.ReleaseLease(ctx, "bob", second.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.RenewLease(ctx, "alice", first.ID, "load test", 3*time.Hour)
+		var expired *registry.LeaseExpiredError
+		if !errors.As(err, &expired) || expired.Holder != "alice" || !expired.ExpiredAt.Equal(first.ExpiresAt) {
+			t.Fatalf("RenewLease of an expired lease: error = %v, want *LeaseExpiredError", err)
+		}
+		if want := `the lease of alice on environment "qa-shared" expired at 2026-11-22T10:00:00Z and cannot be renewed; take a new lease`; err.Error() != want {
+			t.Errorf("expired renewal message = %q, want %q", err, want)
+		}
+		if got := activeLeases(t, s, b, "qa-shared", clock.Now()); len(got) != 0 {
+			t.Errorf("refused renewal revived a lease: %+v", got)
+		}
+		if _, err := s.AcquireLease(ctx, "alice", registry.Lease{Environment: "qa-shared", Reason: "load test"}, time.Hour); err != nil {
+			t.Errorf("a new lease after the refused renewal: %v", err)
+		}
+
+		// Refused renewals write no audit event.
+		evs, _ := s.Events(ctx, registry.EventFilter{ObjectType: "lease", Object: "qa-shared"})
+		var got []string
+		for _, e := range evs {
+			got = append(got, e.Actor+":"+e.Action)
+		}
+		if g := strings.Join(got, " "); g != "alice:acquire bob:release bob:acquire alice:acquire" {
+			t.Errorf("lease events = %q", g)
+		}
+	})
+}
+
+// activeLeases reads every unreleased lease of environment behind the Store
+// and returns those active at now.
+func activeLeases(t *testing.T, s registry.Store, b backend, environment string, now time.Time) []registry.Lease {
+	t.Helper()
+	rows, err := b.raw(t).Query(`SELECT id FROM leases WHERE environment = '` + environment + `' AND released_at IS NULL`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var out []registry.Lease
+	for _, id := range ids {
+		l, err := s.GetLease(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Active(now) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 // TestStore_concurrentWriters races writers that each hold their own store,
 // like separate terraform processes: the database must pick exactly one
 // winner, and nothing may be lost or duplicated.
@@ -500,6 +605,74 @@ func TestStore_concurrentWriters(t *testing.T) {
 	})
 }
 
+// TestStore_concurrentRenewal races the holder of an expired lease renewing
+// it against new takers, each with its own store: whatever the order, the
+// environment ends with exactly one active lease and the renewal is refused.
+func TestStore_concurrentRenewal(t *testing.T) {
+	contract(t, func(t *testing.T, b backend) {
+		clock := newFakeClock()
+		admin := b.open(t, clock)
+		mustTeam(t, admin, registry.Team{Name: "qa"})
+		if _, err := admin.CreateEnvironment(ctx, "x", registry.Environment{Name: "qa-shared", Team: "qa", Owner: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		old, err := admin.AcquireLease(ctx, "alice", registry.Lease{Environment: "qa-shared", Reason: "load test"}, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(2 * time.Hour)
+
+		const takers = 7
+		renewer := b.open(t, clock)
+		stores := make([]registry.Store, takers)
+		for i := range stores {
+			stores[i] = b.open(t, clock)
+		}
+		var (
+			wg       sync.WaitGroup
+			renewErr error
+			takeErrs = make([]error, takers)
+			start    = make(chan struct{})
+		)
+		wg.Add(1 + takers)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, renewErr = renewer.RenewLease(ctx, "alice", old.ID, "load test", 3*time.Hour)
+		}()
+		for i, s := range stores {
+			go func() {
+				defer wg.Done()
+				<-start
+				_, takeErrs[i] = s.AcquireLease(ctx, fmt.Sprintf("w%d", i), registry.Lease{Environment: "qa-shared", Reason: "race"}, time.Hour)
+			}()
+		}
+		close(start)
+		wg.Wait()
+
+		var conflict *registry.LeaseConflictError
+		var expired *registry.LeaseExpiredError
+		if !errors.As(renewErr, &conflict) && !errors.As(renewErr, &expired) {
+			t.Errorf("renewing the expired lease during the race: error = %v, want a conflict or *LeaseExpiredError", renewErr)
+		}
+		winners := 0
+		for _, err := range takeErrs {
+			switch {
+			case err == nil:
+				winners++
+			case !errors.As(err, &conflict):
+				t.Errorf("unexpected error: %v", err)
+			}
+		}
+		if winners != 1 {
+			t.Errorf("%d new leases taken, want 1", winners)
+		}
+		if got := activeLeases(t, admin, b, "qa-shared", clock.Now()); len(got) != 1 || got[0].Holder == "alice" {
+			t.Errorf("active leases after the race = %+v, want one new taker's", got)
+		}
+	})
+}
+
 // TestStore_schemaFromNewerProvider checks that a registry written by a
 // newer provider is refused with a clear error and left exactly as it was.
 func TestStore_schemaFromNewerProvider(t *testing.T) {
@@ -536,7 +709,7 @@ func TestOpen_unreachablePostgres(t *testing.T) {
 	if strings.Contains(err.Error(), "s3cretpw") {
 		t.Errorf("error leaks the password: %v", err)
 	}
-	if !strings.Contains(err.Error(), "127.0.0.1:1/db as u") {
+	if !strings.Contains(err.Error(), "postgres://u:REDACTED@127.0.0.1:1/db") {
 		t.Errorf("error %q should name the registry without its password", err)
 	}
 }
