@@ -112,7 +112,10 @@ func runClone(ctx context.Context, source, target string, percent float64) error
 	if err != nil {
 		return err
 	}
-	opts := pgclone.Options{Rules: rules, Key: key, Parallelism: parallelism}
+	opts := pgclone.Options{Rules: rules, Key: key, Parallelism: parallelism,
+		// The benchmark's clusters are throwaway and it reads as their
+		// superuser, as pg_dump does beside it.
+		Source: pgclone.SourceSettings{AllowPrivilegedLogin: true}}
 	if percent > 0 {
 		opts.Subset = pgclone.SubsetOptions{Subsets: []pgclone.Subset{{Table: "customers", Percent: percent}}, NullDangling: true, Seed: "bench"}
 	}

@@ -220,6 +220,11 @@ func PlanSubset(ctx context.Context, q Querier, tables []string, opts SubsetOpti
 		if s.Percent < 0 || s.Percent > 100 {
 			return plan, nil, &SubsetError{Reason: fmt.Sprintf("subset of %s: percent must be between 0 and 100, got %g", name, s.Percent)}
 		}
+		if s.Where != "" {
+			if err := CheckCondition(s.Where); err != nil {
+				return plan, nil, &SubsetError{Reason: fmt.Sprintf("subset of %s: where must be one SQL condition: %v", name, err)}
+			}
+		}
 		if s.Where == "" && s.Percent == 0 {
 			return plan, nil, &SubsetError{Reason: fmt.Sprintf("subset of %s needs where, percent, or both", name)}
 		}

@@ -371,3 +371,49 @@ func Attach(dir string, port int, password string) *Cluster {
 	}
 	return c
 }
+
+// ReaderRole is the least-privileged login ReaderDSN creates: it reads
+// every table (pg_read_all_data) and bypasses row-level security, as a
+// production login of this provider should, and can write nothing.
+const ReaderRole = "staging_reader"
+
+// ReaderDSN returns dsn (a superuser URL of a pgtest cluster) with the
+// login replaced by ReaderRole, creating the role in the cluster the
+// first time. Its password is derived from the superuser's.
+func ReaderDSN(t testing.TB, dsn string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	pw, _ := u.User.Password()
+	readerPW := "reader-" + pw
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("pgtest: connecting: %v", err)
+	}
+	defer conn.Close(ctx)
+	// CREATE ROLE races with a parallel test of the same cluster: take a
+	// cluster-wide advisory lock around it.
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(4242)`); err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	defer conn.Exec(ctx, `SELECT pg_advisory_unlock(4242)`) //nolint:errcheck // the session ends anyway
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, ReaderRole).Scan(&exists); err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	if !exists {
+		for _, s := range []string{
+			fmt.Sprintf("CREATE ROLE %s LOGIN BYPASSRLS PASSWORD '%s'", ReaderRole, strings.ReplaceAll(readerPW, "'", "''")),
+			"GRANT pg_read_all_data TO " + ReaderRole,
+		} {
+			if _, err := conn.Exec(ctx, s); err != nil {
+				t.Fatalf("pgtest: creating the reader role: %v", err)
+			}
+		}
+	}
+	u.User = url.UserPassword(ReaderRole, readerPW)
+	return u.String()
+}

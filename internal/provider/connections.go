@@ -2,7 +2,9 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"sort"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/stagingkit/terraform-provider-staging/internal/dsn"
+	"github.com/stagingkit/terraform-provider-staging/internal/pgclone"
 )
 
 // Connection roles. Objects that write refuse a production connection, and
@@ -27,9 +30,12 @@ const (
 
 // postgresConnModel is one `postgres` block of the provider configuration.
 type postgresConnModel struct {
-	Name types.String `tfsdk:"name"`
-	DSN  types.String `tfsdk:"dsn"`
-	Role types.String `tfsdk:"role"`
+	Name                 types.String `tfsdk:"name"`
+	DSN                  types.String `tfsdk:"dsn"`
+	Role                 types.String `tfsdk:"role"`
+	LockTimeout          types.String `tfsdk:"lock_timeout"`
+	StatementTimeout     types.String `tfsdk:"statement_timeout"`
+	AllowPrivilegedLogin types.Bool   `tfsdk:"allow_privileged_login"`
 }
 
 func postgresConnBlock() schema.ListNestedBlock {
@@ -50,9 +56,29 @@ func postgresConnBlock() schema.ListNestedBlock {
 				Sensitive: true,
 			},
 			"role": schema.StringAttribute{
-				MarkdownDescription: "`production` or `staging`. A production connection is only ever read, inside `READ ONLY` transactions; objects that write refuse it.",
-				Required:            true,
-				Validators:          []validator.String{stringvalidator.OneOf(roleProduction, roleStaging)},
+				MarkdownDescription: "`production` or `staging`. A production connection is only ever read: its sessions start with `default_transaction_read_only = on` " +
+					"and `row_security = off`, run one statement at a time over the extended protocol inside `READ ONLY` transactions, and its login must not be " +
+					"a superuser or a member of `pg_execute_server_program` or `pg_write_server_files`. Objects that write refuse it.",
+				Required:   true,
+				Validators: []validator.String{stringvalidator.OneOf(roleProduction, roleStaging)},
+			},
+			"lock_timeout": schema.StringAttribute{
+				MarkdownDescription: fmt.Sprintf("The longest a read waits for a lock, such as `5s` (the default is %s). A copy holds ACCESS SHARE locks on the tables it reads; "+
+					"when production DDL (a migration's `ALTER TABLE`, `VACUUM FULL`, `LOCK TABLE`) holds or waits for a conflicting lock, the read gives up after this long, "+
+					"naming the blocking session, instead of queueing behind it while production traffic queues behind both.", pgclone.DefaultLockTimeout),
+				Optional:   true,
+				Validators: []validator.String{durationValidator{}},
+			},
+			"statement_timeout": schema.StringAttribute{
+				MarkdownDescription: "The longest one statement of a read may run, such as `30m`; default: no limit. A clone's `COPY` of a large table is one statement.",
+				Optional:            true,
+				Validators:          []validator.String{durationValidator{}},
+			},
+			"allow_privileged_login": schema.BoolAttribute{
+				MarkdownDescription: "Accept a production login that is a superuser or a member of `pg_execute_server_program` or `pg_write_server_files`. " +
+					"A `READ ONLY` transaction does not stop such a login from writing (`COPY … TO PROGRAM`, `COPY … TO 'file'`, `dblink`), so by default it is refused " +
+					"at plan time. Prefer a login that only reads (`pg_read_all_data` and `BYPASSRLS`). Default `false`.",
+				Optional: true,
 			},
 		}},
 	}
@@ -61,6 +87,9 @@ func postgresConnBlock() schema.ListNestedBlock {
 // pgConnection is a configured connection, resolved at Configure time.
 type pgConnection struct {
 	name, dsn, role string
+	// source says how read sessions are opened (all of a production
+	// connection's sessions are).
+	source pgclone.SourceSettings
 	// unknown is set when the DSN is not known yet (plan before apply).
 	unknown bool
 }
@@ -75,7 +104,13 @@ func postgresConnections(models []postgresConnModel, diags *diagnostics) map[str
 				fmt.Sprintf("Two postgres blocks are named %q; give each connection its own name.", name))
 			continue
 		}
-		conns[name] = pgConnection{name: name, dsn: m.DSN.ValueString(), role: m.Role.ValueString(), unknown: m.DSN.IsUnknown()}
+		at := path.Root("postgres").AtListIndex(i)
+		src := pgclone.SourceSettings{
+			LockTimeout:          parseOptionalDuration(m.LockTimeout, at.AtName("lock_timeout"), diags),
+			StatementTimeout:     parseOptionalDuration(m.StatementTimeout, at.AtName("statement_timeout"), diags),
+			AllowPrivilegedLogin: m.AllowPrivilegedLogin.ValueBool(),
+		}
+		conns[name] = pgConnection{name: name, dsn: m.DSN.ValueString(), role: m.Role.ValueString(), source: src, unknown: m.DSN.IsUnknown()}
 	}
 	return conns
 }
@@ -116,7 +151,11 @@ const connectTimeout = 15 * time.Second
 
 // connect opens a session on the connection. Errors never contain the
 // password.
-func (c pgConnection) connect(ctx context.Context) (*pgx.Conn, error) {
+func (c pgConnection) connect(ctx context.Context) (*pgx.Conn, error) { return c.connectWith(ctx, nil) }
+
+// connectWith opens a session whose startup packet carries params, so
+// they hold before the first statement.
+func (c pgConnection) connectWith(ctx context.Context, params map[string]string) (*pgx.Conn, error) {
 	if c.unknown {
 		return nil, fmt.Errorf("the DSN of connection %q is not known yet", c.name)
 	}
@@ -128,6 +167,7 @@ func (c pgConnection) connect(ctx context.Context) (*pgx.Conn, error) {
 		cfg.ConnectTimeout = connectTimeout
 	}
 	cfg.RuntimeParams["application_name"] = "terraform-provider-staging"
+	maps.Copy(cfg.RuntimeParams, params)
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s (connection %q): %w", dsn.Describe(c.dsn), c.name, dsn.Scrub(err, c.dsn))
@@ -137,22 +177,64 @@ func (c pgConnection) connect(ctx context.Context) (*pgx.Conn, error) {
 
 // readOnly connects and starts the only kind of transaction a production
 // connection gets: REPEATABLE READ READ ONLY, so that every query sees one
-// snapshot and none can write. Failures become diagnostics on attribute at;
-// done rolls back and disconnects.
+// snapshot and none can write. The session itself starts read-only (see
+// pgclone.SourceSettings.Params), and on a production connection a login
+// that could write around a READ ONLY transaction is refused. Failures
+// become diagnostics on attribute at; done rolls back and disconnects.
 func (c pgConnection) readOnly(ctx context.Context, at path.Path, summary string, diags *diagnostics) (tx pgx.Tx, done func(), ok bool) {
-	conn, err := c.connect(ctx)
+	conn, err := c.connectWith(ctx, c.source.Params())
 	if err != nil {
 		diags.AddAttributeError(at, summary, "Check that the server is reachable and the credentials of the connection are right.\n\n"+err.Error())
 		return nil, nil, false
 	}
+	closeConn := func() { _ = conn.Close(context.WithoutCancel(ctx)) }
+	if c.role == roleProduction {
+		if _, err := c.source.CheckSourceRole(ctx, conn); err != nil {
+			closeConn()
+			var pe *pgclone.PrivilegedLoginError
+			if errors.As(err, &pe) {
+				diags.AddAttributeError(at, "Privileged Production Login",
+					fmt.Sprintf("Connection %q: %s.", c.name, err))
+			} else {
+				diags.AddAttributeError(at, summary, fmt.Sprintf("Connection %q: %s", c.name, dsn.Scrub(err, c.dsn)))
+			}
+			return nil, nil, false
+		}
+	}
 	tx, err = conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		_ = conn.Close(context.WithoutCancel(ctx))
+		closeConn()
 		diags.AddAttributeError(at, summary, fmt.Sprintf("Starting a read-only transaction on connection %q: %s", c.name, dsn.Scrub(err, c.dsn)))
 		return nil, nil, false
 	}
 	return tx, func() {
 		_ = tx.Rollback(context.WithoutCancel(ctx))
-		_ = conn.Close(context.WithoutCancel(ctx))
+		closeConn()
 	}, true
+}
+
+// sourceErrorDetail explains an error of a read on this connection: a lock
+// timeout names the sessions that blocked it (read on a fresh session), a
+// row-level security or privilege error says what the login needs. The
+// password is scrubbed.
+func (c pgConnection) sourceErrorDetail(ctx context.Context, err error) string {
+	msg := dsn.Scrub(err, c.dsn).Error()
+	if pgclone.IsLockTimeout(err) {
+		lt := c.source.LockTimeout
+		if lt == 0 {
+			lt = pgclone.DefaultLockTimeout
+		}
+		le := &pgclone.SourceLockTimeoutError{Timeout: lt, Err: err}
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if conn, cerr := c.connectWith(cctx, c.source.Params()); cerr == nil {
+			le.Blockers, _ = pgclone.LockBlockers(cctx, conn)
+			_ = conn.Close(cctx)
+		}
+		return le.Error() + "\n\n" + msg
+	}
+	if hint := pgclone.SourceHint(err); hint != "" {
+		return hint + "\n\n" + msg
+	}
+	return msg
 }

@@ -15,12 +15,14 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/jackc/pgx/v5"
-
 	"github.com/stagingkit/terraform-provider-staging/internal/masking"
+	"github.com/stagingkit/terraform-provider-staging/internal/pgclone"
 )
 
-var _ datasource.DataSourceWithConfigure = (*maskedRowsDataSource)(nil)
+var (
+	_ datasource.DataSourceWithConfigure      = (*maskedRowsDataSource)(nil)
+	_ datasource.DataSourceWithValidateConfig = (*maskedRowsDataSource)(nil)
+)
 
 func newMaskedRowsDataSource() datasource.DataSource { return &maskedRowsDataSource{} }
 
@@ -59,9 +61,12 @@ func (d *maskedRowsDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 		Attributes: map[string]schema.Attribute{
 			"postgres": schema.StringAttribute{MarkdownDescription: "Name of a `postgres` block of the provider configuration.", Required: true},
 			"query": schema.StringAttribute{
-				MarkdownDescription: "A `SELECT` (or `VALUES`, or `TABLE t`) whose rows to return; it runs as a subquery, so it must not end with a semicolon.",
-				Required:            true,
-				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+				MarkdownDescription: "One `SELECT`, `WITH`, `VALUES` or `TABLE` statement whose rows to return (a final semicolon is allowed). " +
+					"It is sent alone over the extended protocol as a cursor (`DECLARE … CURSOR FOR` your query, then `FETCH`), inside a `READ ONLY` transaction of a session " +
+					"that starts read-only: the server refuses a second statement, a data-modifying `WITH`, `SELECT … FOR UPDATE`, `nextval` and any write. " +
+					"Other statements (`COMMIT`, `SET`, `DELETE`, `COPY`) fail at plan time.",
+				Required:   true,
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"limit": schema.Int64Attribute{
 				MarkdownDescription: fmt.Sprintf("The most rows to return; default %d.", defaultMaskedRowsLimit),
@@ -97,6 +102,23 @@ func (d *maskedRowsDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 func (d *maskedRowsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
 	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
+
+// ValidateConfig refuses a query that is not one row-returning statement
+// before any server sees it.
+func (d *maskedRowsDataSource) ValidateConfig(ctx context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
+	var q types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("query"), &q)...)
+	if q.IsNull() || q.IsUnknown() {
+		return
+	}
+	if err := pgclone.CheckQuery(q.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("query"), "Invalid Query",
+			"query must be exactly one SELECT, WITH, VALUES or TABLE statement, which only returns rows: "+err.Error()+".")
+	}
+}
+
+// maskedRowsCursor is the cursor the query runs as.
+const maskedRowsCursor = "staging_masked_rows"
 
 func (d *maskedRowsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m maskedRowsModel
@@ -147,23 +169,31 @@ func (d *maskedRowsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	if !m.Limit.IsNull() {
 		limit = m.Limit.ValueInt64()
 	}
-	query := strings.TrimSpace(m.Query.ValueString())
-	// The simple protocol returns every value as text, the form the
-	// transformers take; the READ ONLY transaction refuses any write.
-	rows, err := tx.Query(ctx, fmt.Sprintf("SELECT * FROM (%s) AS q LIMIT %d", query, limit), pgx.QueryExecModeSimpleProtocol)
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("query"), summary, "The query failed: "+err.Error())
+	query := m.Query.ValueString()
+	if err := pgclone.CheckQuery(query); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("query"), "Invalid Query",
+			"query must be exactly one SELECT, WITH, VALUES or TABLE statement, which only returns rows: "+err.Error()+".")
 		return
 	}
+	// The query is never wrapped: it is declared as a cursor, alone in one
+	// extended-protocol message (the server refuses several statements
+	// there, and DECLARE takes only a row-returning query), then fetched
+	// with every value as text, the form the transformers take.
+	pg := tx.Conn().PgConn()
+	if _, err := pg.ExecParams(ctx, "DECLARE "+maskedRowsCursor+" NO SCROLL CURSOR FOR "+query, nil, nil, nil, nil).Close(); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("query"), summary, "The query failed: "+conn.sourceErrorDetail(ctx, err))
+		return
+	}
+	rr := pg.ExecParams(ctx, fmt.Sprintf("FETCH FORWARD %d FROM %s", limit, maskedRowsCursor), nil, nil, nil, nil)
 	var (
 		names   []string
 		records [][]*string
 	)
-	for _, f := range rows.FieldDescriptions() {
+	for _, f := range rr.FieldDescriptions() {
 		names = append(names, f.Name)
 	}
-	for rows.Next() {
-		raw := rows.RawValues()
+	for rr.NextRow() {
+		raw := rr.Values()
 		rec := make([]*string, len(raw))
 		for i, v := range raw {
 			if v != nil {
@@ -173,8 +203,8 @@ func (d *maskedRowsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		}
 		records = append(records, rec)
 	}
-	if err := rows.Err(); err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("query"), summary, "The query failed: "+err.Error())
+	if _, err := rr.Close(); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("query"), summary, "The query failed: "+conn.sourceErrorDetail(ctx, err))
 		return
 	}
 	for _, name := range slices.Sorted(maps.Keys(byColumn)) {

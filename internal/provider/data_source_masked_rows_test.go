@@ -158,8 +158,21 @@ data "staging_masked_rows" "c" {
 				ExpectError: regexp.MustCompile(`(?s)The\s+query\s+failed:.*read-only\s+transaction`),
 			},
 			{
+				// Refused before any server sees it.
 				Config:      shopProvider(reg, prod, "fixture-key") + ds("SELEKT 1", rules),
+				ExpectError: regexp.MustCompile(`(?s)Invalid Query.*starts\s+with\s+SELEKT`),
+			},
+			{
+				// A syntax error the offline check cannot see comes from the server.
+				Config:      shopProvider(reg, prod, "fixture-key") + ds("SELECT id, email, first_name FROM customers WHERE", rules),
 				ExpectError: regexp.MustCompile(`(?s)The\s+query\s+failed:.*syntax\s+error`),
+			},
+			{
+				// One final semicolon is one statement; the limit holds.
+				Config: shopProvider(reg, prod, "fixture-key") + ds(q+";", rules),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("data.staging_masked_rows.c", tfjsonpath.New("rows"), knownvalue.ListSizeExact(3)),
+				},
 			},
 		},
 	})

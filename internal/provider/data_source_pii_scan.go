@@ -110,7 +110,7 @@ func (d *piiScanDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	defer done()
 	found, err := pgclone.ScanPII(ctx, tx, opts)
 	if err != nil {
-		resp.Diagnostics.AddError(summary, fmt.Sprintf("Scanning through connection %q: %s", conn.name, err))
+		resp.Diagnostics.AddError(summary, fmt.Sprintf("Scanning through connection %q: %s", conn.name, conn.sourceErrorDetail(ctx, err)))
 		return
 	}
 	items := make([]attr.Value, 0, len(found))

@@ -113,7 +113,7 @@ func (d *postgresFingerprintDataSource) Read(ctx context.Context, req datasource
 	defer done()
 	fp, err := pgclone.ReadFingerprint(ctx, tx, opts)
 	if err != nil {
-		resp.Diagnostics.AddError(summary, fmt.Sprintf("Reading the catalog through connection %q: %s", conn.name, err))
+		resp.Diagnostics.AddError(summary, fmt.Sprintf("Reading the catalog through connection %q: %s", conn.name, conn.sourceErrorDetail(ctx, err)))
 		return
 	}
 	tflog.Debug(ctx, "read PostgreSQL fingerprint", map[string]any{"connection": conn.name, "tables": len(fp.Tables), "schema_digest": fp.SchemaDigest})

@@ -58,7 +58,7 @@ func TestAccPostgresFingerprint_twoClusters(t *testing.T) {
 	// Production has a migration staging lacks.
 	pgtest.Exec(t, prod, `ALTER TABLE orders ADD COLUMN currency char(3) NOT NULL DEFAULT 'EUR'`, `CREATE EXTENSION pgcrypto`)
 	registry := t.TempDir() + "/registry.db"
-	cfg := connectionsConfig(registry, prod, staging) + `
+	cfg := connectionsConfig(registry, pgtest.ReaderDSN(t, prod), staging) + `
 data "staging_postgres_fingerprint" "prod" {
   postgres = "prod"
 }
@@ -179,7 +179,7 @@ func TestAccPostgresFingerprint_parityCatchesMigration(t *testing.T) {
 	prod, staging := twoClusters(t, fingerprintSchema...)
 	pgtest.Exec(t, prod, `ALTER TABLE orders ADD COLUMN currency char(3) NOT NULL DEFAULT 'EUR'`)
 	registry := t.TempDir() + "/registry.db"
-	cfg := connectionsConfig(registry, prod, staging) + `
+	cfg := connectionsConfig(registry, pgtest.ReaderDSN(t, prod), staging) + `
 data "staging_postgres_fingerprint" "prod" {
   postgres = "prod"
 }
