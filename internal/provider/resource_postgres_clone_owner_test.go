@@ -271,7 +271,7 @@ resource "staging_environment" "other" {
 				},
 			},
 			{
-				Config: second,
+				Config:      second,
 				ExpectError: regexp.MustCompile(`(?s)Staging Schemas Held by Another Clone.*Schema\s+"public".*held\s+by\s+another\s+staging_postgres_clone:\s+owner\s+[0-9a-f]{32},\s+environment\s+"shop-demo",\s+source\s+connection\s+"prod"`),
 			},
 			{
