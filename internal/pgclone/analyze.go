@@ -51,6 +51,10 @@ type Options struct {
 	// it is copied, and when it is done. Calls may come from several
 	// goroutines at once.
 	Progress func(TableProgress)
+	// Source says how source sessions are opened: read-only startup
+	// parameters, lock and statement timeouts, and whether a privileged
+	// login is accepted. The zero value is the safe default.
+	Source SourceSettings
 	// Owner is recorded in the target's owner catalog as the holder of the
 	// copied schemas; the swap refuses schemas another owner holds (see
 	// [Owner.Conflicts] and [OwnerError]).
@@ -147,6 +151,9 @@ type TablePlan struct {
 type Analysis struct {
 	Tables   []TablePlan
 	Problems []Problem
+	// WritePrivileges are the copied tables the source login could change
+	// outside a READ ONLY transaction: a read-only role is safer.
+	WritePrivileges []WritePrivilege
 }
 
 // identifierTransformers mask values that identify a person on their own:
@@ -415,6 +422,13 @@ type policy struct {
 func Analyze(ctx context.Context, q Querier, opts Options) (Analysis, error) {
 	p, err := analyze(ctx, q, &opts)
 	if err != nil {
+		return Analysis{}, err
+	}
+	names := make([]string, len(p.analysis.Tables))
+	for i, t := range p.analysis.Tables {
+		names[i] = t.Name
+	}
+	if p.analysis.WritePrivileges, err = WritePrivileges(ctx, q, names); err != nil {
 		return Analysis{}, err
 	}
 	return p.analysis, nil

@@ -114,10 +114,6 @@ var sessionParams = map[string]string{
 	"application_name":   "staging-pgclone",
 }
 
-// readOnly makes every transaction of a source session read-only, on top
-// of the explicit READ ONLY transactions.
-var readOnly = map[string]string{"default_transaction_read_only": "on"}
-
 func connect(ctx context.Context, cfg *pgx.ConnConfig, extra map[string]string) (*pgx.Conn, error) {
 	c := cfg.Copy()
 	if c.RuntimeParams == nil {
@@ -226,7 +222,10 @@ func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (r
 	c := &cloner{opts: &opts, source: source, target: target}
 	defer c.closeAll()
 
-	if c.srcCoord, err = connect(ctx, source, readOnly); err != nil {
+	// Every source session starts read-only, with row security off and
+	// bounded lock waits (see SourceSettings.Params), and its login must
+	// not be able to write around a READ ONLY transaction.
+	if c.srcCoord, err = connect(ctx, source, opts.Source.Params()); err != nil {
 		return Result{}, fmt.Errorf("pgclone: connecting to the source: %w", err)
 	}
 	if c.tgtCoord, err = connect(ctx, target, nil); err != nil {
@@ -242,6 +241,9 @@ func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (r
 	}
 	if srcID == tgtID {
 		return Result{}, ErrSameDatabase
+	}
+	if _, err := opts.Source.CheckSourceRole(ctx, c.srcCoord); err != nil {
+		return Result{}, fmt.Errorf("pgclone: %w", err)
 	}
 
 	// The snapshot.
@@ -259,7 +261,7 @@ func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (r
 	c.phaseStart = time.Now()
 	pol, err := analyze(ctx, c.srcTx, &opts)
 	if err != nil {
-		return Result{}, fmt.Errorf("pgclone: analysing the source: %w", err)
+		return Result{}, c.sourceError(ctx, fmt.Errorf("pgclone: analysing the source: %w", err))
 	}
 	if len(pol.analysis.Problems) > 0 {
 		return Result{}, &ProblemsError{Problems: pol.analysis.Problems}
@@ -430,6 +432,27 @@ func (c *cloner) dropOwnShadows(ctx context.Context, cause error) error {
 	return cause
 }
 
+// sourceError turns a lock timeout of a source session into a
+// *SourceLockTimeoutError naming the sessions that blocked it, read on a fresh
+// source session; other errors are returned as they are.
+func (c *cloner) sourceError(ctx context.Context, err error) error {
+	if !IsLockTimeout(err) {
+		return err
+	}
+	lt := c.opts.Source.LockTimeout
+	if lt == 0 {
+		lt = DefaultLockTimeout
+	}
+	out := &SourceLockTimeoutError{Timeout: lt, Err: err}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if conn, cerr := connect(cctx, c.source, c.opts.Source.Params()); cerr == nil {
+		out.Blockers, _ = LockBlockers(cctx, conn)
+		_ = conn.Close(cctx)
+	}
+	return out
+}
+
 // dropShadows drops the shadow and old schemas of any run.
 func dropShadows(ctx context.Context, conn *pgx.Conn) error {
 	rows, err := conn.Query(ctx, `SELECT nspname FROM pg_namespace WHERE nspname LIKE '%\_\_stg\_new' OR nspname LIKE '%\_\_stg\_old' ORDER BY 1`)
@@ -496,7 +519,7 @@ func (c *cloner) build(ctx context.Context, snapshot string) error {
 		w := &worker{}
 		c.workers = append(c.workers, w)
 		var err error
-		if w.src, err = connect(ctx, c.source, readOnly); err != nil {
+		if w.src, err = connect(ctx, c.source, c.opts.Source.Params()); err != nil {
 			return fmt.Errorf("pgclone: connecting to the source: %w", err)
 		}
 		if w.tx, err = w.src.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}); err != nil {
@@ -885,7 +908,7 @@ func (c *cloner) copyTable(ctx context.Context, w *worker, tp TablePlan) error {
 		return fmt.Errorf("pgclone: copying %s into the target: %w", tp.Name, r.err)
 	}
 	if outErr != nil {
-		return fmt.Errorf("pgclone: copying %s out of the source: %w", tp.Name, outErr)
+		return c.sourceError(ctx, fmt.Errorf("pgclone: copying %s out of the source: %w", tp.Name, outErr))
 	}
 	rows := mw.rows.Load()
 	if rows != tp.Rows || r.tag.RowsAffected() != tp.Rows {

@@ -305,7 +305,7 @@ func TestAnalyze_problems(t *testing.T) {
 	target := pgtest.Require(t).NewDatabase(t)
 	opts = testOptions(t, "k")
 	opts.Rules = rules
-	_, err = Clone(ctx, mustConfig(t, prod), mustConfig(t, target), opts)
+	_, err = Clone(ctx, sourceConfig(t, prod), mustConfig(t, target), opts)
 	var pe *ProblemsError
 	if !errors.As(err, &pe) || len(pe.Problems) != 6 || !strings.Contains(err.Error(), "public.customers.phone: unmasked_pii") {
 		t.Fatalf("Clone with problems: %v", err)
@@ -360,7 +360,7 @@ func TestClone_maskedCopy(t *testing.T) {
 	var prog progressLog
 	opts := testOptions(t, "env-secret-1")
 	opts.Progress = prog.report
-	res, err := Clone(ctx, mustConfig(t, prod), mustConfig(t, staging), opts)
+	res, err := Clone(ctx, sourceConfig(t, prod), mustConfig(t, staging), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -520,7 +520,7 @@ func TestClone_deterministicByKey(t *testing.T) {
 	a, b := pgtest.Require(t).NewDatabase(t), pgtest.Require(t).NewDatabase(t)
 	clone := func(target, secret string) map[string]string {
 		t.Helper()
-		if _, err := Clone(ctx, mustConfig(t, prod), mustConfig(t, target), testOptions(t, secret)); err != nil {
+		if _, err := Clone(ctx, sourceConfig(t, prod), mustConfig(t, target), testOptions(t, secret)); err != nil {
 			t.Fatal(err)
 		}
 		return dataDigests(t, dial(t, target))
@@ -549,7 +549,7 @@ func TestClone_atomic(t *testing.T) {
 	ctx := context.Background()
 	prod := newProd(t)
 	staging := pgtest.Require(t).NewDatabase(t)
-	if _, err := Clone(ctx, mustConfig(t, prod), mustConfig(t, staging), testOptions(t, "first")); err != nil {
+	if _, err := Clone(ctx, sourceConfig(t, prod), mustConfig(t, staging), testOptions(t, "first")); err != nil {
 		t.Fatal(err)
 	}
 	dst := dial(t, staging)
@@ -593,7 +593,7 @@ func TestClone_atomic(t *testing.T) {
 	sort.Strings(names)
 	for _, name := range names {
 		cctx, opts := breakers[name]()
-		_, err := Clone(cctx, mustConfig(t, prod), mustConfig(t, staging), opts)
+		_, err := Clone(cctx, sourceConfig(t, prod), mustConfig(t, staging), opts)
 		if err == nil {
 			t.Fatalf("%s: the clone succeeded", name)
 		}
@@ -629,7 +629,7 @@ func TestClone_atomic(t *testing.T) {
 
 	// A leftover of a killed run is cleaned up by the next clone.
 	pgtest.Exec(t, staging, `CREATE SCHEMA public__stg_new`, `CREATE TABLE public__stg_new.half (id int)`)
-	if _, err := Clone(ctx, mustConfig(t, prod), mustConfig(t, staging), testOptions(t, "second")); err != nil {
+	if _, err := Clone(ctx, sourceConfig(t, prod), mustConfig(t, staging), testOptions(t, "second")); err != nil {
 		t.Fatal(err)
 	}
 	if s := shadowSchemas(t, dst); len(s) > 0 {
@@ -682,7 +682,7 @@ func BenchmarkClone(b *testing.B) {
 	}}
 	var copyTime float64
 	for b.Loop() {
-		res, err := Clone(context.Background(), mustConfig(b, prod), mustConfig(b, staging), opts)
+		res, err := Clone(context.Background(), sourceConfig(b, prod), mustConfig(b, staging), opts)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -719,7 +719,7 @@ func TestClone_targetFailure(t *testing.T) {
 		`CREATE TABLE people (id int PRIMARY KEY, nickname text NOT NULL, badge code)`,
 		`INSERT INTO people SELECT g, 'n' || g, g::text FROM generate_series(1, 100) g`)
 	clone := func(rule ColumnRule) error {
-		_, err := Clone(context.Background(), mustConfig(t, prod), mustConfig(t, staging), Options{Key: testKey(t, "k"), Rules: []ColumnRule{rule}})
+		_, err := Clone(context.Background(), sourceConfig(t, prod), mustConfig(t, staging), Options{Key: testKey(t, "k"), Rules: []ColumnRule{rule}})
 		return err
 	}
 	err := clone(ColumnRule{Table: "people", Column: "badge", Spec: masking.Spec{Transformer: "redact"}})
@@ -824,7 +824,7 @@ func TestClone_subset(t *testing.T) {
 	if planned["hr.employees"] != 150 || planned["public.accounts"] != 100 {
 		t.Errorf("planned = %v", planned)
 	}
-	res, err := Clone(ctx, mustConfig(t, prod), mustConfig(t, staging), opts)
+	res, err := Clone(ctx, sourceConfig(t, prod), mustConfig(t, staging), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -847,14 +847,14 @@ func TestClone_subset(t *testing.T) {
 		return queryString(t, conn, `SELECT md5(string_agg(id::text, ',' ORDER BY id)) FROM customers`)
 	}
 	first := ids(dst)
-	if _, err := Clone(ctx, mustConfig(t, prod), mustConfig(t, staging), opts); err != nil {
+	if _, err := Clone(ctx, sourceConfig(t, prod), mustConfig(t, staging), opts); err != nil {
 		t.Fatal(err)
 	}
 	if ids(dst) != first {
 		t.Error("the same seed picked other customers")
 	}
 	opts.Subset.Seed = "seed-b"
-	if _, err := Clone(ctx, mustConfig(t, prod), mustConfig(t, staging), opts); err != nil {
+	if _, err := Clone(ctx, sourceConfig(t, prod), mustConfig(t, staging), opts); err != nil {
 		t.Fatal(err)
 	}
 	if ids(dst) == first {
@@ -863,7 +863,7 @@ func TestClone_subset(t *testing.T) {
 	// A cycle without NullDangling cannot be cut.
 	opts.Subset = SubsetOptions{Subsets: []Subset{{Table: "accounts", Percent: 50}}, Seed: "x"}
 	var se *SubsetError
-	if _, err := Clone(ctx, mustConfig(t, prod), mustConfig(t, staging), opts); !errors.As(err, &se) {
+	if _, err := Clone(ctx, sourceConfig(t, prod), mustConfig(t, staging), opts); !errors.As(err, &se) {
 		t.Errorf("a cycle without null_dangling_references: %v, want *SubsetError", err)
 	}
 }
@@ -872,7 +872,7 @@ func TestDrop(t *testing.T) {
 	prod := newProd(t)
 	staging := pgtest.Require(t).NewDatabase(t)
 	ctx := context.Background()
-	if _, err := Clone(ctx, mustConfig(t, prod), mustConfig(t, staging), testOptions(t, "drop")); err != nil {
+	if _, err := Clone(ctx, sourceConfig(t, prod), mustConfig(t, staging), testOptions(t, "drop")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Drop(ctx, mustConfig(t, staging), "", []string{"hr", "public"}); err != nil {

@@ -474,10 +474,20 @@ func (r *postgresCloneResource) analyze(ctx context.Context, m postgresCloneMode
 			diags.AddAttributeError(path.Root("subset"), "Invalid Subset", se.Error())
 			return pgclone.Analysis{}, false
 		}
-		diags.AddAttributeError(path.Root("source"), "Error Reading Clone Source", err.Error())
+		diags.AddAttributeError(path.Root("source"), "Error Reading Clone Source", src.sourceErrorDetail(ctx, err))
 		return pgclone.Analysis{}, false
 	}
 	addProblems(m, a.Problems, diags)
+	if len(a.WritePrivileges) > 0 && src.role == roleProduction {
+		var b strings.Builder
+		for _, w := range a.WritePrivileges {
+			fmt.Fprintf(&b, "\n  - %s: %s", w.Table, strings.Join(w.Privileges, ", "))
+		}
+		diags.AddAttributeWarning(path.Root("source"), "Production Login Can Write",
+			fmt.Sprintf("The login of connection %q owns or may change tables this copy reads:%s\n\n"+
+				"The copy only reads them, inside READ ONLY transactions of sessions that start read-only, but a login that cannot write is a guarantee that does not depend on this provider: "+
+				"connect with a read-only role (for example one granted only pg_read_all_data, or SELECT on these schemas, and BYPASSRLS).", src.name, b.String()))
+	}
 	return a, !diags.HasError()
 }
 
@@ -776,6 +786,7 @@ func (r *postgresCloneResource) copy(ctx context.Context, m *postgresCloneModel,
 	if diags.HasError() {
 		return false
 	}
+	opts.Source = src.source // read-only startup parameters, timeouts, privileged-login policy
 	opts.Owner = pgclone.Owner{ID: plan.OwnerID.ValueString(), Environment: plan.Environment.ValueString(), Source: src.name}
 	opts.Hold = testHold()
 	opts.Progress = func(p pgclone.TableProgress) {
@@ -825,9 +836,17 @@ func (r *postgresCloneResource) cloneError(m postgresCloneModel, err error, src,
 		problems *pgclone.ProblemsError
 		leak     *pgclone.LeakError
 		subset   *pgclone.SubsetError
+		login    *pgclone.PrivilegedLoginError
+		locked   *pgclone.SourceLockTimeoutError
 	)
 	unchanged := "The staging database was left as it was."
 	switch {
+	case errors.As(err, &login):
+		diags.AddAttributeError(path.Root("source"), "Privileged Production Login", fmt.Sprintf("Connection %q: %s. %s", src.name, login, unchanged))
+	case errors.As(err, &locked):
+		diags.AddAttributeError(path.Root("source"), summary, locked.Error()+"\n\n"+unchanged)
+	case pgclone.SourceHint(err) != "":
+		diags.AddAttributeError(path.Root("source"), summary, pgclone.SourceHint(err)+" "+unchanged+"\n\n"+err.Error())
 	case errors.As(err, &problems):
 		addProblems(m, problems.Problems, diags)
 	case errors.As(err, &leak):

@@ -24,8 +24,9 @@ import (
 	"github.com/stagingkit/terraform-provider-staging/internal/shopdata"
 )
 
-// seededShop returns a production database holding the sample shop and an
-// empty staging database on another cluster.
+// seededShop returns a production database holding the sample shop (the
+// DSN of a read-only login) and an empty staging database on another
+// cluster.
 func seededShop(t *testing.T) (prod, staging string) {
 	t.Helper()
 	prod = pgtest.Require(t).NewDatabase(t)
@@ -42,7 +43,9 @@ func seededShop(t *testing.T) (prod, staging string) {
 	if _, err := shopdata.Seed(ctx, conn, 0.001); err != nil {
 		t.Fatal(err)
 	}
-	return prod, staging
+	// Production is read through a login that can only read, as the
+	// provider requires by default.
+	return pgtest.ReaderDSN(t, prod), staging
 }
 
 // shopRules masks every personal column of the sample shop; skip leaves
