@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // CatalogSchema is the schema of a target database in which clones record
@@ -370,12 +369,6 @@ func (e *LockTimeoutError) Error() string {
 
 func (e *LockTimeoutError) Unwrap() error { return e.Err }
 
-// isLockTimeout reports whether err is PostgreSQL's lock_not_available.
-func isLockTimeout(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "55P03"
-}
-
 // withLockRetry runs fn in a transaction of conn whose lock waits are
 // bounded by lockTimeout, committing when fn succeeds. When a lock wait
 // times out it rolls back and retries after a pause (1 s, 2 s, 4 s ...,
@@ -401,7 +394,7 @@ func withLockRetry(ctx context.Context, conn *pgx.Conn, wait time.Duration, fn f
 			}
 			return tx.Commit(ctx)
 		}()
-		if !isLockTimeout(err) {
+		if !IsLockTimeout(err) {
 			return err
 		}
 		if time.Since(start)+pause > wait {
