@@ -51,14 +51,15 @@ func secondProduction(t *testing.T, prod string) string {
 }
 
 // stagingDigest digests the schema list and every table's rows of the
-// staging database, outside the owner catalog.
+// staging database, outside the owner catalog and the shadow schemas of
+// clones (a killed clone leaves its own for the next run to drop).
 func stagingDigest(t *testing.T, dsn string) string {
 	t.Helper()
 	tables := pgStrings(t, dsn, `SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', '`+pgclone.CatalogSchema+`') AND n.nspname NOT LIKE 'pg\_toast%'
-		ORDER BY 1`)
+		AND n.nspname NOT LIKE '%\_\_stg\_%' ORDER BY 1`)
 	schemas := pgStrings(t, dsn, `SELECT coalesce(string_agg(nspname, ',' ORDER BY nspname), '') FROM pg_namespace
-		WHERE nspname NOT IN ('pg_catalog', 'information_schema', '`+pgclone.CatalogSchema+`') AND nspname NOT LIKE 'pg\_%'`)
+		WHERE nspname NOT IN ('pg_catalog', 'information_schema', '`+pgclone.CatalogSchema+`') AND nspname NOT LIKE 'pg\_%' AND nspname NOT LIKE '%\_\_stg\_%'`)
 	var b strings.Builder
 	b.WriteString("schemas " + schemas[0] + "\n")
 	for _, table := range tables {
