@@ -225,7 +225,7 @@ const (
 
 func isSystemSchema(s string) bool {
 	return s == "pg_catalog" || s == "information_schema" || strings.HasPrefix(s, "pg_toast") || strings.HasPrefix(s, "pg_temp_") ||
-		strings.HasSuffix(s, shadowSuffix) || strings.HasSuffix(s, oldSuffix)
+		strings.HasSuffix(s, shadowSuffix) || strings.HasSuffix(s, oldSuffix) || s == CatalogSchema
 }
 
 func matchAny(globs []string, s string) bool {

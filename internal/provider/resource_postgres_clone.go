@@ -838,6 +838,8 @@ func (r *postgresCloneResource) cloneError(m postgresCloneModel, err error, src,
 		subset   *pgclone.SubsetError
 		login    *pgclone.PrivilegedLoginError
 		locked   *pgclone.SourceLockTimeoutError
+		owner    *pgclone.OwnerError
+		swap     *pgclone.LockTimeoutError
 	)
 	unchanged := "The staging database was left as it was."
 	switch {
@@ -856,8 +858,17 @@ func (r *postgresCloneResource) cloneError(m postgresCloneModel, err error, src,
 		diags.AddAttributeError(path.Root("subset"), "Invalid Subset", subset.Error())
 	case errors.Is(err, pgclone.ErrSameDatabase):
 		diags.AddAttributeError(path.Root("target"), summary, fmt.Sprintf("Connections %q and %q point at the same database; a clone never writes into the database it reads.", src.name, dst.name))
+	case errors.As(err, &owner):
+		diags.AddAttributeError(path.Root("target"), "Staging Schemas Held by Another Clone",
+			"Another staging_postgres_clone holds schemas this copy would replace: two clones must not write the same schemas of one database. "+
+				"Point target at another database, destroy the other clone first, or, if this resource replaces that one (create_before_destroy), give both the same environment. "+
+				unchanged+"\n\n"+owner.Error())
+	case errors.As(err, &swap):
+		diags.AddAttributeError(path.Root("target"), "Staging Swap Blocked",
+			"The new copy is complete, but sessions of the staging database kept locks on the previous copy's tables, so it could not be swapped in. "+
+				"Stop or wait for them and apply again. "+unchanged+"\n\n"+swap.Error())
 	case errors.Is(err, context.DeadlineExceeded):
-		diags.AddError(summary, "The copy did not finish within the create timeout; raise timeouts.create or subset more. "+unchanged+"\n\n"+err.Error())
+		diags.AddError(summary, "The copy did not finish within its timeout; raise timeouts.create (a first copy) or timeouts.update (a re-copy), or subset more. "+unchanged+"\n\n"+err.Error())
 	default:
 		diags.AddError(summary, unchanged+"\n\n"+err.Error())
 	}
