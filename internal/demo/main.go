@@ -12,6 +12,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,9 +35,12 @@ import (
 // state is what the demo started, saved so that a later run reuses it and
 // `demo stop` removes it.
 type state struct {
-	Clusters   []cluster `json:"clusters"`
-	ProdDSN    string    `json:"prod_dsn"`
-	StagingDSN string    `json:"staging_dsn"`
+	Clusters []cluster `json:"clusters"`
+	ProdDSN  string    `json:"prod_dsn"`
+	// ProdReaderDSN is the read-only login the provider reads the demo's
+	// production with: it refuses a superuser login by default.
+	ProdReaderDSN string `json:"prod_reader_dsn,omitempty"`
+	StagingDSN    string `json:"staging_dsn"`
 }
 
 type cluster struct {
@@ -102,10 +106,21 @@ func alive(ctx context.Context, dsn string) bool {
 func databases(ctx context.Context, dir string) (state, error) {
 	if p, s := os.Getenv("STAGING_DEMO_PROD_DSN"), os.Getenv("STAGING_DEMO_STAGING_DSN"); p != "" && s != "" {
 		fmt.Println("Using the PostgreSQL databases from STAGING_DEMO_PROD_DSN and STAGING_DEMO_STAGING_DSN.")
-		return state{ProdDSN: p, StagingDSN: s}, nil
+		r, err := pgtest.CreateReader(ctx, p)
+		if err != nil {
+			return state{}, fmt.Errorf("creating the read-only login %s in production: %w", pgtest.ReaderRole, err)
+		}
+		return state{ProdDSN: p, ProdReaderDSN: r, StagingDSN: s}, nil
 	}
 	if s, ok := loadState(dir); ok && alive(ctx, s.ProdDSN) && alive(ctx, s.StagingDSN) {
 		fmt.Println("Reusing the demo's PostgreSQL clusters.")
+		if s.ProdReaderDSN == "" && len(s.Clusters) > 0 {
+			var err error
+			if s.ProdReaderDSN, err = pgtest.CreateReader(ctx, s.ProdDSN); err != nil {
+				return state{}, err
+			}
+			return s, save(dir, s)
+		}
 		return s, nil
 	}
 	_ = stopAll(dir)
@@ -127,6 +142,9 @@ func databases(ctx context.Context, dir string) (state, error) {
 		}
 		if i == 0 {
 			st.ProdDSN = dsn
+			if st.ProdReaderDSN, err = pgtest.CreateReader(ctx, dsn); err != nil {
+				return state{}, err
+			}
 		} else {
 			st.StagingDSN = dsn
 		}
@@ -223,7 +241,7 @@ func terraform(ctx context.Context, dir string, st state, verb string) *exec.Cmd
 		"TF_CLI_CONFIG_FILE="+filepath.Join(dir, "terraformrc"),
 		"STAGING_REGISTRY="+filepath.Join(dir, "registry.db"),
 		"CHECKPOINT_DISABLE=1",
-		"TF_VAR_prod_dsn="+st.ProdDSN,
+		"TF_VAR_prod_dsn="+cmp.Or(st.ProdReaderDSN, st.ProdDSN),
 		"TF_VAR_staging_dsn="+st.StagingDSN,
 		"TF_VAR_masking_key="+key,
 	)

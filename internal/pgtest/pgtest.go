@@ -379,30 +379,39 @@ const ReaderRole = "staging_reader"
 
 // ReaderDSN returns dsn (a superuser URL of a pgtest cluster) with the
 // login replaced by ReaderRole, creating the role in the cluster the
-// first time. Its password is derived from the superuser's.
+// first time (see CreateReader), and fails t on error.
 func ReaderDSN(t testing.TB, dsn string) string {
 	t.Helper()
-	u, err := url.Parse(dsn)
+	r, err := CreateReader(context.Background(), dsn)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
+	}
+	return r
+}
+
+// CreateReader creates ReaderRole in the cluster of dsn (a superuser URL)
+// unless it exists, and returns dsn with that login instead. Its password
+// is derived from the superuser's.
+func CreateReader(ctx context.Context, dsn string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", err
 	}
 	pw, _ := u.User.Password()
 	readerPW := "reader-" + pw
-	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		t.Fatalf("pgtest: connecting: %v", err)
+		return "", fmt.Errorf("connecting: %w", err)
 	}
 	defer conn.Close(ctx)
 	// CREATE ROLE races with a parallel test of the same cluster: take a
-	// cluster-wide advisory lock around it.
+	// cluster-wide advisory lock around it (released with the session).
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(4242)`); err != nil {
-		t.Fatalf("pgtest: %v", err)
+		return "", err
 	}
-	defer conn.Exec(ctx, `SELECT pg_advisory_unlock(4242)`) //nolint:errcheck // the session ends anyway
 	var exists bool
 	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, ReaderRole).Scan(&exists); err != nil {
-		t.Fatalf("pgtest: %v", err)
+		return "", err
 	}
 	if !exists {
 		for _, s := range []string{
@@ -410,10 +419,10 @@ func ReaderDSN(t testing.TB, dsn string) string {
 			"GRANT pg_read_all_data TO " + ReaderRole,
 		} {
 			if _, err := conn.Exec(ctx, s); err != nil {
-				t.Fatalf("pgtest: creating the reader role: %v", err)
+				return "", fmt.Errorf("creating the reader role: %w", err)
 			}
 		}
 	}
 	u.User = url.UserPassword(ReaderRole, readerPW)
-	return u.String()
+	return u.String(), nil
 }
