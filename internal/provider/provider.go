@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -22,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/stagingkit/terraform-provider-staging/internal/isolation"
 	"github.com/stagingkit/terraform-provider-staging/internal/registry"
 )
 
@@ -31,11 +33,16 @@ const (
 	EnvActor    = "STAGING_ACTOR"
 	// EnvMaskingKey holds the masking secret data sources use.
 	EnvMaskingKey = "STAGING_MASKING_KEY"
+	// EnvCredentialRootSecret holds the root secret staging_credential
+	// derives from.
+	EnvCredentialRootSecret = "STAGING_CREDENTIAL_ROOT_SECRET"
 )
 
 var (
 	_ provider.Provider              = (*stagingProvider)(nil)
 	_ provider.ProviderWithFunctions = (*stagingProvider)(nil)
+
+	_ provider.ProviderWithEphemeralResources = (*stagingProvider)(nil)
 )
 
 // Option changes how New builds the provider; tests use it to inject a clock.
@@ -64,10 +71,12 @@ type stagingProvider struct {
 }
 
 type providerModel struct {
-	Registry   types.String        `tfsdk:"registry"`
-	Actor      types.String        `tfsdk:"actor"`
-	MaskingKey types.String        `tfsdk:"masking_key"`
-	Postgres   []postgresConnModel `tfsdk:"postgres"`
+	Registry   types.String `tfsdk:"registry"`
+	Actor      types.String `tfsdk:"actor"`
+	MaskingKey types.String `tfsdk:"masking_key"`
+	// CredentialRootSecret is what staging_credential derives from.
+	CredentialRootSecret types.String        `tfsdk:"credential_root_secret"`
+	Postgres             []postgresConnModel `tfsdk:"postgres"`
 }
 
 func (p *stagingProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -95,6 +104,13 @@ func (p *stagingProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 			"masking_key": schema.StringAttribute{
 				MarkdownDescription: "The masking secret that data sources such as `staging_masked_rows` mask with (resources take their own write-only `key`). " +
 					"Defaults to `" + EnvMaskingKey + "`. Provider configuration is never stored, so the secret stays out of state.",
+				Optional:  true,
+				Sensitive: true,
+			},
+			"credential_root_secret": schema.StringAttribute{
+				MarkdownDescription: "The root secret `staging_credential` derives every credential from (HKDF-SHA256), at least 32 bytes, such as the output of `openssl rand -hex 32`. " +
+					"Defaults to `" + EnvCredentialRootSecret + "`. Provider configuration is never stored: feed it from an ephemeral variable or a secret manager. " +
+					"Whoever holds it can derive every staging credential, so keep it out of staging's own configuration.",
 				Optional:  true,
 				Sensitive: true,
 			},
@@ -135,9 +151,18 @@ func (p *stagingProvider) Configure(ctx context.Context, req provider.ConfigureR
 	if maskingKey == "" {
 		maskingKey = os.Getenv(EnvMaskingKey)
 	}
-	data := &providerData{location: location, actor: actor, clock: p.clock, version: p.version, conns: conns, maskingKey: maskingKey}
+	root := cfg.CredentialRootSecret.ValueString()
+	if root == "" {
+		root = os.Getenv(EnvCredentialRootSecret)
+	} else if len(root) < isolation.MinRootSecretLength {
+		resp.Diagnostics.AddAttributeError(path.Root("credential_root_secret"), "Invalid Credential Root Secret",
+			fmt.Sprintf("credential_root_secret is shorter than %d bytes: give at least 128 bits, such as the output of `openssl rand -hex 32`.", isolation.MinRootSecretLength))
+		return
+	}
+	data := &providerData{location: location, actor: actor, clock: p.clock, version: p.version, conns: conns, maskingKey: maskingKey, credentialRoot: []byte(root)}
 	resp.ResourceData = data
 	resp.DataSourceData = data
+	resp.EphemeralResourceData = data
 }
 
 func (p *stagingProvider) Resources(context.Context) []func() resource.Resource {
@@ -147,6 +172,13 @@ func (p *stagingProvider) Resources(context.Context) []func() resource.Resource 
 		newLeaseResource,
 		newParityCheckResource,
 		newPostgresCloneResource,
+	}
+}
+
+// EphemeralResources lists the ephemeral resources (Terraform 1.10 or newer).
+func (p *stagingProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{
+		newCredentialEphemeral,
 	}
 }
 
@@ -167,6 +199,7 @@ func (p *stagingProvider) Functions(context.Context) []func() function.Function 
 		newPIIKindFunction,
 		newScaleFunction,
 		newParityViolationsFunction,
+		newSecretFingerprintFunction,
 	}
 }
 
@@ -204,6 +237,9 @@ type providerData struct {
 	conns map[string]pgConnection
 	// maskingKey is the secret data sources mask with; "" when unset.
 	maskingKey string
+	// credentialRoot is what staging_credential derives from; empty when
+	// unset.
+	credentialRoot []byte
 
 	once  sync.Once
 	store registry.Store
