@@ -46,9 +46,14 @@ type Result struct {
 	// the transformer that masked it.
 	TransformerVersions map[string]string
 	ServerVersion       string // the source's server_version
-	// Skipped lists foreign keys that were not created because the table
-	// they reference is not copied.
+	// Skipped lists objects of the copied schemas that were not created,
+	// and why (a foreign key to a table that is not copied, a grant or
+	// policy for a role the target does not have, a comment on a kind of
+	// object that is not copied).
 	Skipped []string
+	// Objects counts the schema objects created in the target, per kind
+	// (the Kind* constants).
+	Objects map[string]int
 	// CoincidentalMatches counts, per masked identifier column, masked
 	// values that equal a production value of the column. A
 	// format-preserving permutation of a dense space (7-digit phone
@@ -188,15 +193,21 @@ func PolicyHash(opts Options) string {
 // workers, all in REPEATABLE READ READ ONLY transactions, so production is
 // never written. It refuses to run when [Analyze] reports problems
 // (*ProblemsError), when source and target are one database
-// (ErrSameDatabase) or without a key. The schema (extensions, schemas,
-// enums, domains, sequences, tables, partitions) is rebuilt from the
-// catalog in shadow schemas ("<schema>__stg_new") of the target, the data
-// streamed table by table through the masking transformers, then primary,
-// unique, check and foreign keys, indexes and views are created, sequences
-// set, and the leak check run. Only then, in one transaction, each live
-// schema is replaced by its shadow: until that commit the target keeps its
-// previous content, and any failure, timeout or cancellation drops the
-// shadow schemas and leaves it as it was.
+// (ErrSameDatabase) or without a key. The schema is rebuilt from the
+// catalog in shadow schemas ("<schema>__stg_new") of the target:
+// extensions, sequences, then types (enums, domains, composite and range
+// types), functions, procedures, aggregates, tables, partitions, views and
+// materialized views in dependency order (pg_depend; see objects.go for
+// how late-bound function bodies are handled). The data is streamed table
+// by table through the masking transformers, then primary, unique, check
+// and foreign keys and indexes are created, sequences set, materialized
+// views refreshed from the masked data and indexed, triggers created with
+// their enabled state (after the load, so they do not fire during it),
+// row-level security, policies, grants (to roles that exist in the target)
+// and comments set, and the leak check run. Only then, in one
+// transaction, each live schema is replaced by its shadow: until that
+// commit the target keeps its previous content, and any failure, timeout
+// or cancellation drops the shadow schemas and leaves it as it was.
 //
 // The clone owns the copied schemas of the target: objects that exist
 // only in the target's copies of those schemas (and objects elsewhere that
@@ -205,9 +216,9 @@ func PolicyHash(opts Options) string {
 // them; when the target already has one in a live schema that is replaced,
 // it is moved to the new schema with ALTER EXTENSION ... SET SCHEMA inside
 // the swap (a non-relocatable one makes the clone fail before any write).
-// Not copied: functions, triggers, policies, grants, ownership, comments,
-// materialized views, composite and range types, table inheritance outside
-// partitioning.
+// Not copied: ownership (the target login owns the copy), table
+// inheritance outside partitioning, operators, casts, collations, extended
+// statistics; [Result.Skipped] lists what was left out and why.
 func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (res Result, err error) {
 	start := time.Now()
 	if opts.Key.IsZero() {
@@ -317,7 +328,8 @@ func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (r
 			res.TransformerVersions[table+"."+col] = cp.t.Version()
 		}
 	}
-	res.Skipped = c.skipped
+	res.Skipped = append(c.skipped, c.objs.skipped...)
+	res.Objects = c.objects
 	res.CoincidentalMatches = c.coincidental
 	res.DataDuration = c.dataDuration
 	res.Duration = time.Since(start)
@@ -336,7 +348,11 @@ type cloner struct {
 	objs           *schemaObjects
 	names          *nameMap
 	moveExts       []string // extensions to move into the new live schema at the swap
-	seed           maphash.Seed
+	// restore holds the verbatim definitions of functions whose bodies the
+	// build bound to the shadow schemas, run in the swap after the renames.
+	restore []string
+	objects map[string]int // copied objects per kind
+	seed    maphash.Seed
 
 	mu      sync.Mutex
 	results []TableResult
@@ -625,18 +641,14 @@ func (c *cloner) build(ctx context.Context, snapshot string) error {
 		return err
 	}
 	c.mark("foreign keys")
-	var views []string
-	for _, v := range c.objs.views {
-		with := ""
-		if v.options != "" {
-			with = " WITH (" + v.options + ")"
-		}
-		views = append(views, c.names.rewrite(fmt.Sprintf("CREATE VIEW %s%s AS %s", quoteQualified(v.schema+"."+v.name), with, strings.TrimSuffix(v.def, ";"))))
+	roles, err := targetRoles(ctx, c.tgtCoord)
+	if err != nil {
+		return fmt.Errorf("pgclone: reading the target's roles: %w", err)
 	}
-	if err := execAll(ctx, c.tgtCoord, true, views); err != nil {
-		return fmt.Errorf("pgclone: creating views: %w", err)
+	if err := execAll(ctx, c.tgtCoord, true, c.postDataObjects(roles)); err != nil {
+		return fmt.Errorf("pgclone: creating materialized views, triggers, policies and comments: %w", err)
 	}
-	c.mark("views")
+	c.mark("materialized views, triggers, policies, comments")
 	return nil
 }
 
@@ -670,7 +682,9 @@ func execAll(ctx context.Context, conn *pgx.Conn, tx bool, stmts []string) error
 
 // preDataDDL plans extensions and decides where their objects live.
 func (c *cloner) preDataDDL(ctx context.Context) ([]string, error) {
-	var ddl []string
+	// Function bodies are not checked at creation, as pg_dump does: they
+	// may use objects created after them.
+	ddl := []string{"SET LOCAL check_function_bodies = off"}
 	for _, s := range c.pol.cat.schemas {
 		ddl = append(ddl, "CREATE SCHEMA "+pgx.Identifier{c.names.schemas[s]}.Sanitize())
 	}
@@ -722,16 +736,25 @@ func (c *cloner) preDataDDL(ctx context.Context) ([]string, error) {
 			c.names.members[e.schema][m] = where
 		}
 	}
-	for _, t := range c.objs.types {
-		ddl = append(ddl, c.names.rewrite(t))
-	}
 	for _, s := range c.objs.sequences {
 		ddl = append(ddl, c.names.rewrite(fmt.Sprintf("CREATE SEQUENCE %s AS %s %s", quoteQualified(s.schema+"."+s.name), s.typ, s.options)))
+		c.count(KindSequence)
 	}
-	for _, rel := range c.pol.cat.order {
-		if rel.included {
-			ddl = append(ddl, c.names.rewrite(tableDDL(rel, true)))
+	// Types, functions, tables, views: in dependency order. Bodies bound
+	// late are bound to the shadow schemas for the build; the swap puts
+	// the verbatim ones back (see objects.go).
+	live := c.names.liveNames()
+	for _, o := range c.objs.pre {
+		if o.lateBody {
+			build := c.names.bindToShadows(o.ddl)
+			ddl = append(ddl, build)
+			if verbatim := live.rewrite(o.ddl); verbatim != build {
+				c.restore = append(c.restore, verbatim)
+			}
+		} else {
+			ddl = append(ddl, c.names.rewrite(o.ddl))
 		}
+		c.count(o.kind)
 	}
 	for _, s := range c.objs.sequences {
 		if s.ownerTable != "" && c.pol.cat.rels[s.ownerTable] != nil && c.pol.cat.rels[s.ownerTable].included {
@@ -790,12 +813,15 @@ func (c *cloner) postDataDDL() (byRoot map[string][]string, fks, validations []s
 				validations = append(validations, c.names.rewrite(fmt.Sprintf("ALTER TABLE %s VALIDATE CONSTRAINT %s", quoteQualified(k.table), pgx.Identifier{k.name}.Sanitize())))
 			}
 			fks = append(fks, stmt)
+			c.count(KindForeignKey)
 			continue
 		}
 		add(k.table, stmt)
+		c.count(KindConstraint)
 	}
 	for _, ix := range c.objs.indexes {
 		add(ix.table, c.names.rewrite(ix.def))
+		c.count(KindIndex)
 	}
 	return byRoot, fks, validations
 }
@@ -1078,6 +1104,18 @@ func (c *cloner) swap(ctx context.Context) error {
 				if _, err := tx.Exec(ctx, st); err != nil {
 					return fmt.Errorf("%w\n%s", err, st)
 				}
+			}
+		}
+		// Late-bound bodies were bound to the shadow schemas for the build:
+		// now that the shadows have their live names, production's text.
+		if len(c.restore) > 0 {
+			if _, err := tx.Exec(ctx, "SET LOCAL check_function_bodies = off"); err != nil {
+				return err
+			}
+		}
+		for _, st := range c.restore {
+			if _, err := tx.Exec(ctx, st); err != nil {
+				return fmt.Errorf("restoring a function body: %w\n%s", err, st)
 			}
 		}
 		for _, e := range c.moveExts {

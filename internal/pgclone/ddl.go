@@ -22,6 +22,9 @@ type nameMap struct {
 	// which is not the shadow schema when the extension is already
 	// installed there.
 	members map[string]map[string]string
+	// bodies makes rewrite descend into dollar-quoted strings (function
+	// bodies): see bindToShadows.
+	bodies bool
 }
 
 func isIdentStart(c byte) bool {
@@ -121,7 +124,11 @@ func (m *nameMap) rewrite(sql string) string {
 				tag := sql[i : j+1]
 				if end := strings.Index(sql[j+1:], tag); end >= 0 {
 					stop := j + 1 + end + len(tag)
-					b.WriteString(sql[i:stop])
+					if m.bodies {
+						b.WriteString(tag + m.rewrite(sql[j+1:j+1+end]) + tag)
+					} else {
+						b.WriteString(sql[i:stop])
+					}
 					i = stop
 					prevDot = false
 					continue
@@ -181,12 +188,20 @@ func (m *nameMap) rewriteName(name string) string {
 // schemaObjects is what the target needs besides tables: read once from
 // the source snapshot.
 type schemaObjects struct {
-	extensions  []extension
-	types       []string // CREATE TYPE / CREATE DOMAIN, in dependency order (source qualified)
+	extensions []extension
+	// pre are types, functions, aggregates, tables, views and materialized
+	// views, in dependency order (source names).
+	pre         []preObject
 	sequences   []sequence
 	constraints []constraintDef
 	indexes     []indexDef
 	views       []viewDef
+	matviews    []matviewDef
+	triggers    []triggerDef
+	rowSecurity []rowSecurity
+	comments    []commentDef
+	grants      []grantDef
+	skipped     []string // objects of the copied schemas that are not copied, and why
 }
 
 type extension struct {
@@ -256,32 +271,6 @@ func readSchemaObjects(ctx context.Context, q Querier, cat *catalogState, opts *
 		var e extension
 		so.extensions = append(so.extensions, e)
 		return rows.Scan(&so.extensions[len(so.extensions)-1].name, &so.extensions[len(so.extensions)-1].schema, &so.extensions[len(so.extensions)-1].members)
-	})
-	if err != nil {
-		return nil, err
-	}
-	notExt := `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.classid = 'pg_type'::regclass AND d.deptype = 'e')`
-	err = scan("types", `
-		SELECT CASE WHEN t.typtype = 'e' THEN
-		         format('CREATE TYPE %I.%I AS ENUM (%s)', n.nspname, t.typname,
-		                (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid))
-		       ELSE
-		         format('CREATE DOMAIN %I.%I AS %s%s%s%s %s', n.nspname, t.typname, format_type(t.typbasetype, t.typtypmod),
-		                CASE WHEN t.typcollation <> bt.typcollation THEN ' COLLATE ' || quote_ident(cn.nspname) || '.' || quote_ident(co.collname) ELSE '' END,
-		                CASE WHEN t.typdefault IS NOT NULL THEN ' DEFAULT ' || t.typdefault ELSE '' END,
-		                CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END,
-		                coalesce((SELECT string_agg(format('CONSTRAINT %I %s', k.conname, pg_get_constraintdef(k.oid)), ' ' ORDER BY k.oid)
-		                          FROM pg_constraint k WHERE k.contypid = t.oid), ''))
-		       END
-		FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-		LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
-		LEFT JOIN pg_collation co ON co.oid = t.typcollation LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
-		WHERE t.typtype IN ('e', 'd') AND n.nspname = ANY ($1::text[]) AND `+notExt+`
-		ORDER BY t.typtype DESC, t.oid`, []any{schemas}, func(rows pgx.Rows) error {
-		var s string
-		err := rows.Scan(&s)
-		so.types = append(so.types, s)
-		return err
 	})
 	if err != nil {
 		return nil, err
@@ -357,6 +346,9 @@ func readSchemaObjects(ctx context.Context, q Querier, cat *catalogState, opts *
 		return nil, err
 	}
 	so.views = sortViews(so.views)
+	if err := readMoreObjects(ctx, q, cat, so, opts); err != nil {
+		return nil, err
+	}
 	return so, nil
 }
 
