@@ -3,6 +3,7 @@ package masking
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -24,7 +25,8 @@ var collisionInputs = map[string]func(i int) string{
 	"phone": func(i int) string { return fmt.Sprintf("+1 415-%03d-%04d", i/10000, i%10000) },
 	"email": func(i int) string { return "user" + strconv.Itoa(i) + "@example.com" },
 	"format_preserving": func(i int) string {
-		return strconv.FormatInt(int64(i)*2654435761%(36*36*36*36*36*36), 36)
+		s := strconv.FormatInt(int64(i)*2654435761%(36*36*36*36*36*36), 36)
+		return strings.Repeat("0", 6-len(s)) + s
 	},
 	"hash": func(i int) string { return "value-" + strconv.Itoa(i) },
 	"ip": func(i int) string {

@@ -11,12 +11,9 @@ func init() {
 				{Name: "replacement_domain", Type: "string", Description: `Replacement domain for domain_mode "replace" (default "example.com"). (The spec's own domain, which keys the masking, is a different thing.)`},
 				{Name: "domain_map", Type: "map", Description: `Map from original domain (lower case) to replacement domain, for domain_mode "map".`},
 			}},
-		validate: true, make: newEmail,
+		version: 2, validate: true, make: newEmail,
 	})
 }
-
-// emailAlphabet is the alphabet of the lower-case/digit class, by value.
-const emailAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 func isAtext(c byte) bool {
 	if isDigit(c) || isUpper(c) || isLower(c) {
@@ -84,11 +81,10 @@ func newEmail(b *build) (built, error) {
 		return built{}, optionErr("email", "domain_map", `is required and must not be empty when domain_mode is "map"`)
 	}
 	replB := []byte(repl)
-	blk, err := b.block("fpe")
+	f, err := b.fpe()
 	if err != nil {
 		return built{}, err
 	}
-	f := fpe{blk}
 	return built{bijective: mode == "keep", passEmpty: true, body: func(dst, src []byte) ([]byte, error) {
 		at := -1
 		for i := len(src) - 1; i >= 0; i-- {
@@ -127,39 +123,187 @@ func newEmail(b *build) (built, error) {
 				newDomain = d
 			}
 		}
-		base := len(dst)
-		outLen := len(local) + 1 + len(newDomain)
-		all, out, vals, rad, scratch := fpeArea(dst, outLen, len(local))
-		k := 0
-		for _, c := range local {
-			switch {
-			case isLower(c):
-				vals[k], rad[k] = c-'a', 35
-			case isDigit(c):
-				vals[k], rad[k] = c-'0'+26, 35
-			case isUpper(c):
-				vals[k], rad[k] = c-'A', 25
-			default:
-				continue
-			}
-			k++
+		// Output goes before the scratch: the local part grows by at most
+		// a dot and 6 digits (emailWiden).
+		outMax := len(local) + 8 + 1 + len(newDomain)
+		scratch, dst := withScratch(dst, outMax+2*len(local)+fpeScratch)
+		scratch = scratch[outMax:]
+		vals, rad, fs := scratch[:len(local)], scratch[len(local):2*len(local)], scratch[2*len(local):]
+		var err error
+		if dst, err = emailLocal(f, dst, local, fnv64(domain), vals, rad, fs); err != nil {
+			return dst, err
 		}
-		f.encrypt(vals[:k], rad[:k], fnv64(domain), scratch)
-		k = 0
-		for i, c := range local {
-			switch {
-			case isLower(c) || isDigit(c):
-				out[i] = emailAlphabet[vals[k]]
-			case isUpper(c):
-				out[i] = 'A' + vals[k]
-			default:
-				out[i] = c
-				continue
-			}
-			k++
-		}
-		out[len(local)] = '@'
-		copy(out[len(local)+1:], newDomain)
-		return all[:base+outLen], nil
+		dst = append(dst, '@')
+		return append(dst, newDomain...), nil
 	}}, nil
+}
+
+// emailCase folds c to the e-mail class alphabet: a letter's value 0-25 (any
+// case) with radix-1 25, a digit's 0-9 with radix-1 9; ok is false for
+// punctuation, which is kept.
+func emailClass(c byte) (v, r byte, ok bool) {
+	switch {
+	case isLower(c):
+		return c - 'a', 25, true
+	case isUpper(c):
+		return c - 'A', 25, true
+	case isDigit(c):
+		return c - '0', 9, true
+	}
+	return 0, 0, false
+}
+
+// emailLocal appends the masked local part. Letters stay letters (in the
+// input's case at that position) and digits stay digits, so the mapping
+// works on the case-folded local part: lower(out) depends only on
+// lower(in), and it is a permutation both of exact local parts and of
+// case-folded ones (bijective under = and under lower() or citext).
+//
+// A local part with fewer than ff1MinDomain possible values (such as
+// "bob") is widened: it is permuted together with the local parts
+// "<it>.<d digits>" (d the fewest digits that make 1,000,000 values), so
+// its output may gain such a suffix, and an input of that suffixed form
+// may lose it.
+func emailLocal(f fpe, dst, local []byte, tweak uint64, vals, rad, scratch []byte) ([]byte, error) {
+	p, suffix := local, -1
+	if emailDomainSize(local) < ff1MinDomain {
+		suffix = 0
+	} else if dot := lastDot(local); dot > 0 && allDigits(local[dot+1:]) {
+		if prefix := local[:dot]; emailDomainSize(prefix) < ff1MinDomain && len(local)-dot-1 == emailWiden(prefix) {
+			p, suffix = prefix, len(local)-dot-1
+		}
+	}
+	k := 0
+	shape := tweak
+	for _, c := range p {
+		v, r, ok := emailClass(c)
+		if ok {
+			vals[k], rad[k] = v, r
+			k++
+			c = r
+		}
+		shape = (shape ^ uint64(c)) * 1099511628211
+	}
+	if suffix < 0 {
+		if !f.encrypt(vals[:k], rad[:k], shape, scratch) {
+			return dst, errSmallDomain
+		}
+		return emailWrite(dst, local, vals[:k]), nil
+	}
+	// Widened: index the union of p's values and p.DDDDDD's values.
+	d := emailWiden(p)
+	if len(p)+1+d > 64 {
+		return dst, errSmallDomain
+	}
+	np := uint64(emailDomainSize(p))
+	x := uint64(0)
+	for i := range k {
+		x = x*(uint64(rad[i])+1) + uint64(vals[i])
+	}
+	pow := uint64(1)
+	for range d {
+		pow *= 10
+	}
+	if suffix > 0 {
+		x = np + x*pow + numDigits(local[len(local)-suffix:])
+	}
+	y := f.permuteInt(x, np*(1+pow), shape, scratch)
+	var tail uint64
+	long := y >= np
+	if long {
+		y -= np
+		y, tail = y/pow, y%pow
+	}
+	for i := k - 1; i >= 0; i-- {
+		r := uint64(rad[i]) + 1
+		vals[i] = byte(y % r)
+		y /= r
+	}
+	dst = emailWrite(dst, p, vals[:k])
+	if long {
+		dst = append(dst, '.')
+		n := len(dst)
+		for range d {
+			dst = append(dst, '0')
+		}
+		for i := len(dst) - 1; i >= n; i-- {
+			dst[i] = byte('0' + tail%10)
+			tail /= 10
+		}
+	}
+	return dst, nil
+}
+
+// emailWrite appends pattern with its letters and digits replaced by vals,
+// each letter in the case of the pattern's letter at that position.
+func emailWrite(dst, pattern, vals []byte) []byte {
+	k := 0
+	for _, c := range pattern {
+		switch {
+		case isLower(c):
+			c = 'a' + vals[k]
+		case isUpper(c):
+			c = 'A' + vals[k]
+		case isDigit(c):
+			c = '0' + vals[k]
+		default:
+			dst = append(dst, c)
+			continue
+		}
+		dst = append(dst, c)
+		k++
+	}
+	return dst
+}
+
+// emailDomainSize is the number of local parts with local's pattern of
+// letters, digits and punctuation, capped at ff1MinDomain.
+func emailDomainSize(local []byte) int {
+	n := 1
+	for _, c := range local {
+		if _, r, ok := emailClass(c); ok {
+			n *= int(r) + 1
+			if n >= ff1MinDomain {
+				return ff1MinDomain
+			}
+		}
+	}
+	return n
+}
+
+// emailWiden is the number of digits d such that local.DDD...D (d digits)
+// has at least ff1MinDomain values.
+func emailWiden(local []byte) int {
+	n, d := emailDomainSize(local), 0
+	for n < ff1MinDomain {
+		n *= 10
+		d++
+	}
+	return d
+}
+
+func lastDot(b []byte) int {
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] == '.' {
+			return i
+		}
+	}
+	return -1
+}
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if !isDigit(c) {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+func numDigits(b []byte) uint64 {
+	v := uint64(0)
+	for _, c := range b {
+		v = v*10 + uint64(c-'0')
+	}
+	return v
 }

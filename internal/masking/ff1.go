@@ -47,8 +47,13 @@ type ff1Params struct {
 	fast       bool
 }
 
-// pow64 returns r^e and whether it fits in a uint64.
+// pow64 returns r^e and whether it fits in a uint64. 2^64 itself is
+// returned as 0, which the fast path treats as arithmetic modulo 2^64 (a
+// 16-byte IPv6 address is FF1 in radix 256 with halves of 64 bits).
 func pow64(r uint64, e int) (uint64, bool) {
+	if r&(r-1) == 0 && e*bits.TrailingZeros64(r) == 64 {
+		return 0, true
+	}
 	p := uint64(1)
 	for range e {
 		hi, lo := bits.Mul64(p, r)
@@ -136,10 +141,13 @@ func (f ff1) roundFast(p *ff1Params, cp, x, q []byte, i int, bnum, powM uint64) 
 			lo = lo<<8 | uint64(x[j])
 		}
 	}
+	if powM == 0 { // 2^64
+		return lo
+	}
 	return bits.Rem64(hi, lo, powM)
 }
 
-// addMod returns (a + b) mod m for a, b < m.
+// addMod returns (a + b) mod m for a, b < m; m == 0 stands for 2^64.
 func addMod(a, b, m uint64) uint64 {
 	s, carry := bits.Add64(a, b, 0)
 	if carry != 0 || s >= m {

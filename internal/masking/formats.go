@@ -1,6 +1,7 @@
 package masking
 
 import (
+	"math"
 	"unicode/utf8"
 )
 
@@ -10,27 +11,28 @@ func init() {
 			Options: []OptionInfo{
 				{Name: "keep_prefix", Type: "number", Description: "Number of leading digits kept unchanged (default 0)."},
 				{Name: "keep_suffix", Type: "number", Description: "Number of trailing digits kept unchanged (default 0)."},
+				{Name: "max_value", Type: "number", Description: "Largest integer magnitude the column holds, such as 2147483647 for integer (default 9223372036854775807, bigint): integers stay within it."},
 			}},
-		validate: true, make: newDigits,
+		version: 2, validate: true, make: newDigits,
 	})
 	register(entry{
 		info: Info{Name: "phone", Bijective: true, Description: "Phone numbers: keeps length, separators, a leading + (or 00) with its country code and a national trunk 0; encrypts the other digits (the first one stays non-zero).",
 			Options: []OptionInfo{{Name: "keep_prefix", Type: "number", Description: "Number of national digits after the country code kept unchanged, e.g. an area code (default 0)."}}},
-		validate: true, make: newPhone,
+		version: 2, validate: true, make: newPhone,
 	})
 	register(entry{
 		info: Info{Name: "credit_card", Bijective: true, Description: "Card numbers (12-19 digits, spaces or dashes kept): encrypts the payload digits and recomputes the Luhn check digit, so outputs are valid and distinct. Input that fails the Luhn check is invalid.",
 			Options: []OptionInfo{{Name: "keep_issuer", Type: "bool", Description: "Keep the first 6 digits (issuer identification number), default false."}}},
-		validate: true, make: newCard,
+		version: 2, validate: true, make: newCard,
 	})
 	register(entry{
-		info:     Info{Name: "iban", Bijective: true, Description: "IBANs (electronic or print format): keeps country, length and the letter/digit pattern of the BBAN, encrypts the BBAN and recomputes the mod-97 check digits."},
-		validate: true, make: newIBAN,
+		info:    Info{Name: "iban", Bijective: true, Description: "IBANs (electronic or print format): keeps country, length and the letter/digit pattern of the BBAN, encrypts the BBAN and recomputes the mod-97 check digits."},
+		version: 2, validate: true, make: newIBAN,
 	})
 	register(entry{
 		info: Info{Name: "format_preserving", Bijective: true, Description: "Format-preserving encryption over a declared alphabet: characters in the alphabet are encrypted among themselves, others are kept as separators; length is kept.",
 			Options: []OptionInfo{{Name: "alphabet", Type: "string", Description: "The characters to permute, 2 to 256 distinct characters (default 0-9a-zA-Z)."}}},
-		validate: true, make: newFormatPreserving,
+		version: 2, validate: true, make: newFormatPreserving,
 	})
 }
 
@@ -55,11 +57,37 @@ func newDigits(b *build) (built, error) {
 	if err != nil {
 		return built{}, err
 	}
-	blk, err := b.block("fpe")
+	maxValue, err := b.opts.number("max_value", 0)
 	if err != nil {
 		return built{}, err
 	}
-	f := fpe{blk}
+	if maxValue != 0 && maxValue < 9_999_999 {
+		return built{}, optionErr("digits", "max_value", "must be at least 9999999 (the integers below 10,000,000 are permuted as one domain); got %v", maxValue)
+	}
+	maxMag := uint64(math.MaxInt64)
+	if maxValue != 0 && maxValue < float64(math.MaxInt64) {
+		maxMag = uint64(maxValue)
+	}
+	f, err := b.fpe()
+	if err != nil {
+		return built{}, err
+	}
+	intMode := kp == 0 && ks == 0
+	// kind classifies digit d of a value with total digits: 0 kept, else
+	// the radix it is encrypted in. A leading zero is kept and a leading
+	// non-zero digit stays non-zero, so an integer keeps its digit count
+	// and PostgreSQL reads distinct outputs as distinct numbers.
+	kind := func(d, total int, c byte) byte {
+		switch {
+		case d < kp || d >= total-ks:
+			return 0
+		case d == 0 && c == '0':
+			return 0
+		case d == 0:
+			return 9
+		}
+		return 10
+	}
 	return built{bijective: true, passEmpty: true, body: func(dst, src []byte) ([]byte, error) {
 		total := 0
 		for _, c := range src {
@@ -70,6 +98,11 @@ func newDigits(b *build) (built, error) {
 		if total == 0 {
 			return dst, invalidReason("no digits")
 		}
+		if intMode {
+			if mag, neg, ok := canonicalInt(src); ok {
+				return maskInt(f, dst, mag, neg, maxMag)
+			}
+		}
 		base := len(dst)
 		all, out, vals, rad, scratch := fpeArea(dst, len(src), len(src))
 		copy(out, src)
@@ -77,21 +110,26 @@ func newDigits(b *build) (built, error) {
 		shape := uint64(14695981039346656037)
 		for _, c := range src {
 			if isDigit(c) {
-				if d >= kp && d < total-ks {
-					vals[k], rad[k] = c-'0', 9
+				switch kind(d, total, c) {
+				case 9:
+					vals[k], rad[k], c = c-'1', 8, 0
 					k++
-					c = 0
+				case 10:
+					vals[k], rad[k], c = c-'0', 9, 0
+					k++
 				}
 				d++
 			}
-			shape = (shape ^ uint64(c)) * 1099511628211
+			shape = (shape ^ uint64(foldASCII(c))) * 1099511628211
 		}
-		f.encrypt(vals[:k], rad[:k], shape, scratch)
+		if !f.encrypt(vals[:k], rad[:k], shape, scratch) {
+			return dst, errSmallDomain
+		}
 		k, d = 0, 0
 		for i, c := range src {
 			if isDigit(c) {
-				if d >= kp && d < total-ks {
-					out[i] = '0' + vals[k]
+				if r := kind(d, total, c); r != 0 {
+					out[i] = '0' + vals[k] + (10 - r)
 					k++
 				}
 				d++
@@ -101,7 +139,72 @@ func newDigits(b *build) (built, error) {
 	}}, nil
 }
 
+// canonicalInt parses src when it is an integer as PostgreSQL prints one:
+// an optional minus sign and 1 to 19 digits without a leading zero.
+func canonicalInt(src []byte) (mag uint64, neg, ok bool) {
+	if len(src) > 0 && src[0] == '-' {
+		neg, src = true, src[1:]
+	}
+	if len(src) == 0 || len(src) > 19 || (src[0] == '0' && (len(src) > 1 || neg)) {
+		return 0, false, false
+	}
+	for _, c := range src {
+		if !isDigit(c) {
+			return 0, false, false
+		}
+		mag = mag*10 + uint64(c-'0')
+	}
+	return mag, neg, true
+}
+
+// intSmall is the bound of the first integer class: the magnitudes below
+// 10,000,000 (1 to 7 digits) are permuted as one domain, which meets FF1's
+// minimum; longer ones among the magnitudes of their own digit count.
+const intSmall = 10_000_000
+
+// maskInt masks a canonical integer: the sign is kept and the magnitude is
+// permuted within its class ([0, 10^7), then [10^(k-1), 10^k) for k digits,
+// capped at maxMag), so the output is again a canonical integer, in range
+// of the column's type when max_value is its maximum, and distinct
+// integers give distinct integers.
+func maskInt(f fpe, dst []byte, mag uint64, neg bool, maxMag uint64) ([]byte, error) {
+	if mag > maxMag {
+		return dst, invalidReason("the integer is above the max_value option")
+	}
+	lo, hi := uint64(0), uint64(intSmall) // class [lo, hi)
+	for hi <= mag {
+		if hi > math.MaxUint64/10 {
+			lo, hi = hi, math.MaxUint64
+			break
+		}
+		lo, hi = hi, hi*10
+	}
+	hi = min(hi, maxMag+1)
+	if hi-lo < ff1MinDomain {
+		return dst, errSmallDomain
+	}
+	scratch, dst := withScratch(dst, 24+fpeScratch)
+	tweak := uint64(lo)
+	if neg {
+		tweak = ^tweak
+	}
+	v := lo + f.permuteInt(mag-lo, hi-lo, tweak, scratch[24:])
+	if neg {
+		dst = append(dst, '-')
+	}
+	return appendUint(dst, v), nil
+}
+
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// foldASCII lower-cases an ASCII letter, so that separators that differ
+// only in case select the same permutation (bijective under citext too).
+func foldASCII(c byte) byte {
+	if isUpper(c) {
+		return c + 'a' - 'A'
+	}
+	return c
+}
 
 // phoneSep reports the characters a phone number may use between digits.
 func phoneSep(c byte) bool {
@@ -140,82 +243,123 @@ func newPhone(b *build) (built, error) {
 	if err != nil {
 		return built{}, err
 	}
-	blk, err := b.block("fpe")
+	f, err := b.fpe()
 	if err != nil {
 		return built{}, err
 	}
-	f := fpe{blk}
 	return built{bijective: true, passEmpty: true, body: func(dst, src []byte) ([]byte, error) {
 		// Validate and find where the national number starts.
 		i := 0
-		intl := false
-		if len(src) > 0 && src[0] == '+' {
-			intl, i = true, 1
+		plus := len(src) > 0 && src[0] == '+'
+		if plus {
+			i = 1
 		}
 		ndig := 0
-		var digs [24]byte
+		var digs [20]byte
 		for _, c := range src[i:] {
 			switch {
 			case isDigit(c):
-				if ndig < len(digs) {
-					digs[ndig] = c
+				if ndig == len(digs) {
+					return dst, invalidReason("a phone number has 3 to 20 digits")
 				}
+				digs[ndig] = c
 				ndig++
 			case phoneSep(c):
 			default:
 				return dst, invalidReason("phone numbers may only contain digits, a leading +, and the separators space - . ( ) /")
 			}
 		}
-		if ndig < 3 || ndig > 20 {
+		if ndig < 3 {
 			return dst, invalidReason("a phone number has 3 to 20 digits")
 		}
-		keep := 0 // leading digits kept
-		if !intl && ndig > 2 && digs[0] == '0' && digs[1] == '0' {
-			intl = true
-			keep = 2
-		}
+		// plan[d] is how digit d is masked: 0 kept, 9 encrypted among 1-9,
+		// 10 encrypted among 0-9, 99 the first of a pair encrypted among
+		// 01-99 (never 00) and 1 the second of that pair.
+		var plan [20]byte
+		keep := 0
+		intl := plus || (digs[0] == '0' && digs[1] == '0')
 		if intl {
-			keep += countryCodeLen(digs[keep:min(ndig, len(digs))])
+			if !plus {
+				keep = 2 // the international prefix 00
+			}
+			keep += countryCodeLen(digs[keep:ndig]) + kp
+			for d := keep; d < ndig; d++ {
+				plan[d] = 10
+			}
+			// The first national digit after the country code stays
+			// non-zero (or zero), as it is written.
+			if kp == 0 && keep < ndig {
+				plan[keep] = 9
+				if digs[keep] == '0' {
+					plan[keep] = 0
+				}
+			}
+		} else {
+			// A national number is permuted among the national numbers of
+			// its length: any digits but a leading 00, which would read as
+			// an international prefix. A trunk 0 may come or go.
+			for d := kp; d < ndig; d++ {
+				plan[d] = 10
+			}
+			switch {
+			case kp == 0:
+				plan[0], plan[1] = 99, 1
+			case kp == 1 && digs[0] == '0':
+				plan[1] = 9
+			}
 		}
-		keep += kp
 		base := len(dst)
-		all, out, vals, rad, scratch := fpeArea(dst, len(src), len(src))
+		all, out, vals, rad, scratch := fpeArea(dst, len(src), ndig)
 		copy(out, src)
-		k, d := 0, 0
+		k := 0
 		shape := uint64(14695981039346656037)
-		for _, c := range src {
-			if isDigit(c) {
-				switch {
-				case d < keep:
-				case d == keep && c == '0': // national trunk prefix
-				case d == keep:
-					vals[k], rad[k] = c-'1', 8 // stays non-zero
-					k++
-				default:
-					vals[k], rad[k] = c-'0', 9
-					k++
-				}
-				if d >= keep {
-					c = 'd'
-				}
-				d++
+		for d := range ndig {
+			c := digs[d]
+			switch plan[d] {
+			case 0:
+				shape = (shape ^ uint64(c)) * 1099511628211
+				continue
+			case 99:
+				vals[k], rad[k] = (c-'0')*10+digs[d+1]-'0'-1, 98
+			case 9:
+				vals[k], rad[k] = c-'1', 8
+			case 10:
+				vals[k], rad[k] = c-'0', 9
+			case 1:
+				continue
 			}
-			shape = (shape ^ uint64(c)) * 1099511628211
+			k++
+			shape = (shape ^ uint64(plan[d])) * 1099511628211
 		}
-		f.encrypt(vals[:k], rad[:k], shape, scratch)
-		k, d = 0, 0
-		for i, c := range src {
-			if isDigit(c) {
-				if d >= keep && !(d == keep && c == '0') {
-					if rad[k] == 8 {
-						out[i] = '1' + vals[k]
-					} else {
-						out[i] = '0' + vals[k]
-					}
-					k++
-				}
-				d++
+		shape ^= uint64(ndig)
+		if plus {
+			shape = ^shape
+		}
+		if !f.encrypt(vals[:k], rad[:k], shape, scratch) {
+			return dst, errSmallDomain
+		}
+		k = 0
+		d := 0
+		for i := range out {
+			if !isDigit(out[i]) {
+				continue
 			}
+			switch plan[d] {
+			case 99:
+				v := vals[k] + 1
+				out[i] = '0' + v/10
+				digs[d+1] = '0' + v%10
+				k++
+			case 1:
+				out[i] = digs[d]
+			case 9:
+				out[i] = '1' + vals[k]
+				k++
+			case 10:
+				out[i] = '0' + vals[k]
+				k++
+			}
+			d++
 		}
 		return all[:base+len(src)], nil
 	}}, nil
@@ -244,18 +388,13 @@ func luhnValid(s []byte) bool {
 }
 
 func newCard(b *build) (built, error) {
-	keepIssuer, err := b.opts.boolean("keep_issuer", false)
+	keepIssuer, err := b.opts.boolean("keep_issuer", true)
 	if err != nil {
 		return built{}, err
 	}
-	blk, err := b.block("fpe")
+	f, err := b.fpe()
 	if err != nil {
 		return built{}, err
-	}
-	f := fpe{blk}
-	keep := 0
-	if keepIssuer {
-		keep = 6
 	}
 	return built{bijective: true, passEmpty: true, body: func(dst, src []byte) ([]byte, error) {
 		ndig := 0
@@ -273,6 +412,12 @@ func newCard(b *build) (built, error) {
 		}
 		if !luhnValid(src) {
 			return dst, invalidReason("the Luhn check digit does not match")
+		}
+		// The issuer prefix (IIN, 6 digits) is kept unless that would leave
+		// fewer than 6 digits to encrypt; the check digit is recomputed.
+		keep := 0
+		if keepIssuer {
+			keep = min(6, ndig-7)
 		}
 		base := len(dst)
 		all, out, vals, rad, scratch := fpeArea(dst, len(src), len(src))
@@ -295,7 +440,9 @@ func newCard(b *build) (built, error) {
 				d++
 			}
 		}
-		f.encrypt(vals[:k], rad[:k], shape, scratch)
+		if !f.encrypt(vals[:k], rad[:k], shape, scratch) {
+			return dst, errSmallDomain
+		}
 		k, d = 0, 0
 		last := 0
 		for i, c := range src {
@@ -371,11 +518,10 @@ func ibanMod97(s []byte) int {
 }
 
 func newIBAN(b *build) (built, error) {
-	blk, err := b.block("fpe")
+	f, err := b.fpe()
 	if err != nil {
 		return built{}, err
 	}
-	f := fpe{blk}
 	return built{bijective: true, passEmpty: true, body: func(dst, src []byte) ([]byte, error) {
 		var head [4]byte
 		n := 0
@@ -422,7 +568,9 @@ func newIBAN(b *build) (built, error) {
 			}
 			j++
 		}
-		f.encrypt(vals[:k], rad[:k], shape, scratch)
+		if !f.encrypt(vals[:k], rad[:k], shape, scratch) {
+			return dst, errSmallDomain
+		}
 		k, j = 0, 0
 		var checkPos [2]int
 		for i, c := range src {
@@ -495,11 +643,10 @@ func newFormatPreserving(b *build) (built, error) {
 		return -1
 	}
 	radm1 := byte(len(runes) - 1)
-	blk, err := b.block("fpe")
+	f, err := b.fpe()
 	if err != nil {
 		return built{}, err
 	}
-	f := fpe{blk}
 	return built{bijective: true, passEmpty: true, body: func(dst, src []byte) ([]byte, error) {
 		if !utf8.Valid(src) {
 			return dst, invalidReason("the value is not valid UTF-8")
@@ -522,7 +669,9 @@ func newFormatPreserving(b *build) (built, error) {
 			shape = (shape ^ uint64(r)) * 1099511628211
 			i += size
 		}
-		f.encrypt(vals[:k], rad[:k], shape, scratch)
+		if !f.encrypt(vals[:k], rad[:k], shape, scratch) {
+			return dst, errSmallDomain
+		}
 		o := 0
 		k = 0
 		for i := 0; i < len(src); {

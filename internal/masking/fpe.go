@@ -1,83 +1,168 @@
 package masking
 
 import (
-	"crypto/cipher"
 	"encoding/binary"
+	"math/big"
+	"math/bits"
 )
 
-// fpeRounds is the number of Feistel rounds, as in NIST FF1.
-const fpeRounds = 10
+// fpeScratch is the scratch space [fpe.encrypt] needs: FF1's and the tweak.
+const fpeScratch = ff1ScratchLen + 8
 
-// fpeScratch is the scratch space [fpe.encrypt] needs.
-const fpeScratch = 48
+// errSmallDomain is the reason a value is refused when the part of it that
+// would be encrypted has fewer than ff1MinDomain possible values.
+const errSmallDomain = invalidReason("too few characters to encrypt: format-preserving encryption (NIST FF1) needs at least 1,000,000 possible values, and a smaller domain could be enumerated")
 
-// fpe is a keyed permutation of mixed-radix digit strings: an unbalanced
-// Feistel network in the style of NIST FF1 whose round function is an AES
-// CBC-MAC and whose combining operation is digit-wise addition modulo each
-// position's radix. Each round adds a pseudo-random function of one half to
-// the other half, which is invertible whatever the function, so encrypt is a
-// permutation of the digit strings of a given length and radix pattern for
-// every key and tweak. Only encryption is needed: masking is one-way.
+// fpe is the format-preserving encryption every bijective transformer uses:
+// NIST SP 800-38G FF1 over mixed-radix digit strings.
+//
+// A string whose positions all share one radix is encrypted by FF1 in that
+// radix directly. A mixed-radix string (letters and digits at fixed
+// positions, a first digit that must stay non-zero, the network bits of an
+// address) is read as an integer x below N, the product of its radices, and
+// encrypted by FF1 in radix 2 over the bit length of N-1 with cycle walking
+// (re-encrypting until the result is below N), which is a permutation of
+// [0, N) because FF1 is a permutation of the larger set. Domains below
+// ff1MinDomain are refused, as SP 800-38G requires.
 type fpe struct {
-	b cipher.Block
+	f ff1
 }
 
 // encrypt permutes vals in place. rad[i] holds radix-1 of position i (radix
 // 2..256) and vals[i] must be below that radix. tweak separates independent
 // permutations (for example per e-mail domain). scratch must hold
-// fpeScratch bytes.
-func (f fpe) encrypt(vals, rad []byte, tweak uint64, scratch []byte) {
+// fpeScratch bytes. It returns false, leaving vals alone, when the domain
+// has fewer than ff1MinDomain values.
+func (e fpe) encrypt(vals, rad []byte, tweak uint64, scratch []byte) bool {
 	n := len(vals)
-	if n == 0 {
-		return
-	}
 	rad = rad[:n]
-	t, y, ks := scratch[0:16], scratch[16:32], scratch[32:48]
-	// T = AES(tweak || n): the first CBC-MAC block, shared by all rounds.
-	binary.LittleEndian.PutUint64(t[0:], tweak)
-	binary.LittleEndian.PutUint64(t[8:], uint64(n)|0xfe<<56)
-	f.b.Encrypt(t, t)
-	u := n / 2
-	for r := 0; r < fpeRounds; r++ {
-		var src, dv, dr []byte
-		if r&1 == 0 {
-			dv, dr, src = vals[:u], rad[:u], vals[u:]
-		} else {
-			dv, dr, src = vals[u:], rad[u:], vals[:u]
-		}
-		if len(dv) == 0 {
-			continue
-		}
-		// Y = CBC-MAC continuing from T over (round || src), zero padded.
-		copy(y, t)
-		y[0] ^= byte(r + 1)
-		i := 1
-		for _, c := range src {
-			if i == 16 {
-				f.b.Encrypt(y, y)
-				i = 0
-			}
-			y[i] ^= c
-			i++
-		}
-		f.b.Encrypt(y, y)
-		// Add 16-bit keystream words, scaled to each radix, digit-wise.
-		blk := y
-		for j := range dv {
-			k := j & 7
-			if k == 0 && j > 0 {
-				binary.LittleEndian.PutUint64(ks[0:], binary.LittleEndian.Uint64(y[0:])^uint64(j>>3))
-				copy(ks[8:16], y[8:16])
-				f.b.Encrypt(ks, ks)
-				blk = ks
-			}
-			radix := uint32(dr[j]) + 1
-			d := uint32(binary.LittleEndian.Uint16(blk[2*k:])) * radix >> 16
-			v := uint32(dv[j]) + d
-			if v >= radix {
-				v -= radix
-			}
-			dv[j] = byte(v)
+	t := scratch[ff1ScratchLen : ff1ScratchLen+8]
+	binary.BigEndian.PutUint64(t, tweak)
+	scratch = scratch[:ff1ScratchLen]
+	uniform := n > 0
+	size, small := uint64(1), true // the domain size while it fits
+	for _, r := range rad {
+		uniform = uniform && r == rad[0]
+		if small {
+			hi, lo := bits.Mul64(size, uint64(r)+1)
+			size, small = lo, hi == 0 && lo < ff1MinDomain
 		}
 	}
+	if small {
+		return false
+	}
+	if uniform {
+		e.f.encrypt(vals, int(rad[0])+1, t, scratch)
+		return true
+	}
+	// Mixed radix: x = sum vals[i] * prod_{j>i} radix_j, as 128 bits.
+	var nHi, nLo, xHi, xLo uint64 = 0, 1, 0, 0
+	fits := true
+	for i, v := range vals {
+		r := uint64(rad[i]) + 1
+		h, l := bits.Mul64(nLo, r)
+		nHi, nLo = nHi*r+h, l
+		h, l = bits.Mul64(xLo, r)
+		xHi, xLo = xHi*r+h, l
+		var c uint64
+		xLo, c = bits.Add64(xLo, uint64(v), 0)
+		xHi += c
+		if nHi >= 1<<62 {
+			fits = false
+			break
+		}
+	}
+	if !fits {
+		e.encryptBigInt(vals, rad, t)
+		return true
+	}
+	xHi, xLo = e.permute128(xHi, xLo, nHi, nLo, t, scratch)
+	for i := n - 1; i >= 0; i-- {
+		r := uint64(rad[i]) + 1
+		qHi, rem := xHi/r, xHi%r
+		qLo, rem := bits.Div64(rem, xLo, r)
+		vals[i] = byte(rem)
+		xHi, xLo = qHi, qLo
+	}
+	return true
+}
+
+// permute128 is FF1 in radix 2 over the bit length of N-1 (at most 126
+// bits), cycle-walking until the result is below N = (nHi, nLo).
+func (e fpe) permute128(xHi, xLo, nHi, nLo uint64, tweak, scratch []byte) (uint64, uint64) {
+	mHi, mLo := nHi, nLo-1
+	if nLo == 0 {
+		mHi--
+	}
+	nbits := bits.Len64(mLo)
+	if mHi != 0 {
+		nbits = 64 + bits.Len64(mHi)
+	}
+	p := newFF1Params(2, nbits)
+	for {
+		// A is the first u bits (the most significant), B the last v.
+		a, b := shr128(xHi, xLo, p.v), xLo&(1<<p.v-1)
+		if p.v == 64 {
+			b = xLo
+		}
+		a, b = e.f.encryptInts(&p, scratch, tweak, a, b)
+		xHi, xLo = a>>(64-p.v), a<<p.v|b
+		if p.v == 64 {
+			xHi, xLo = a, b
+		}
+		if xHi < nHi || (xHi == nHi && xLo < nLo) {
+			return xHi, xLo
+		}
+	}
+}
+
+func shr128(hi, lo uint64, s int) uint64 {
+	if s >= 64 {
+		return hi >> (s - 64)
+	}
+	return lo>>s | hi<<(64-s)
+}
+
+// encryptBigInt is encrypt's mixed-radix case for domains beyond 2^126
+// (long e-mail local parts and IBANs), with math/big and FF1's big path.
+func (e fpe) encryptBigInt(vals, rad, tweak []byte) {
+	n, x := big.NewInt(1), new(big.Int)
+	for i, v := range vals {
+		r := big.NewInt(int64(rad[i]) + 1)
+		n.Mul(n, r)
+		x.Mul(x, r)
+		x.Add(x, big.NewInt(int64(v)))
+	}
+	m := new(big.Int).Sub(n, big.NewInt(1))
+	nbits := m.BitLen()
+	p := newFF1Params(2, nbits)
+	bitsBuf := make([]byte, nbits)
+	for {
+		for i := range nbits {
+			bitsBuf[i] = byte(x.Bit(nbits - 1 - i))
+		}
+		e.f.cryptBig(&p, bitsBuf, tweak, false)
+		x.SetInt64(0)
+		for _, c := range bitsBuf {
+			x.Lsh(x, 1)
+			x.SetBit(x, 0, uint(c))
+		}
+		if x.Cmp(n) < 0 {
+			break
+		}
+	}
+	rem := new(big.Int)
+	for i := len(vals) - 1; i >= 0; i-- {
+		x.DivMod(x, big.NewInt(int64(rad[i])+1), rem)
+		vals[i] = byte(rem.Int64())
+	}
+}
+
+// permuteInt permutes [0, n) for ff1MinDomain <= n < 2^64 with FF1 in
+// radix 2 and cycle walking; it is fpe.encrypt for an integer domain.
+func (e fpe) permuteInt(x, n, tweak uint64, scratch []byte) uint64 {
+	t := scratch[ff1ScratchLen : ff1ScratchLen+8]
+	binary.BigEndian.PutUint64(t, tweak)
+	_, lo := e.permute128(0, x, 0, n, t, scratch[:ff1ScratchLen])
+	return lo
 }

@@ -85,8 +85,8 @@ func FuzzTransformEmail(f *testing.F) {
 			if _, err := mail.ParseAddress(out); err != nil {
 				return "net/mail: " + err.Error()
 			}
-			if len(in) != len(out) {
-				return "length changed"
+			if err := emailShape(in, out); err != nil {
+				return err.Error()
 			}
 			return ""
 		})

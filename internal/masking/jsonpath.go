@@ -17,7 +17,7 @@ func init() {
 			Description: "Applies other transformers at paths inside json/jsonb text, keeping everything else byte for byte. A path such as $.contact.email or contact.email names object keys; items[*] or items[0] select array elements, and an array met where a key is expected is searched element by element. A path that names an object or array masks every string and number inside it. Bijective only if every nested transformer is.",
 			Options: []OptionInfo{{Name: "paths", Type: "map", Required: true,
 				Description: `Map from path to a nested spec object: {transformer = "email", domain = "...", on_invalid = "...", options = {...}}; other keys are taken as options of the nested transformer.`}}},
-		validate: true, make: newJSON,
+		version: 2, validate: true, make: newJSON,
 	})
 }
 
@@ -168,7 +168,9 @@ func newJSON(b *build) (built, error) {
 		}
 		n.t = t
 	}
-	return built{bijective: bij, passEmpty: true, body: func(dst, src []byte) ([]byte, error) {
+	// JSON text has many spellings of one value (escapes, spaces), so the
+	// transformer is bijective only where values compare as jsonb.
+	return built{bijectiveJSONB: bij, passEmpty: true, body: func(dst, src []byte) ([]byte, error) {
 		w := jsonWalker{src: src, dst: dst}
 		w.ws()
 		if err := w.value(root, 0); err != nil {

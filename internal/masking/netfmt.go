@@ -1,6 +1,7 @@
 package masking
 
 import (
+	"bytes"
 	"net/netip"
 )
 
@@ -8,12 +9,12 @@ func init() {
 	register(entry{
 		info: Info{Name: "uuid", Bijective: true,
 			Description: "UUIDs (8-4-4-4-12 or 32 hex digits): format-preserving encryption of the 122 random bits; version and variant are kept, so outputs stay valid UUIDs of the same version."},
-		validate: true, make: newUUID,
+		version: 2, validate: true, make: newUUID,
 	})
 	register(entry{
 		info: Info{Name: "ip", Bijective: true,
 			Description: "IPv4 and IPv6 addresses (inet/cidr text): format-preserving encryption within the same family. With a /prefix suffix only the network bits are permuted and host bits and suffix are kept, so cidr values stay valid."},
-		validate: true, make: newIP,
+		version: 2, validate: true, make: newIP,
 	})
 }
 
@@ -30,18 +31,17 @@ func hexVal(c byte) (byte, bool) {
 }
 
 func newUUID(b *build) (built, error) {
-	blk, err := b.block("fpe")
+	f, err := b.fpe()
 	if err != nil {
 		return built{}, err
 	}
-	f := fpe{blk}
 	return built{bijective: true, passEmpty: true, body: func(dst, src []byte) ([]byte, error) {
 		dashed := len(src) == 36
 		if !dashed && len(src) != 32 {
 			return dst, invalidReason("not a UUID: expected 36 characters (8-4-4-4-12) or 32 hex digits")
 		}
 		var nib [32]byte
-		k, upper := 0, false
+		k, upper, lower := 0, false, false
 		for i, c := range src {
 			if dashed && (i == 8 || i == 13 || i == 18 || i == 23) {
 				if c != '-' {
@@ -53,9 +53,18 @@ func newUUID(b *build) (built, error) {
 			if !ok {
 				return dst, invalidReason("not a UUID: non-hex character")
 			}
-			upper = upper || ('A' <= c && c <= 'F')
+			if 'a' <= c && c <= 'f' {
+				lower = true
+			} else if 'A' <= c && c <= 'F' {
+				upper = true
+			}
 			nib[k] = v
 			k++
+		}
+		if upper && lower {
+			// Case variants of one UUID are distinct text but one uuid;
+			// only one of them could keep its case.
+			return dst, invalidReason("not a UUID in one case: mixed upper- and lower-case hex digits")
 		}
 		base := len(dst)
 		all, out, vals, rad, scratch := fpeArea(dst, len(src), 32)
@@ -81,7 +90,9 @@ func newUUID(b *build) (built, error) {
 			}
 			k++
 		}
-		f.encrypt(vals[:31], rad[:31], uint64(nib[12])<<8|uint64(vbase), scratch)
+		if !f.encrypt(vals[:31], rad[:31], uint64(nib[12])<<8|uint64(vbase), scratch) {
+			return dst, errSmallDomain
+		}
 		digits := hexAlphabet
 		if upper {
 			digits = "0123456789ABCDEF"
@@ -138,11 +149,10 @@ func parseIPv4(s []byte) (a [4]byte, ok bool) {
 }
 
 func newIP(b *build) (built, error) {
-	blk, err := b.block("fpe")
+	f, err := b.fpe()
 	if err != nil {
 		return built{}, err
 	}
-	f := fpe{blk}
 	return built{bijective: true, passEmpty: true, body: func(dst, src []byte) ([]byte, error) {
 		addr, suffix := src, src[:0]
 		for i, c := range src {
@@ -161,6 +171,11 @@ func newIP(b *build) (built, error) {
 			a, err := netip.ParseAddr(string(addr))
 			if err != nil || !a.Is6() {
 				return dst, invalidReason("not an IPv4 or IPv6 address")
+			}
+			if !bytes.Equal(a.AppendTo(dst[len(dst):]), addr) {
+				// "::1" and "0:0::1" are one inet but two texts: only the
+				// canonical text (what PostgreSQL prints) maps one to one.
+				return dst, invalidReason("an IPv6 address not in canonical form (lower case, zeros compressed as PostgreSQL prints it)")
 			}
 			bs, v6 = a.As16(), a
 			bits, size = 128, 16
@@ -184,7 +199,9 @@ func newIP(b *build) (built, error) {
 			vals[n], rad[n] = bs[full]>>(8-rem), byte(1<<rem-1)
 			n++
 		}
-		f.encrypt(vals[:n], rad[:n], uint64(size)<<8|uint64(prefix), fs)
+		if !f.encrypt(vals[:n], rad[:n], uint64(size)<<8|uint64(prefix), fs) {
+			return dst, errSmallDomain
+		}
 		copy(bs[:full], vals[:full])
 		if rem > 0 {
 			bs[full] = vals[full]<<(8-rem) | bs[full]&byte(1<<(8-rem)-1)

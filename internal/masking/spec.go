@@ -84,16 +84,30 @@ func (b *build) block(role string) (cipher.Block, error) {
 	return b.key.block(b.spec.Transformer, b.domain, role)
 }
 
+// fpe derives the FF1 cipher of the transformer being built. The role name
+// is new with FF1 (the Feistel network before it used "fpe"), so no FF1
+// output shares a subkey with an earlier version's.
+func (b *build) fpe() (fpe, error) {
+	blk, err := b.block("ff1")
+	if err != nil {
+		return fpe{}, err
+	}
+	return fpe{ff1{blk}}, nil
+}
+
 // built is what a constructor returns.
 type built struct {
 	body      body
 	bijective bool
-	passEmpty bool // empty input is returned unchanged
-	isNull    bool
+	// bijectiveJSONB is set by json: bijective under jsonb equality only.
+	bijectiveJSONB bool
+	passEmpty      bool // empty input is returned unchanged
+	isNull         bool
 }
 
 type entry struct {
 	info     Info
+	version  int  // algorithm version, 1 when unset; bumped whenever outputs change
 	validate bool // has a format and thus an OnInvalid policy
 	make     func(b *build) (built, error)
 }
@@ -153,13 +167,16 @@ func New(spec Spec, key Key) (Transformer, error) {
 		return nil, err
 	}
 	t := &transformer{
-		name:      spec.Transformer,
-		version:   spec.Transformer + "/v1",
-		bijective: res.bijective,
-		passEmpty: res.passEmpty,
-		isNull:    res.isNull,
-		body:      res.body,
-		policy:    policy,
+		name:    spec.Transformer,
+		version: fmt.Sprintf("%s/v%d", spec.Transformer, max(e.version, 1)),
+		// A policy that maps invalid values to a constant or a hash can
+		// make two values equal: only "error" keeps a bijection one.
+		bijective:      res.bijective && policy == OnInvalidError,
+		bijectiveJSONB: res.bijectiveJSONB && policy == OnInvalidError,
+		passEmpty:      res.passEmpty,
+		isNull:         res.isNull,
+		body:           res.body,
+		policy:         policy,
 	}
 	if e.validate {
 		iv, err := b.opts.str("invalid_value", "REDACTED")
@@ -181,14 +198,15 @@ func New(spec Spec, key Key) (Transformer, error) {
 
 // transformer wraps a body with the empty-string and OnInvalid policies.
 type transformer struct {
-	name, version string
-	bijective     bool
-	passEmpty     bool
-	isNull        bool
-	body          body
-	policy        string
-	invalidValue  []byte
-	fallback      prf
+	name, version  string
+	bijective      bool
+	bijectiveJSONB bool
+	passEmpty      bool
+	isNull         bool
+	body           body
+	policy         string
+	invalidValue   []byte
+	fallback       prf
 }
 
 func (t *transformer) Name() string    { return t.name }
