@@ -5,7 +5,9 @@ import (
 	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"math/bits"
 )
@@ -36,6 +38,74 @@ func DeriveKey(secret []byte) (Key, error) {
 	copy(k.prk[:], prk)
 	k.set = true
 	return k, nil
+}
+
+// MinKeyBytes is the least number of random bytes a user-supplied masking
+// key must hold (256 bits).
+const MinKeyBytes = 32
+
+// KeyHint says how to make a key that ParseKey accepts.
+const KeyHint = "generate one with `openssl rand -hex 32` (or take a random value of 32 bytes or more from an ephemeral resource, such as random_bytes' hex or base64 output) and keep it as a production secret"
+
+// KeyError reports a user-supplied masking key that ParseKey refuses. It
+// never contains the key.
+type KeyError struct {
+	Reason string
+}
+
+func (e *KeyError) Error() string {
+	return "masking: " + e.Reason + ": a masking key must be at least 32 random bytes, written as 64 or more hex characters or as base64 (padded or not); " + KeyHint
+}
+
+// ParseKey turns a user-supplied masking key into a [Key]. The key must be
+// at least [MinKeyBytes] random bytes written as hex (64 characters or
+// more) or as standard or URL-safe base64, padded or unpadded: a
+// passphrase could be guessed offline from one production value and its
+// masked form, since masking is deterministic. The decoded bytes are the
+// HKDF input keying material of [DeriveKey]. Errors are *KeyError and never
+// contain the key.
+func ParseKey(s string) (Key, error) {
+	if s == "" {
+		return Key{}, &KeyError{Reason: "the masking key is empty"}
+	}
+	raw, ok := decodeKey(s)
+	if !ok {
+		return Key{}, &KeyError{Reason: fmt.Sprintf("the masking key (%d characters) is neither hex nor base64", len(s))}
+	}
+	if len(raw) < MinKeyBytes {
+		return Key{}, &KeyError{Reason: fmt.Sprintf("the masking key holds %d bytes, fewer than %d", len(raw), MinKeyBytes)}
+	}
+	distinct := map[byte]bool{}
+	for _, c := range raw {
+		distinct[c] = true
+	}
+	// 32 random bytes hold about 30 distinct values; fewer than 16 means a
+	// pattern ("0000…", "abab…"), not randomness.
+	if len(distinct) < 16 {
+		return Key{}, &KeyError{Reason: "the masking key's bytes repeat a pattern instead of being random"}
+	}
+	return DeriveKey(raw)
+}
+
+// decodeKey decodes hex (checked first: a hex string is also base64) or
+// any of the four base64 alphabets and paddings.
+func decodeKey(s string) ([]byte, bool) {
+	isHex := true
+	for i := range len(s) {
+		_, ok := hexVal(s[i])
+		isHex = isHex && ok
+	}
+	if isHex {
+		// Meant as hex, even when it would also decode as base64.
+		b, err := hex.DecodeString(s)
+		return b, err == nil
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.Strict().DecodeString(s); err == nil {
+			return b, true
+		}
+	}
+	return nil, false
 }
 
 // IsZero reports whether k is the zero Key (not derived from a secret).
