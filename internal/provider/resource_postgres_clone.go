@@ -308,19 +308,20 @@ func (r *postgresCloneResource) ValidateConfig(ctx context.Context, req resource
 		resp.Diagnostics.AddAttributeError(path.Root("target"), "Invalid Clone Target",
 			fmt.Sprintf("source and target are both the connection %q: a clone never writes into the database it reads. Point target at the staging connection.", m.Source.ValueString()))
 	}
-	var subsets []cloneSubsetModel
-	resp.Diagnostics.Append(m.Subsets.ElementsAs(ctx, &subsets, false)...)
+	// Blocks made by dynamic over values not known yet (a variable, or
+	// data.staging_pii_scan.x.columns) are unknown here: they are checked
+	// when known, at plan or apply.
+	subsets, _ := knownElements[cloneSubsetModel](ctx, m.Subsets, &resp.Diagnostics)
 	for i, s := range subsets {
 		if s.Where.IsNull() && s.Percent.IsNull() {
 			resp.Diagnostics.AddAttributeError(path.Root("subset").AtListIndex(i), "Invalid Subset",
 				"A subset block needs where, percent, or both: it chooses the rows of its table.")
 		}
 	}
-	var rules []cloneRuleModel
-	resp.Diagnostics.Append(m.Rules.ElementsAs(ctx, &rules, false)...)
+	rules, _ := knownElements[cloneRuleModel](ctx, m.Rules, &resp.Diagnostics)
 	seen := map[string]int{}
 	for i, rule := range rules {
-		if rule.Table.IsUnknown() || rule.Column.IsUnknown() {
+		if rule.Table.IsUnknown() || rule.Column.IsUnknown() || rule.Transformer.IsUnknown() {
 			continue
 		}
 		k := pgclone.Qualify(rule.Table.ValueString()) + "." + rule.Column.ValueString()
@@ -333,6 +334,43 @@ func (r *postgresCloneResource) ValidateConfig(ctx context.Context, req resource
 			resp.Diagnostics.AddAttributeError(path.Root("rule").AtListIndex(i).AtName("options"), "Invalid Masking Rule", err.Error())
 		}
 	}
+}
+
+// knownElements converts a list of nested blocks; ok is false, with no
+// diagnostics, while the list is unknown (a dynamic block over a value
+// known only later) or null.
+func knownElements[T any](ctx context.Context, l types.List, diags *diagnostics) ([]T, bool) {
+	if l.IsNull() || l.IsUnknown() {
+		return nil, !l.IsUnknown()
+	}
+	var out []T
+	d := l.ElementsAs(ctx, &out, false)
+	diags.Append(d...)
+	return out, !d.HasError()
+}
+
+// configKnown reports whether every value the analysis needs is known:
+// with a dynamic block over a value that is not known yet, the policy is
+// checked at apply, before anything is copied.
+func configKnown(ctx context.Context, m postgresCloneModel) bool {
+	for _, l := range []types.List{m.Schemas, m.ExcludeSchemas, m.Tables, m.ExcludeTables, m.Rules, m.Subsets, m.VirtualForeignKeys} {
+		if l.IsUnknown() {
+			return false
+		}
+		for _, e := range l.Elements() {
+			if e.IsUnknown() {
+				return false
+			}
+			if o, ok := e.(types.Object); ok {
+				for _, a := range o.Attributes() {
+					if a.IsUnknown() {
+						return false
+					}
+				}
+			}
+		}
+	}
+	return !m.DefaultAction.IsUnknown() && !m.NullDanglingReferences.IsUnknown()
 }
 
 // ruleSpec converts a rule block into a masking spec, typing each option
@@ -399,8 +437,7 @@ func (r *postgresCloneResource) options(ctx context.Context, m postgresCloneMode
 		Key:           key,
 		Parallelism:   int(m.Parallelism.ValueInt64()),
 	}
-	var rules []cloneRuleModel
-	diags.Append(m.Rules.ElementsAs(ctx, &rules, false)...)
+	rules, _ := knownElements[cloneRuleModel](ctx, m.Rules, diags)
 	for _, rule := range rules {
 		spec, err := ruleSpec(ctx, rule)
 		if err != nil {
@@ -408,13 +445,11 @@ func (r *postgresCloneResource) options(ctx context.Context, m postgresCloneMode
 		}
 		opts.Rules = append(opts.Rules, pgclone.ColumnRule{Table: rule.Table.ValueString(), Column: rule.Column.ValueString(), Spec: spec})
 	}
-	var subsets []cloneSubsetModel
-	diags.Append(m.Subsets.ElementsAs(ctx, &subsets, false)...)
+	subsets, _ := knownElements[cloneSubsetModel](ctx, m.Subsets, diags)
 	for _, s := range subsets {
 		opts.Subset.Subsets = append(opts.Subset.Subsets, pgclone.Subset{Table: s.Table.ValueString(), Where: s.Where.ValueString(), Percent: s.Percent.ValueFloat64()})
 	}
-	var vfks []cloneVirtualFKModel
-	diags.Append(m.VirtualForeignKeys.ElementsAs(ctx, &vfks, false)...)
+	vfks, _ := knownElements[cloneVirtualFKModel](ctx, m.VirtualForeignKeys, diags)
 	for _, v := range vfks {
 		opts.Subset.VirtualForeignKeys = append(opts.Subset.VirtualForeignKeys, pgclone.VirtualForeignKey{
 			Table: v.Table.ValueString(), Columns: list(v.Columns), RefTable: v.ReferencesTable.ValueString(), RefColumns: list(v.ReferencesColumns)})
@@ -495,8 +530,7 @@ func (r *postgresCloneResource) analyze(ctx context.Context, m postgresCloneMode
 // there is one.
 func addProblems(m postgresCloneModel, problems []pgclone.Problem, diags *diagnostics) {
 	ruleIndex := map[string]int{}
-	var rules []cloneRuleModel
-	_ = m.Rules.ElementsAs(context.Background(), &rules, false)
+	rules, _ := knownElements[cloneRuleModel](context.Background(), m.Rules, &diagnostics{})
 	for i, r := range rules {
 		ruleIndex[pgclone.Qualify(r.Table.ValueString())+"."+r.Column.ValueString()] = i
 	}
@@ -587,7 +621,8 @@ func (r *postgresCloneResource) ModifyPlan(ctx context.Context, req resource.Mod
 		unknownResults(&plan)
 	}
 	key, ok := configKey(ctx, req.Config, &resp.Diagnostics)
-	if !ok || key.IsUnknown() {
+	if !ok || key.IsUnknown() || !configKnown(ctx, plan) {
+		// Checked at apply, before anything is copied.
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 		return
 	}

@@ -391,3 +391,94 @@ func TestAccPostgresClone_failClosed(t *testing.T) {
 		t.Errorf("refused configurations left %d relations in staging", n)
 	}
 }
+
+// scanRules generates the clone's rule blocks from the PII scan with
+// dynamic: the list is unknown when the configuration is validated (and,
+// when the scan waits for a resource, at plan time too).
+const scanRules = `
+  dynamic "rule" {
+    for_each = data.staging_pii_scan.prod.columns
+    content {
+      table       = rule.value.table
+      column      = rule.value.column
+      transformer = rule.value.suggested_transformer
+      domain      = rule.value.suggested_domain
+      options     = { for k, v in jsondecode(rule.value.suggested_options_json) : k => can(tostring(v)) ? tostring(v) : jsonencode(v) }
+    }
+  }
+  dynamic "subset" {
+    for_each = var.subsets
+    content {
+      table   = subset.key
+      percent = subset.value
+    }
+  }
+  null_dangling_references = true
+}
+
+variable "subsets" {
+  type    = map(number)
+  default = { customers = 20 }
+}
+
+data "staging_pii_scan" "prod" {
+  postgres   = "prod"
+  depends_on = [%s]
+`
+
+func TestAccPostgresClone_dynamicRulesFromScan(t *testing.T) {
+	prod, staging := seededShop(t)
+	clock := newTestClock()
+	reg := t.TempDir() + "/registry.db"
+	const addr = "staging_postgres_clone.shop"
+	masked := func(*terraform.State) error {
+		// Every column the scan found was masked: no production e-mail or
+		// card number reached staging, and the subset was applied.
+		for col, sql := range map[string]string{"email": `SELECT email FROM customers`, "card": `SELECT card_number FROM payments`} {
+			prodValues := map[string]bool{}
+			for _, v := range pgStrings(t, prod, sql) {
+				prodValues[v] = true
+			}
+			for _, v := range pgStrings(t, staging, sql) {
+				if prodValues[v] {
+					return fmt.Errorf("a production %s reached staging", col)
+				}
+			}
+		}
+		if a, b := pgCount(t, staging, `SELECT count(*) FROM customers`), pgCount(t, prod, `SELECT count(*) FROM customers`); a*3 > b {
+			return fmt.Errorf("staging has %d of %d customers, want about 20%%", a, b)
+		}
+		return nil
+	}
+	resource.Test(t, resource.TestCase{
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+		ProtoV6ProviderFactories: factories(clock),
+		Steps: []resource.TestStep{
+			{
+				// The scan reads at plan time: the rules are unknown only
+				// while the configuration is validated.
+				Config: cloneConfig(reg, prod, staging, fmt.Sprintf(scanRules, "")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("rule"), knownvalue.ListPartial(map[int]knownvalue.Check{
+						0: knownvalue.ObjectPartial(map[string]knownvalue.Check{"table": knownvalue.NotNull()}),
+					})),
+				}},
+				Check: masked,
+			},
+			{
+				// The scan waits for a resource created in the same apply:
+				// the rules are unknown at plan time too, and are checked
+				// at apply before anything is copied.
+				Config: cloneConfig(reg, prod, staging, fmt.Sprintf(scanRules, "staging_team.other") + `}
+
+resource "staging_team" "other" {
+  name = "other"
+`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("rule")),
+				}},
+				Check: masked,
+			},
+		},
+	})
+}
