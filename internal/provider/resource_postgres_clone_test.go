@@ -469,7 +469,7 @@ func TestAccPostgresClone_dynamicRulesFromScan(t *testing.T) {
 				// The scan waits for a resource created in the same apply:
 				// the rules are unknown at plan time too, and are checked
 				// at apply before anything is copied.
-				Config: cloneConfig(reg, prod, staging, fmt.Sprintf(scanRules, "staging_team.other") + `}
+				Config: cloneConfig(reg, prod, staging, fmt.Sprintf(scanRules, "staging_team.other")+`}
 
 resource "staging_team" "other" {
   name = "other"
