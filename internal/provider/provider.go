@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -102,10 +103,13 @@ func (p *stagingProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 				Optional: true,
 			},
 			"masking_key": schema.StringAttribute{
-				MarkdownDescription: "The masking secret that data sources such as `staging_masked_rows` mask with (resources take their own write-only `key`). " +
-					"Defaults to `" + EnvMaskingKey + "`. Provider configuration is never stored, so the secret stays out of state.",
-				Optional:  true,
-				Sensitive: true,
+				MarkdownDescription: "The masking key that data sources such as `staging_masked_rows` mask with (resources take their own write-only `key`): " +
+					"at least 32 random bytes written as 64 or more hex characters or as base64, such as the output of `openssl rand -hex 32`. " +
+					"Defaults to `" + EnvMaskingKey + "`. Provider configuration is never stored, so the key stays out of state. " +
+					"Whoever holds it can reverse bijective masking: it is a production secret.",
+				Optional:   true,
+				Sensitive:  true,
+				Validators: []validator.String{maskingKeyValidator{}},
 			},
 			"credential_root_secret": schema.StringAttribute{
 				MarkdownDescription: "The root secret `staging_credential` derives every credential from (HKDF-SHA256), at least 32 bytes, such as the output of `openssl rand -hex 32`. " +
@@ -172,6 +176,7 @@ func (p *stagingProvider) Resources(context.Context) []func() resource.Resource 
 		newLeaseResource,
 		newParityCheckResource,
 		newPostgresCloneResource,
+		newPostgresRoleResource,
 	}
 }
 
