@@ -114,7 +114,7 @@ func maskedRowsConfig(reg, prod, query, extra string) string {
 	return fmt.Sprintf(`
 provider "staging" {
   registry    = %q
-  masking_key = "read-only-suite-key"
+  masking_key = "fce753d08f27a794bee66607af773a243362f276b7606802731e2205e3bcaa05"
   postgres {
     name = "prod"
     dsn  = %q
@@ -290,25 +290,11 @@ func TestAccReadOnly_cloneSubsetWhere(t *testing.T) {
 	staging := pgtest.StartForTest(t).NewDatabase(t)
 	before := v.state(t)
 	cfg := func(where string) string {
-		return fmt.Sprintf(`
-provider "staging" {
-  registry = %q
-  postgres {
-    name = "prod"
-    dsn  = %q
-    role = "production"
-  }
-  postgres {
-    name = "staging"
-    dsn  = %q
-    role = "staging"
-  }
-}
-
+		return connectionsConfig(t.TempDir()+"/r.db", v.reader, staging) + fmt.Sprintf(`
 resource "staging_postgres_clone" "c" {
   source = "prod"
   target = "staging"
-  key    = "read-only-suite-key"
+  key    = "fce753d08f27a794bee66607af773a243362f276b7606802731e2205e3bcaa05"
   rule {
     table       = "users"
     column      = "email"
@@ -319,7 +305,7 @@ resource "staging_postgres_clone" "c" {
     where = %s
   }
 }
-`, t.TempDir()+"/r.db", v.reader, staging, hclString(where))
+`, hclString(where))
 	}
 	for _, c := range []struct{ name, where, err string }{
 		{"statement hidden in where", "true) TO STDOUT; COMMIT; DELETE FROM users; COPY (SELECT 1", `(?s)Invalid Subset.*one SQL condition`},
@@ -351,32 +337,18 @@ func TestAccReadOnly_cloneLogins(t *testing.T) {
 	u := mustParseURL(t, v.super)
 	u.User = urlUser("app_writer", "app-writer-pw")
 	cfg := func(prod string) string {
-		return fmt.Sprintf(`
-provider "staging" {
-  registry = %q
-  postgres {
-    name = "prod"
-    dsn  = %q
-    role = "production"
-  }
-  postgres {
-    name = "staging"
-    dsn  = %q
-    role = "staging"
-  }
-}
-
+		return connectionsConfig(t.TempDir()+"/r.db", prod, staging) + `
 resource "staging_postgres_clone" "c" {
   source = "prod"
   target = "staging"
-  key    = "read-only-suite-key"
+  key    = "fce753d08f27a794bee66607af773a243362f276b7606802731e2205e3bcaa05"
   rule {
     table       = "users"
     column      = "email"
     transformer = "email"
   }
 }
-`, t.TempDir()+"/r.db", prod, staging)
+`
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: factories(newTestClock()),
