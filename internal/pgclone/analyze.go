@@ -68,6 +68,11 @@ type Options struct {
 	// (defaultLockWait) in tests.
 	lockWait time.Duration
 
+	// AllowDroppedDependents lets the copy leave out foreign keys that
+	// reference tables that are not copied, and views that read them;
+	// without it they are problems (see [ProblemExcludedDependency]).
+	AllowDroppedDependents bool
+
 	// failAfterRows, when positive, makes the copy fail once that many
 	// rows (over all tables) have been read: tests break a clone midway.
 	failAfterRows int64
@@ -194,6 +199,10 @@ type relation struct {
 	root        string // qualified root of a partition tree; the name itself otherwise
 	partKey     string // pg_get_partkeydef for kind 'p'
 	partBound   string // FOR VALUES ... of a partition
+	// partCols are the columns of the partition key of a partitioned
+	// table; partExpr is set when the key has expressions.
+	partCols []string
+	partExpr bool
 	columns     []column
 	included    bool
 }
@@ -297,7 +306,10 @@ func readCatalog(ctx context.Context, q Querier, opts *Options) (*catalogState, 
 		       coalesce((SELECT rn.nspname || '.' || r.relname FROM pg_class r JOIN pg_namespace rn ON rn.oid = r.relnamespace
 		                 WHERE c.relispartition AND r.oid = pg_partition_root(c.oid)), ''),
 		       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) ELSE '' END,
-		       coalesce(pg_get_expr(c.relpartbound, c.oid), '')
+		       coalesce(pg_get_expr(c.relpartbound, c.oid), ''),
+		       array(SELECT a.attname::text FROM pg_partitioned_table pt CROSS JOIN unnest(pt.partattrs::int2[]) k
+		             JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = k WHERE pt.partrelid = c.oid),
+		       coalesce((SELECT 0 = ANY (pt.partattrs::int2[]) FROM pg_partitioned_table pt WHERE pt.partrelid = c.oid), false)
 		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE c.relkind IN ('r', 'p') AND c.relpersistence <> 't'
 		  AND n.nspname = ANY ($1::text[])
@@ -309,7 +321,7 @@ func readCatalog(ctx context.Context, q Querier, opts *Options) (*catalogState, 
 	for rows.Next() {
 		r := &relation{}
 		var kind string
-		if err := rows.Scan(&r.oid, &r.schema, &r.name, &kind, &r.unlogged, &r.isPartition, &r.parent, &r.root, &r.partKey, &r.partBound); err != nil {
+		if err := rows.Scan(&r.oid, &r.schema, &r.name, &kind, &r.unlogged, &r.isPartition, &r.parent, &r.root, &r.partKey, &r.partBound, &r.partCols, &r.partExpr); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("reading tables: %w", err)
 		}
@@ -407,6 +419,10 @@ type policy struct {
 	// SubsetAlias, and column -> replacement expression.
 	filters map[string]string
 	nullify map[string]map[string]string
+	// droppedViews are the views and materialized views left out because
+	// they read tables that are not copied (AllowDroppedDependents).
+	droppedViews map[string]bool
+	skipped      []string
 }
 
 // Analyze checks a masking policy against the source: q must be inside a
@@ -492,6 +508,10 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 			problem(ProblemBadRule, name, rule.Column, err.Error(), nil)
 			continue
 		}
+		if isArrayType(col.typ) {
+			// Element by element: an e-mail rule on text[] masks each address.
+			t = arrayMask{t}
+		}
 		if !t.Bijective() && (col.unique || p.uniqueInPartitions(rel, rule.Column)) {
 			problem(ProblemNonBijectiveUnique, name, rule.Column, fmt.Sprintf(
 				"transformer %q is not bijective but the column is in a primary key or unique index: distinct values could mask equally; use a bijective transformer (email, phone, digits, hash, format_preserving, ...)", rule.Spec.Transformer), nil)
@@ -501,6 +521,11 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 			ruled[name] = map[string]*columnPlan{}
 		}
 		ruled[name][rule.Column] = &columnPlan{spec: rule.Spec, t: t, leak: identifierTransformers[rule.Spec.Transformer]}
+	}
+
+	// Objects that depend on what is not copied.
+	if p.droppedViews, err = p.dependents(ctx, q, opts); err != nil {
+		return nil, err
 	}
 
 	// Detection, on plain and partitioned tables (partitions are sampled

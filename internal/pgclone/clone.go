@@ -278,7 +278,7 @@ func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (r
 		return Result{}, &ProblemsError{Problems: pol.analysis.Problems}
 	}
 	c.pol = pol
-	objs, err := readSchemaObjects(ctx, c.srcTx, pol.cat, &opts)
+	objs, err := readSchemaObjects(ctx, c.srcTx, pol.cat, &opts, pol.droppedViews)
 	if err != nil {
 		return Result{}, fmt.Errorf("pgclone: %w", err)
 	}
@@ -328,7 +328,7 @@ func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (r
 			res.TransformerVersions[table+"."+col] = cp.t.Version()
 		}
 	}
-	res.Skipped = append(c.skipped, c.objs.skipped...)
+	res.Skipped = slices.Concat(pol.skipped, c.skipped, c.objs.skipped)
 	res.Objects = c.objects
 	res.CoincidentalMatches = c.coincidental
 	res.DataDuration = c.dataDuration
@@ -838,6 +838,31 @@ func (c *cloner) binaryOK(rel *relation, masks map[string]*columnPlan) bool {
 	return true
 }
 
+// routesThroughRoot reports whether a masked column of partition rel is
+// in the partition key of one of its ancestors (or the key has
+// expressions, which may use it).
+func (c *cloner) routesThroughRoot(rel *relation, masks map[string]*columnPlan) bool {
+	if len(masks) == 0 {
+		return false
+	}
+	for r := rel; r.isPartition; {
+		parent := c.pol.cat.rels[r.parent]
+		if parent == nil {
+			return false
+		}
+		if parent.partExpr {
+			return true
+		}
+		for _, col := range parent.partCols {
+			if masks[col] != nil {
+				return true
+			}
+		}
+		r = parent
+	}
+	return false
+}
+
 // root is the partition-tree root of a relation, or the relation itself.
 func (c *cloner) root(table string) string {
 	if r := c.pol.cat.rels[table]; r != nil {
@@ -886,7 +911,13 @@ func (c *cloner) copyTable(ctx context.Context, w *worker, tp TablePlan) error {
 		filter = f
 	}
 	copyOut := fmt.Sprintf("COPY (SELECT %s FROM ONLY %s AS %s WHERE %s) TO STDOUT", strings.Join(selects, ", "), quoteQualified(tp.Name), SubsetAlias, filter)
-	copyIn := fmt.Sprintf("COPY %s (%s) FROM STDIN", c.names.rewriteName(quoteQualified(tp.Name)), colList)
+	// A masked partition key may move a row to another partition: such
+	// rows go in through the root, which routes them.
+	into := tp.Name
+	if c.routesThroughRoot(rel, masks) {
+		into = rel.root
+	}
+	copyIn := fmt.Sprintf("COPY %s (%s) FROM STDIN", c.names.rewriteName(quoteQualified(into)), colList)
 	if len(cols) == 0 {
 		// A table without columns: nothing to stream but its row count.
 		copyOut = fmt.Sprintf("COPY (SELECT FROM ONLY %s AS %s WHERE %s) TO STDOUT", quoteQualified(tp.Name), SubsetAlias, filter)

@@ -233,7 +233,7 @@ type viewDef struct {
 
 // readSchemaObjects reads types, sequences, constraints, indexes, views and
 // extensions of the copied schemas and tables. search_path must be ”.
-func readSchemaObjects(ctx context.Context, q Querier, cat *catalogState, opts *Options) (*schemaObjects, error) {
+func readSchemaObjects(ctx context.Context, q Querier, cat *catalogState, opts *Options, dropped map[string]bool) (*schemaObjects, error) {
 	so := &schemaObjects{}
 	schemas := cat.schemas
 	var oids []uint32
@@ -337,7 +337,7 @@ func readSchemaObjects(ctx context.Context, q Querier, cat *catalogState, opts *
 		ORDER BY c.oid`, []any{schemas}, func(rows pgx.Rows) error {
 		var v viewDef
 		err := rows.Scan(&v.oid, &v.schema, &v.name, &v.def, &v.options, &v.deps)
-		if err == nil && opts.tableIncluded(v.schema+"."+v.name) {
+		if err == nil && opts.tableIncluded(v.schema+"."+v.name) && !dropped[v.schema+"."+v.name] {
 			so.views = append(so.views, v)
 		}
 		return err
@@ -346,7 +346,7 @@ func readSchemaObjects(ctx context.Context, q Querier, cat *catalogState, opts *
 		return nil, err
 	}
 	so.views = sortViews(so.views)
-	if err := readMoreObjects(ctx, q, cat, so, opts); err != nil {
+	if err := readMoreObjects(ctx, q, cat, so, opts, dropped); err != nil {
 		return nil, err
 	}
 	return so, nil

@@ -111,7 +111,7 @@ type commentDef struct{ sql string }
 // functions, aggregates, materialized views (into so.pre, with tables and
 // views, ordered), triggers, row-level security, policies and comments.
 // search_path must be ”.
-func readMoreObjects(ctx context.Context, q Querier, cat *catalogState, so *schemaObjects, opts *Options) error {
+func readMoreObjects(ctx context.Context, q Querier, cat *catalogState, so *schemaObjects, opts *Options, dropped map[string]bool) error {
 	schemas := cat.schemas
 	var relOIDs []uint32
 	for _, r := range cat.order {
@@ -276,7 +276,7 @@ func readMoreObjects(ctx context.Context, q Querier, cat *catalogState, so *sche
 		if err := rows.Scan(&m.oid, &m.schema, &m.name, &def, &options, &m.populated, &m.indexes); err != nil {
 			return err
 		}
-		if !opts.tableIncluded(m.schema + "." + m.name) {
+		if !opts.tableIncluded(m.schema+"."+m.name) || dropped[m.schema+"."+m.name] {
 			return nil
 		}
 		with := ""

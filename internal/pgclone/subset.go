@@ -62,6 +62,9 @@ type ForeignKey struct {
 	RefTable   string
 	RefColumns []string
 	Nullable   bool // every referencing column may be NULL
+	// Partition, when set, is the partition (of Table, its root) that
+	// declares the foreign key: only that partition's rows reference.
+	Partition string
 }
 
 func (fk ForeignKey) String() string {
@@ -100,29 +103,41 @@ func quoteCols(alias string, cols []string) string {
 
 // ReadForeignKeys returns the foreign keys among tables (qualified names),
 // with the nullability of their referencing columns.
+//
+// A foreign key declared on a partition (not inherited from its parent)
+// is returned on the partition's root, with Partition naming it; one that
+// references a partition is returned on the partition's root.
 func ReadForeignKeys(ctx context.Context, q Querier, tables []string) ([]ForeignKey, error) {
 	rows, err := q.Query(ctx, `
+		WITH k AS (
+		  SELECT k.*, c.relispartition,
+		         CASE WHEN c.relispartition THEN pg_partition_root(c.oid) ELSE c.oid END AS tbl,
+		         CASE WHEN rc.relispartition THEN pg_partition_root(rc.oid) ELSE rc.oid END AS reftbl
+		  FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_class rc ON rc.oid = k.confrelid
+		  WHERE k.contype = 'f' AND (NOT c.relispartition OR k.conparentid = 0)
+		)
 		SELECT k.conname, n.nspname || '.' || c.relname, rn.nspname || '.' || rc.relname,
 		       array(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY AS u(n, i)
 		             JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i),
 		       array(SELECT a.attname::text FROM unnest(k.confkey) WITH ORDINALITY AS u(n, i)
 		             JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.i),
-		       NOT bool_or_notnull.v
-		FROM pg_constraint k
-		JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-		JOIN pg_class rc ON rc.oid = k.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+		       NOT bool_or_notnull.v,
+		       CASE WHEN k.relispartition THEN (SELECT pn.nspname || '.' || p.relname FROM pg_class p JOIN pg_namespace pn ON pn.oid = p.relnamespace
+		                                         WHERE p.oid = k.conrelid) ELSE '' END
+		FROM k
+		JOIN pg_class c ON c.oid = k.tbl JOIN pg_namespace n ON n.oid = c.relnamespace
+		JOIN pg_class rc ON rc.oid = k.reftbl JOIN pg_namespace rn ON rn.oid = rc.relnamespace
 		CROSS JOIN LATERAL (SELECT bool_or(a.attnotnull) AS v FROM pg_attribute a
 		                    WHERE a.attrelid = k.conrelid AND a.attnum = ANY(k.conkey)) AS bool_or_notnull
-		WHERE k.contype = 'f' AND n.nspname || '.' || c.relname = ANY($1) AND rn.nspname || '.' || rc.relname = ANY($1)
-		  AND NOT c.relispartition
-		ORDER BY 2, 1`, tables)
+		WHERE n.nspname || '.' || c.relname = ANY($1) AND rn.nspname || '.' || rc.relname = ANY($1)
+		ORDER BY 2, 7, 1`, tables)
 	if err != nil {
 		return nil, fmt.Errorf("reading foreign keys: %w", err)
 	}
 	var fks []ForeignKey
 	for rows.Next() {
 		var fk ForeignKey
-		if err := rows.Scan(&fk.Name, &fk.Table, &fk.RefTable, &fk.Columns, &fk.RefColumns, &fk.Nullable); err != nil {
+		if err := rows.Scan(&fk.Name, &fk.Table, &fk.RefTable, &fk.Columns, &fk.RefColumns, &fk.Nullable, &fk.Partition); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -370,6 +385,10 @@ func (b *filterBuilder) filter(t, alias string, stack []string) (string, error) 
 		if fk.Nullable {
 			exists = "(" + strings.Join(nullChecks, " OR ") + " OR " + exists + ")"
 		}
+		if fk.Partition != "" {
+			// Declared on one partition: the other partitions' rows pass.
+			exists = "(" + partitionOther(alias, fk.Partition) + " OR " + exists + ")"
+		}
 		conds = append(conds, exists)
 	}
 	if len(conds) == 0 {
@@ -394,7 +413,17 @@ func (b *filterBuilder) nullifyExpr(fk ForeignKey, col string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("CASE WHEN EXISTS (SELECT 1 FROM %s AS %s WHERE %s = %s AND %s) THEN %s.%s END",
-		quoteQualified(fk.RefTable), inner, quoteCols(inner, fk.RefColumns), quoteCols(SubsetAlias, fk.Columns), orTrue(parent),
-		SubsetAlias, pgx.Identifier{col}.Sanitize()), nil
+	cond := fmt.Sprintf("EXISTS (SELECT 1 FROM %s AS %s WHERE %s = %s AND %s)",
+		quoteQualified(fk.RefTable), inner, quoteCols(inner, fk.RefColumns), quoteCols(SubsetAlias, fk.Columns), orTrue(parent))
+	if fk.Partition != "" {
+		cond = "(" + partitionOther(SubsetAlias, fk.Partition) + " OR " + cond + ")"
+	}
+	return fmt.Sprintf("CASE WHEN %s THEN %s.%s END", cond, SubsetAlias, pgx.Identifier{col}.Sanitize()), nil
+}
+
+// partitionOther is the condition that a row of alias is not in partition
+// (a qualified name), nor in one of its sub-partitions.
+func partitionOther(alias, partition string) string {
+	return fmt.Sprintf("NOT (%s.tableoid = ANY (ARRAY(SELECT relid FROM pg_catalog.pg_partition_tree(%s::regclass))))",
+		alias, quoteLiteral(quoteQualified(partition)))
 }
