@@ -203,8 +203,8 @@ type relation struct {
 	// table; partExpr is set when the key has expressions.
 	partCols []string
 	partExpr bool
-	columns     []column
-	included    bool
+	columns  []column
+	included bool
 }
 
 func (r *relation) qualified() string { return r.schema + "." + r.name }
