@@ -8,12 +8,12 @@ func init() {
 	register(entry{
 		info: Info{Name: "date_shift", Options: opts,
 			Description: `Shifts an ISO date ("YYYY-MM-DD", PostgreSQL DateStyle ISO) by a keyed, deterministic number of days within max_days; "infinity" and "-infinity" are kept.`},
-		validate: true, make: func(b *build) (built, error) { return newShift(b, false) },
+		version: 2, validate: true, make: func(b *build) (built, error) { return newShift(b, false) },
 	})
 	register(entry{
 		info: Info{Name: "timestamp_shift", Options: opts,
 			Description: `Shifts an ISO timestamp ("YYYY-MM-DD HH:MM:SS[.ffffff][+TZ]") by a keyed, deterministic number of seconds within max_days, keeping fractional seconds and the time zone suffix; a bare date is shifted by days.`},
-		validate: true, make: func(b *build) (built, error) { return newShift(b, true) },
+		version: 2, validate: true, make: func(b *build) (built, error) { return newShift(b, true) },
 	})
 }
 
@@ -219,18 +219,27 @@ func newShift(b *build, withTime bool) (built, error) {
 			yy, _, _ := civilFromDays(floorDiv(t, unit))
 			return yy
 		}
+		// A shift must not leave years 1 to 9999 (a date beyond 9999 is
+		// valid in PostgreSQL but not in most clients) nor, with keep_year,
+		// the year.
+		bad := func(nt int) bool {
+			ny := yearOf(nt)
+			return ny < 1 || (ny > 9999 && y <= 9999) || (keepYear && ny != y)
+		}
 		nt := t + off
-		if ny := yearOf(nt); ny < 1 || (keepYear && ny != y) {
+		if bad(nt) {
 			nt = t - off
-			if ny := yearOf(nt); ny < 1 || (keepYear && ny != y) {
-				// Clamp into the year on the side of the first shift.
+			if bad(nt) {
+				// Clamp into the year on the side of the first shift, or
+				// the other side when the value already is there: the
+				// shift is never zero.
+				first, last := daysFromCivil(y, 1, 1)*unit, daysFromCivil(y+1, 1, 1)*unit-1
+				nt = first
 				if off > 0 {
-					nt = (daysFromCivil(y+1, 1, 1))*unit - 1
-				} else {
-					nt = daysFromCivil(y, 1, 1) * unit
+					nt = last
 				}
-				if yearOf(nt) < 1 {
-					nt = t
+				if nt == t {
+					nt = first + last - nt
 				}
 			}
 		}

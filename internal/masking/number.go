@@ -2,6 +2,7 @@ package masking
 
 import (
 	"math"
+	"math/big"
 	"strconv"
 )
 
@@ -14,7 +15,7 @@ func init() {
 				{Name: "min", Type: "number", Description: "Smallest output value (optional), e.g. to stay within a column's range."},
 				{Name: "max", Type: "number", Description: "Largest output value (optional)."},
 			}},
-		validate: true, make: newNumberNoise,
+		version: 2, validate: true, make: newNumberNoise,
 	})
 }
 
@@ -88,6 +89,12 @@ func newNumberNoise(b *build) (built, error) {
 		scratch, dst := withScratch(dst, 16)
 		h, _ := p.sum(scratch, 0, src)
 		factor := 1 + ratio*(2*(float64(h>>11)/(1<<53))-1)
+		if !exp && !point && digits > 18 {
+			// A 19-digit or longer integer (bigint's range and beyond):
+			// exact arithmetic, written without an exponent, which
+			// PostgreSQL's integer types would refuse.
+			return noiseBigInt(dst, src, factor, lo, hi)
+		}
 		if exp || digits > 18 || scale > 18 {
 			v, err := strconv.ParseFloat(string(src), 64)
 			if err != nil || math.IsInf(v, 0) {
@@ -140,6 +147,49 @@ func newNumberNoise(b *build) (built, error) {
 func abs64(v int64) int64 {
 	if v < 0 {
 		return -v
+	}
+	return v
+}
+
+// noiseBigInt multiplies a long integer by factor exactly (to the nearest
+// integer) and writes it in plain digits. An input within bigint's range
+// stays within it, and within [min, max] when they are set.
+func noiseBigInt(dst, src []byte, factor, lo, hi float64) ([]byte, error) {
+	v, ok := new(big.Int).SetString(string(src), 10)
+	if !ok {
+		return dst, invalidReason("not a number")
+	}
+	f := new(big.Float).SetPrec(128).SetInt(v)
+	f.Mul(f, new(big.Float).SetPrec(128).SetFloat64(factor))
+	// Round half away from zero.
+	half := big.NewFloat(0.5)
+	if f.Sign() < 0 {
+		half.Neg(half)
+	}
+	f.Add(f, half)
+	r, _ := f.Int(nil)
+	if v.IsInt64() {
+		r = clampBig(r, big.NewInt(math.MinInt64), big.NewInt(math.MaxInt64))
+	}
+	if !math.IsInf(lo, -1) {
+		if l, _ := new(big.Float).SetFloat64(math.Ceil(lo)).Int(nil); r.Cmp(l) < 0 {
+			r = l
+		}
+	}
+	if !math.IsInf(hi, 1) {
+		if h, _ := new(big.Float).SetFloat64(math.Floor(hi)).Int(nil); r.Cmp(h) > 0 {
+			r = h
+		}
+	}
+	return r.Append(dst, 10), nil
+}
+
+func clampBig(v, lo, hi *big.Int) *big.Int {
+	if v.Cmp(lo) < 0 {
+		return lo
+	}
+	if v.Cmp(hi) > 0 {
+		return hi
 	}
 	return v
 }
