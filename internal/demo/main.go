@@ -14,6 +14,8 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -233,7 +235,7 @@ func run(ctx context.Context, dir string, scale float64) error {
 func terraform(ctx context.Context, dir string, st state, verb string) *exec.Cmd {
 	key := os.Getenv("STAGING_DEMO_MASKING_KEY")
 	if key == "" {
-		key = "demo-masking-key-change-me"
+		key = demoMaskingKey(dir)
 	}
 	cmd := exec.CommandContext(ctx, "terraform", verb, "-auto-approve", "-input=false", "-no-color")
 	cmd.Dir = filepath.Join(dir, "postgres-clone")
@@ -347,4 +349,24 @@ func copyDir(src, dst string) error {
 		}
 	}
 	return nil
+}
+
+// demoMaskingKey returns the demo's masking key: 32 random bytes in hex,
+// made on the first run and kept in the demo directory so that a second
+// run masks the same way (and changes nothing). A real key is a production
+// secret, made the same way (openssl rand -hex 32).
+func demoMaskingKey(dir string) string {
+	path := filepath.Join(dir, "masking.key")
+	if b, err := os.ReadFile(path); err == nil && len(b) >= 64 {
+		return strings.TrimSpace(string(b))
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		panic(err)
+	}
+	key := hex.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		panic(err)
+	}
+	return key
 }

@@ -62,11 +62,11 @@ func (e *KeyError) Error() string {
 // more) or as standard or URL-safe base64, padded or unpadded: a
 // passphrase could be guessed offline from one production value and its
 // masked form, since masking is deterministic. The decoded bytes are the
-// HKDF input keying material of [DeriveKey]. Errors are *KeyError and never
-// contain the key.
+// HKDF input keying material of [DeriveKey]. Errors are [ErrEmptySecret] or
+// *KeyError and never contain the key.
 func ParseKey(s string) (Key, error) {
 	if s == "" {
-		return Key{}, &KeyError{Reason: "the masking key is empty"}
+		return Key{}, ErrEmptySecret
 	}
 	raw, ok := decodeKey(s)
 	if !ok {

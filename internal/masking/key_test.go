@@ -49,7 +49,6 @@ func TestParseKey_Refuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, s := range map[string]string{
-		"empty":          "",
 		"passphrase":     "fixture-key",
 		"long phrase":    "correct horse battery staple and some more words to pass 32",
 		"31 bytes hex":   hex.EncodeToString(raw),

@@ -134,9 +134,9 @@ func (d *maskedRowsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 			"staging_masked_rows masks with the provider's masking_key: set it in the provider block (for example from a sensitive variable) or in "+EnvMaskingKey+". There is no default key.")
 		return
 	}
-	key, err := masking.DeriveKey([]byte(d.data.maskingKey))
+	key, err := masking.ParseKey(d.data.maskingKey)
 	if err != nil {
-		resp.Diagnostics.AddError("Invalid Masking Key", err.Error())
+		resp.Diagnostics.AddError("Invalid Masking Key", maskingKeyDetail("The provider's masking_key (or "+EnvMaskingKey+")", err))
 		return
 	}
 	// Rules by column, each built once.

@@ -105,14 +105,14 @@ data "staging_masked_rows" "c" {
 		ProtoV6ProviderFactories: factories(newTestClock()),
 		Steps: []resource.TestStep{
 			{
-				Config: shopProvider(reg, prod, "fixture-key") + ds(q, rules),
+				Config: shopProvider(reg, prod, "e997a0770a7f7fd2995536f940cb9a5852e540ed376b1644625a65ebbb7bb693") + ds(q, rules),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("data.staging_masked_rows.c", tfjsonpath.New("columns"),
 						knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("id"), knownvalue.StringExact("email"), knownvalue.StringExact("first_name")})),
 					statecheck.ExpectKnownValue("data.staging_masked_rows.c", tfjsonpath.New("rows"), knownvalue.ListSizeExact(3)),
 					statecheck.ExpectKnownValue("data.staging_masked_rows.c", tfjsonpath.New("rows").AtSliceIndex(0).AtMapKey("id"), knownvalue.StringExact("1")),
 				},
-				Check: resource.ComposeTestCheckFunc(noSecretsInState("fixture-key", pgtest.Require(t).Password), func(s *terraform.State) error {
+				Check: resource.ComposeTestCheckFunc(noSecretsInState("e997a0770a7f7fd2995536f940cb9a5852e540ed376b1644625a65ebbb7bb693", pgtest.Require(t).Password), func(s *terraform.State) error {
 					attrs := s.RootModule().Resources["data.staging_masked_rows.c"].Primary.Attributes
 					prodEmails := pgStrings(t, prod, "SELECT email FROM customers ORDER BY id LIMIT 3")
 					for i := 0; i < 3; i++ {
@@ -127,7 +127,7 @@ data "staging_masked_rows" "c" {
 			},
 			{
 				// Deterministic: the same key gives the same fixtures.
-				Config: shopProvider(reg, prod, "fixture-key") + ds(q, rules),
+				Config: shopProvider(reg, prod, "e997a0770a7f7fd2995536f940cb9a5852e540ed376b1644625a65ebbb7bb693") + ds(q, rules),
 				Check: func(s *terraform.State) error {
 					attrs := s.RootModule().Resources["data.staging_masked_rows.c"].Primary.Attributes
 					got := ""
@@ -141,11 +141,11 @@ data "staging_masked_rows" "c" {
 				},
 			},
 			{
-				Config:      shopProvider(reg, prod, "fixture-key") + ds("SELECT id, email, phone FROM customers", rules),
+				Config:      shopProvider(reg, prod, "e997a0770a7f7fd2995536f940cb9a5852e540ed376b1644625a65ebbb7bb693") + ds("SELECT id, email, phone FROM customers", rules),
 				ExpectError: regexp.MustCompile(`(?s)Unmasked Personal Data.*Result\s+column\s+"phone"\s+looks\s+like\s+personal\s+data`),
 			},
 			{
-				Config:      shopProvider(reg, prod, "fixture-key") + ds("SELECT id, email FROM customers", rules),
+				Config:      shopProvider(reg, prod, "e997a0770a7f7fd2995536f940cb9a5852e540ed376b1644625a65ebbb7bb693") + ds("SELECT id, email FROM customers", rules),
 				ExpectError: regexp.MustCompile(`(?s)Masking Rule Names Nothing.*no\s+column\s+"first_name"`),
 			},
 			{
@@ -154,22 +154,22 @@ data "staging_masked_rows" "c" {
 			},
 			{
 				// The transaction is read-only: locking rows (a write) fails.
-				Config:      shopProvider(reg, prod, "fixture-key") + ds("SELECT id, email, first_name FROM customers FOR UPDATE", rules),
+				Config:      shopProvider(reg, prod, "e997a0770a7f7fd2995536f940cb9a5852e540ed376b1644625a65ebbb7bb693") + ds("SELECT id, email, first_name FROM customers FOR UPDATE", rules),
 				ExpectError: regexp.MustCompile(`(?s)The\s+query\s+failed:.*read-only\s+transaction`),
 			},
 			{
 				// Refused before any server sees it.
-				Config:      shopProvider(reg, prod, "fixture-key") + ds("SELEKT 1", rules),
+				Config:      shopProvider(reg, prod, "e997a0770a7f7fd2995536f940cb9a5852e540ed376b1644625a65ebbb7bb693") + ds("SELEKT 1", rules),
 				ExpectError: regexp.MustCompile(`(?s)Invalid Query.*starts\s+with\s+SELEKT`),
 			},
 			{
 				// A syntax error the offline check cannot see comes from the server.
-				Config:      shopProvider(reg, prod, "fixture-key") + ds("SELECT id, email, first_name FROM customers WHERE", rules),
+				Config:      shopProvider(reg, prod, "e997a0770a7f7fd2995536f940cb9a5852e540ed376b1644625a65ebbb7bb693") + ds("SELECT id, email, first_name FROM customers WHERE", rules),
 				ExpectError: regexp.MustCompile(`(?s)The\s+query\s+failed:.*syntax\s+error`),
 			},
 			{
 				// One final semicolon is one statement; the limit holds.
-				Config: shopProvider(reg, prod, "fixture-key") + ds(q+";", rules),
+				Config: shopProvider(reg, prod, "e997a0770a7f7fd2995536f940cb9a5852e540ed376b1644625a65ebbb7bb693") + ds(q+";", rules),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("data.staging_masked_rows.c", tfjsonpath.New("rows"), knownvalue.ListSizeExact(3)),
 				},

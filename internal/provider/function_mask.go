@@ -49,8 +49,9 @@ func (f *maskFunction) Definition(_ context.Context, _ function.DefinitionReques
 			},
 			function.StringParameter{
 				Name: "key",
-				MarkdownDescription: "The environment's masking secret; the masking key is derived from it with HKDF-SHA256. " +
-					"It must not be empty and never appears in errors. Pass it from a sensitive variable: the result is then sensitive too.",
+				MarkdownDescription: "The environment's masking key: at least 32 random bytes written as 64 or more hex characters or as base64, such as the output of `openssl rand -hex 32`; " +
+					"the transformers' AES keys are derived from it with HKDF-SHA256. A passphrase is refused: it could be guessed from one value and its masked form. " +
+					"It never appears in errors. Pass it from a sensitive variable: the result is then sensitive too.",
 			},
 			function.DynamicParameter{
 				Name: "options",
@@ -128,7 +129,7 @@ func (f *maskFunction) Run(ctx context.Context, req function.RunRequest, resp *f
 		resp.Error = function.NewArgumentFuncError(maskArgOptions, "Invalid options: "+err.Error()+".")
 		return
 	}
-	mk, err := masking.DeriveKey([]byte(key))
+	mk, err := masking.ParseKey(key)
 	if err != nil {
 		resp.Error = maskError(err, transformer)
 		return
@@ -209,6 +210,7 @@ func maskError(err error, transformer string) *function.FuncError {
 	var unknown *masking.UnknownTransformerError
 	var option *masking.OptionError
 	var invalid *masking.InvalidInputError
+	var badKey *masking.KeyError
 	switch {
 	case errors.As(err, &unknown):
 		return function.NewArgumentFuncError(maskArgTransformer, fmt.Sprintf(
@@ -218,7 +220,9 @@ func maskError(err error, transformer string) *function.FuncError {
 			"Invalid option %q of transformer %q: %s.", option.Option, option.Transformer, option.Reason))
 	case errors.Is(err, masking.ErrEmptySecret):
 		return function.NewArgumentFuncError(maskArgKey,
-			"The masking key is empty. Pass the environment's masking secret, a non-empty string; there is no default key.")
+			"The masking key is empty. Pass the environment's masking key; there is no default key. "+capitalize(masking.KeyHint)+".")
+	case errors.As(err, &badKey):
+		return function.NewArgumentFuncError(maskArgKey, maskingKeyDetail("The key argument", err))
 	case errors.As(err, &invalid):
 		at := fmt.Sprintf("transformer %q", invalid.Transformer)
 		if invalid.Transformer != transformer {

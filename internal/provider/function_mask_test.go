@@ -36,7 +36,7 @@ func maskingFunctionTest(t *testing.T, steps ...resource.TestStep) {
 // with what the function returns.
 func maskDirect(t *testing.T, secret string, spec masking.Spec, v string) string {
 	t.Helper()
-	key, err := masking.DeriveKey([]byte(secret))
+	key, err := masking.ParseKey(secret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,20 +94,20 @@ func luhnValid(s string) bool {
 // never the original local part.
 func TestMaskFunction_contract(t *testing.T) {
 	const email = "alice.smith@example.com"
-	want1 := maskDirect(t, "k1", masking.Spec{Transformer: "email"}, email)
-	want2 := maskDirect(t, "k2", masking.Spec{Transformer: "email"}, email)
+	want1 := maskDirect(t, "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", masking.Spec{Transformer: "email"}, email)
+	want2 := maskDirect(t, "81ba88a888838da4883effbafcb5559a4f6fa398c8397d2b4fe9816c639ada75", masking.Spec{Transformer: "email"}, email)
 	if want1 == want2 {
 		t.Fatalf("keys k1 and k2 mask %q equally: %q", email, want1)
 	}
 	config := `
 output "k1" {
-  value = provider::staging::mask("alice.smith@example.com", "email", "k1", {})
+  value = provider::staging::mask("alice.smith@example.com", "email", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", {})
 }
 output "k1_again" {
-  value = provider::staging::mask("alice.smith@example.com", "email", "k1", {})
+  value = provider::staging::mask("alice.smith@example.com", "email", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", {})
 }
 output "k2" {
-  value = provider::staging::mask("alice.smith@example.com", "email", "k2", {})
+  value = provider::staging::mask("alice.smith@example.com", "email", "81ba88a888838da4883effbafcb5559a4f6fa398c8397d2b4fe9816c639ada75", {})
 }
 `
 	checks := []statecheck.StateCheck{
@@ -128,8 +128,8 @@ output "k2" {
 // equally, and that it is not the default domain.
 func TestMaskFunction_domain(t *testing.T) {
 	const email = "bob@example.com"
-	shared := maskDirect(t, "k1", masking.Spec{Transformer: "email", Domain: "customer_email"}, email)
-	byDefault := maskDirect(t, "k1", masking.Spec{Transformer: "email"}, email)
+	shared := maskDirect(t, "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", masking.Spec{Transformer: "email", Domain: "customer_email"}, email)
+	byDefault := maskDirect(t, "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", masking.Spec{Transformer: "email"}, email)
 	if shared == byDefault {
 		t.Fatalf("domain customer_email masks %q as the default domain does: %q", email, shared)
 	}
@@ -139,13 +139,13 @@ locals {
   customer_email = { domain = "customer_email" }
 }
 output "users_email" {
-  value = provider::staging::mask("bob@example.com", "email", "k1", local.customer_email)
+  value = provider::staging::mask("bob@example.com", "email", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", local.customer_email)
 }
 output "orders_customer_email" {
-  value = provider::staging::mask("bob@example.com", "email", "k1", { domain = "customer_email" })
+  value = provider::staging::mask("bob@example.com", "email", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", { domain = "customer_email" })
 }
 output "default_domain" {
-  value = provider::staging::mask("bob@example.com", "email", "k1", {})
+  value = provider::staging::mask("bob@example.com", "email", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", {})
 }
 `,
 		ConfigStateChecks: []statecheck.StateCheck{
@@ -160,29 +160,29 @@ output "default_domain" {
 // transformer: keep_issuer keeps the first six digits of a card number.
 func TestMaskFunction_options(t *testing.T) {
 	const card = "4111 1111 1111 1111"
-	want := maskDirect(t, "k1", masking.Spec{Transformer: "credit_card", Options: map[string]any{"keep_issuer": true}}, card)
-	withoutIssuer := maskDirect(t, "k1", masking.Spec{Transformer: "credit_card"}, card)
+	want := maskDirect(t, "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", masking.Spec{Transformer: "credit_card", Options: map[string]any{"keep_issuer": true}}, card)
+	withoutIssuer := maskDirect(t, "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", masking.Spec{Transformer: "credit_card"}, card)
 	if want == withoutIssuer {
 		t.Fatalf("keep_issuer makes no difference for %q", card)
 	}
 	maskingFunctionTest(t, resource.TestStep{
 		Config: `
 output "card" {
-  value = provider::staging::mask("4111 1111 1111 1111", "credit_card", "k1", { keep_issuer = true })
+  value = provider::staging::mask("4111 1111 1111 1111", "credit_card", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", { keep_issuer = true })
 }
 output "email_replaced" {
-  value = provider::staging::mask("alice@corp.example", "email", "k1", {
+  value = provider::staging::mask("alice@corp.example", "email", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", {
     domain_mode = "replace"
     replacement_domain = "example.org"
   })
 }
 output "email_nested" {
-  value = provider::staging::mask("alice@corp.example", "email", "k1", {
+  value = provider::staging::mask("alice@corp.example", "email", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", {
     options = { domain_mode = "replace", replacement_domain = "example.net" }
   })
 }
 output "dates" {
-  value = [for d in ["1984-02-29", "2001-12-31"] : provider::staging::mask(d, "date_shift", "k1", { max_days = 3, keep_year = true })]
+  value = [for d in ["1984-02-29", "2001-12-31"] : provider::staging::mask(d, "date_shift", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", { max_days = 3, keep_year = true })]
 }
 `,
 		ConfigStateChecks: []statecheck.StateCheck{
@@ -203,7 +203,7 @@ output "dates" {
 			statecheck.ExpectKnownOutputValue("email_replaced", knownvalue.StringRegexp(regexp.MustCompile(`^[a-z0-9]{5}@example\.org$`))),
 			statecheck.ExpectKnownOutputValue("email_nested", knownvalue.StringRegexp(regexp.MustCompile(`^[a-z0-9]{5}@example\.net$`))),
 			statecheck.ExpectKnownOutputValue("dates", knownvalue.ListExact([]knownvalue.Check{
-				knownvalue.StringExact(maskDirect(t, "k1", masking.Spec{Transformer: "date_shift", Options: map[string]any{"max_days": 3.0, "keep_year": true}}, "1984-02-29")),
+				knownvalue.StringExact(maskDirect(t, "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", masking.Spec{Transformer: "date_shift", Options: map[string]any{"max_days": 3.0, "keep_year": true}}, "1984-02-29")),
 				knownvalue.StringRegexp(regexp.MustCompile(`^2001-12-(2[89]|3[01])$`)),
 			})),
 		},
@@ -218,9 +218,9 @@ func TestMaskFunction_null(t *testing.T) {
 		Config: `
 output "x" {
   value = {
-    null_value       = provider::staging::mask(null, "email", "k1", {})
-    null_transformer = provider::staging::mask("alice@example.com", "null", "k1", {})
-    empty            = provider::staging::mask("", "email", "k1", {})
+    null_value       = provider::staging::mask(null, "email", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", {})
+    null_transformer = provider::staging::mask("alice@example.com", "null", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", {})
+    empty            = provider::staging::mask("", "email", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", {})
   }
 }
 `,
@@ -240,15 +240,15 @@ func TestMaskFunction_onInvalid(t *testing.T) {
 	maskingFunctionTest(t, resource.TestStep{
 		Config: `
 output "redact" {
-  value = provider::staging::mask("4111 1111 1111 1112", "credit_card", "k1", { on_invalid = "redact", invalid_value = "0000" })
+  value = provider::staging::mask("4111 1111 1111 1112", "credit_card", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", { on_invalid = "redact", invalid_value = "0000" })
 }
 output "hash" {
-  value = provider::staging::mask("4111 1111 1111 1112", "credit_card", "k1", { on_invalid = "hash" })
+  value = provider::staging::mask("4111 1111 1111 1112", "credit_card", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", { on_invalid = "hash" })
 }
 `,
 		ConfigStateChecks: []statecheck.StateCheck{
 			statecheck.ExpectKnownOutputValue("redact", knownvalue.StringExact("0000")),
-			statecheck.ExpectKnownOutputValue("hash", knownvalue.StringExact(maskDirect(t, "k1",
+			statecheck.ExpectKnownOutputValue("hash", knownvalue.StringExact(maskDirect(t, "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926",
 				masking.Spec{Transformer: "credit_card", OnInvalid: "hash"}, "4111 1111 1111 1112"))),
 			statecheck.ExpectKnownOutputValue("hash", knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{32}$`))),
 		},
@@ -264,37 +264,37 @@ func TestMaskFunction_errors(t *testing.T) {
 	}{
 		{
 			name: "unknown transformer",
-			call: `provider::staging::mask("a@example.com", "emial", "k1", {})`,
+			call: `provider::staging::mask("a@example.com", "emial", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", {})`,
 			want: `Invalid\s+value\s+for\s+"transformer"\s+parameter:\s+Unknown\s+transformer\s+"emial".\s+Valid\s+transformers\s+are:\s+address,\s+credit_card,`,
 		},
 		{
 			name: "bad option value",
-			call: `provider::staging::mask("4111 1111 1111 1111", "credit_card", "k1", { keep_issuer = "maybe" })`,
+			call: `provider::staging::mask("4111 1111 1111 1111", "credit_card", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", { keep_issuer = "maybe" })`,
 			want: `Invalid\s+value\s+for\s+"options"\s+parameter:\s+Invalid\s+option\s+"keep_issuer"\s+of\s+transformer\s+"credit_card":\s+must\s+be\s+true\s+or\s+false`,
 		},
 		{
 			name: "option out of range",
-			call: `provider::staging::mask("2001-12-31", "date_shift", "k1", { max_days = 0 })`,
+			call: `provider::staging::mask("2001-12-31", "date_shift", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", { max_days = 0 })`,
 			want: `Invalid\s+value\s+for\s+"options"\s+parameter:\s+Invalid\s+option\s+"max_days"\s+of\s+transformer\s+"date_shift":\s+must\s+be\s+a\s+whole\s+number\s+from\s+1`,
 		},
 		{
 			name: "unknown option",
-			call: `provider::staging::mask("a@example.com", "email", "k1", { keep_issuer = true })`,
+			call: `provider::staging::mask("a@example.com", "email", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", { keep_issuer = true })`,
 			want: `Invalid\s+value\s+for\s+"options"\s+parameter:\s+Invalid\s+option\s+"keep_issuer"\s+of\s+transformer\s+"email":\s+unknown\s+option;\s+valid\s+options\s+are:\s+domain_map,\s+domain_mode,\s+invalid_value,\s+replacement_domain`,
 		},
 		{
 			name: "bad on_invalid",
-			call: `provider::staging::mask("a@example.com", "email", "k1", { on_invalid = "skip" })`,
+			call: `provider::staging::mask("a@example.com", "email", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", { on_invalid = "skip" })`,
 			want: `Invalid\s+value\s+for\s+"options"\s+parameter:\s+Invalid\s+option\s+"on_invalid"\s+of\s+transformer\s+"email":\s+must\s+be\s+one\s+of\s+error,\s+redact,\s+hash`,
 		},
 		{
 			name: "options not an object",
-			call: `provider::staging::mask("a@example.com", "email", "k1", "keep")`,
+			call: `provider::staging::mask("a@example.com", "email", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", "keep")`,
 			want: `Invalid\s+value\s+for\s+"options"\s+parameter:\s+Invalid\s+options:\s+want\s+an\s+object\s+holding\s+the\s+transformer's\s+options,.*got\s+a\s+string`,
 		},
 		{
 			name: "domain not a string",
-			call: `provider::staging::mask("a@example.com", "email", "k1", { domain = ["a"] })`,
+			call: `provider::staging::mask("a@example.com", "email", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", { domain = ["a"] })`,
 			want: `Invalid\s+value\s+for\s+"options"\s+parameter:\s+Invalid\s+options:\s+domain\s+must\s+be\s+a\s+string,\s+got\s+a\s+list`,
 		},
 		{
@@ -304,7 +304,7 @@ func TestMaskFunction_errors(t *testing.T) {
 		},
 		{
 			name: "malformed card number",
-			call: `provider::staging::mask("4111 1111 1111 1112", "credit_card", "k1", {})`,
+			call: `provider::staging::mask("4111 1111 1111 1112", "credit_card", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", {})`,
 			want: `Invalid\s+value\s+for\s+"value"\s+parameter:\s+The\s+value\s+is\s+not\s+valid\s+for\s+transformer\s+"credit_card":\s+the\s+Luhn\s+check\s+digit\s+does\s+not\s+match.\s+Set\s+on_invalid`,
 		},
 	} {
@@ -334,7 +334,7 @@ func runMask(t *testing.T, value, transformer, key string, options attr.Value) (
 // TestMaskFunction_errorsHideSecrets checks that errors never contain the
 // value or the key.
 func TestMaskFunction_errorsHideSecrets(t *testing.T) {
-	const key = "s3cret-environment-key"
+	const key = "08ef4e2832d4de931b44fb82dec3a5b9cbac81fde31db38620ad943a1be12768"
 	empty := types.ObjectValueMust(map[string]attr.Type{}, map[string]attr.Value{})
 	for _, tc := range []struct {
 		value, transformer string
@@ -398,11 +398,11 @@ func TestMaskFunction_description(t *testing.T) {
 // TestMaskFunction_unknown checks that arguments known only after apply
 // (a key or an option) give an unknown result at plan time, not an error.
 func TestMaskFunction_unknown(t *testing.T) {
-	want := maskDirect(t, "k1", masking.Spec{Transformer: "email", Domain: "k1"}, "alice@example.com")
+	want := maskDirect(t, "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", masking.Spec{Transformer: "email", Domain: "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926"}, "alice@example.com")
 	maskingFunctionTest(t, resource.TestStep{
 		Config: `
 resource "terraform_data" "secret" {
-  input = "k1"
+  input = "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926"
 }
 output "x" {
   value = provider::staging::mask("alice@example.com", "email", terraform_data.secret.output, { domain = terraform_data.secret.output })
@@ -420,7 +420,7 @@ output "x" {
 // TestMaskFunction_example applies the documented example, which masks
 // with a fake demo key declared in the example itself.
 func TestMaskFunction_example(t *testing.T) {
-	const demoKey = "demo-key-not-a-secret"
+	const demoKey = "5c0ffee5deadbeef0123456789abcdef00112233445566778899aabbccddeeff"
 	spec := masking.Spec{Transformer: "email", Domain: "customer_email", OnInvalid: "redact"}
 	maskingFunctionTest(t, resource.TestStep{
 		Config: exampleConfig(t, "mask"),

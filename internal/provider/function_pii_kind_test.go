@@ -16,7 +16,7 @@ import (
 // TestPIIKindFunction_email checks an e-mail column: the kind, the
 // confidence, the reason and a suggested rule that mask accepts.
 func TestPIIKindFunction_email(t *testing.T) {
-	want := maskDirect(t, "k1", masking.Spec{Transformer: "email"}, "alice@example.com")
+	want := maskDirect(t, "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", masking.Spec{Transformer: "email"}, "alice@example.com")
 	maskingFunctionTest(t, resource.TestStep{
 		Config: `
 locals {
@@ -26,7 +26,7 @@ output "email" {
   value = local.email
 }
 output "masked" {
-  value = provider::staging::mask("alice@example.com", local.email.suggested_transformer, "k1", jsondecode(local.email.suggested_options_json))
+  value = provider::staging::mask("alice@example.com", local.email.suggested_transformer, "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", jsondecode(local.email.suggested_options_json))
 }
 `,
 		ConfigStateChecks: []statecheck.StateCheck{
@@ -103,7 +103,7 @@ output "notes" {
 // TestPIIKindFunction_sqlType checks that the SQL type picks the suggested
 // transformer, and that a suggestion with options feeds mask as is.
 func TestPIIKindFunction_sqlType(t *testing.T) {
-	shifted := maskDirect(t, "k1", masking.Spec{Transformer: "date_shift", Options: map[string]any{"max_days": 365.0}}, "1980-01-02")
+	shifted := maskDirect(t, "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", masking.Spec{Transformer: "date_shift", Options: map[string]any{"max_days": 365.0}}, "1980-01-02")
 	maskingFunctionTest(t, resource.TestStep{
 		Config: `
 locals {
@@ -113,7 +113,7 @@ output "birth_date" {
   value = local.birth_date
 }
 output "masked_birth_date" {
-  value = provider::staging::mask("1980-01-02", local.birth_date.suggested_transformer, "k1", jsondecode(local.birth_date.suggested_options_json))
+  value = provider::staging::mask("1980-01-02", local.birth_date.suggested_transformer, "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", jsondecode(local.birth_date.suggested_options_json))
 }
 output "phone_as_number" {
   value = provider::staging::pii_kind("mobile_number", ["447700900123", "447700900456"], "bigint").suggested_transformer

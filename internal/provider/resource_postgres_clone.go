@@ -172,9 +172,12 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 				Validators:          nameValidators(),
 			},
 			"key": schema.StringAttribute{
-				MarkdownDescription: "The environment's masking secret. Write-only: never stored in plan or state (Terraform 1.11 or newer). " +
-					"The same key masks the same value the same way in every table and every run; another key gives unlinkable output. Change `key_version` to re-mask with a new key.",
+				MarkdownDescription: "The environment's masking key: at least 32 random bytes written as 64 or more hex characters or as base64, such as the output of `openssl rand -hex 32`; a passphrase is refused. " +
+					"Write-only: never stored in plan or state (Terraform 1.11 or newer). " +
+					"The same key masks the same value the same way in every table and every run; another key gives unlinkable output. Change `key_version` to re-mask with a new key. " +
+					"Bijective masking is keyed pseudonymisation: whoever holds the key can reverse it, so it is a production secret that staging users must never hold.",
 				Required: true, Sensitive: true, WriteOnly: true,
+				Validators: []validator.String{maskingKeyValidator{}},
 			},
 			"key_version": schema.Int64Attribute{
 				MarkdownDescription: "Bump it when `key` changes: Terraform cannot see changes of a write-only value, and a new key needs a new copy (an in-place update).",
@@ -812,9 +815,9 @@ func (r *postgresCloneResource) copy(ctx context.Context, m *postgresCloneModel,
 			return false
 		}
 	}
-	mk, err := masking.DeriveKey([]byte(key))
+	mk, err := masking.ParseKey(key)
 	if err != nil {
-		diags.AddAttributeError(path.Root("key"), "Invalid Masking Key", err.Error())
+		diags.AddAttributeError(path.Root("key"), "Invalid Masking Key", maskingKeyDetail("key", err))
 		return false
 	}
 	opts := r.options(ctx, plan, mk, key, diags)

@@ -145,7 +145,7 @@ func TestAccPostgresClone_failedRecopyKeepsPrevious(t *testing.T) {
 			},
 			{
 				// A good re-copy (a new key) is swapped in under the same owner.
-				Config: strings.Replace(cfg, `key         = "test-masking-secret-1"`, "key = \"test-masking-secret-2\"\n  key_version = 2", 1),
+				Config: strings.Replace(cfg, `key         = "dfe8af7adc8d73117180079bfd5454fc0b3ec67e517b53f1313a1c3889ac1099"`, "key = \"6d4ca71023ccc18e42f58a170358f9774d0c854377c593eb233ea089312e9e65\"\n  key_version = 2", 1),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
 				}},
@@ -247,7 +247,7 @@ resource "staging_postgres_clone" "other" {
   source      = "prod"
   target      = "staging"
   environment = staging_environment.other.name
-  key         = "another-masking-secret"
+  key         = "f347f55414c45c79eebf04147513911948b9c5895906057bc705befa72bb613e"
 ` + shopRules() + `
 }
 `

@@ -102,7 +102,7 @@ resource "staging_postgres_clone" "shop" {
   source      = "prod"
   target      = "staging"
   environment = staging_environment.demo.name
-  key         = "test-masking-secret-1"
+  key         = "dfe8af7adc8d73117180079bfd5454fc0b3ec67e517b53f1313a1c3889ac1099"
 ` + body + `
 }
 `
@@ -202,7 +202,7 @@ func TestAccPostgresClone_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("key"), knownvalue.Null()),
 				},
 				Check: resource.ComposeTestCheckFunc(
-					noSecretsInState("test-masking-secret-1", prodPassword),
+					noSecretsInState("dfe8af7adc8d73117180079bfd5454fc0b3ec67e517b53f1313a1c3889ac1099", prodPassword),
 					func(s *terraform.State) error {
 						attrs := s.RootModule().Resources[addr].Primary.Attributes
 						// The copy holds what the plan said, and is closed under
@@ -275,7 +275,7 @@ func TestAccPostgresClone_lifecycle(t *testing.T) {
 			{
 				// A new key (key_version marks it) gives unlinkable output, in
 				// place.
-				Config: strings.Replace(strings.Replace(cfg, "test-masking-secret-1", "test-masking-secret-2", 1),
+				Config: strings.Replace(strings.Replace(cfg, "dfe8af7adc8d73117180079bfd5454fc0b3ec67e517b53f1313a1c3889ac1099", "6d4ca71023ccc18e42f58a170358f9774d0c854377c593eb233ea089312e9e65", 1),
 					"refresh_after", "key_version = 2\n  refresh_after", 1),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
@@ -290,7 +290,7 @@ func TestAccPostgresClone_lifecycle(t *testing.T) {
 			{
 				// Someone drops the copied tables: the next plan copies again.
 				PreConfig: func() { pgtest.Exec(t, staging, `DROP TABLE payments`) },
-				Config: strings.Replace(strings.Replace(cfg, "test-masking-secret-1", "test-masking-secret-2", 1),
+				Config: strings.Replace(strings.Replace(cfg, "dfe8af7adc8d73117180079bfd5454fc0b3ec67e517b53f1313a1c3889ac1099", "6d4ca71023ccc18e42f58a170358f9774d0c854377c593eb233ea089312e9e65", 1),
 					"refresh_after", "key_version = 2\n  refresh_after", 1),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
@@ -373,7 +373,7 @@ func TestAccPostgresClone_failClosed(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)Connections\s+"prod"\s+and\s+"alias"\s+point\s+at\s+the\s+same\s+database`),
 			},
 			{
-				Config:      strings.Replace(cloneConfig(reg, prod, staging, shopRules()), `key         = "test-masking-secret-1"`, `key         = ""`, 1),
+				Config:      strings.Replace(cloneConfig(reg, prod, staging, shopRules()), `key         = "dfe8af7adc8d73117180079bfd5454fc0b3ec67e517b53f1313a1c3889ac1099"`, `key         = ""`, 1),
 				ExpectError: regexp.MustCompile(`(?s)Missing Masking Key.*There\s+is\s+no\s+default\s+key`),
 			},
 			{

@@ -285,7 +285,7 @@ func TestAccSecrets_neverStored(t *testing.T) {
 	prodURL := loginRole(t, pgtest.Require(t).DSN(strings.TrimPrefix(prodDB.Path, "/")), "secrets_reader", readerPW, "BYPASSRLS",
 		"GRANT pg_read_all_data TO secrets_reader")
 	stagingKV := keywordValueDSN(loginRole(t, staging, "secrets_writer", writerPW, "SUPERUSER"))
-	const key = "masking-key-never-stored-5d1c"
+	const key = "CO9OKDLU3pMbRPuC3sOluculgf3jHbOGIK2UOhvhJ2g"
 
 	dir := t.TempDir()
 	config := `

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -13,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/stagingkit/terraform-provider-staging/internal/masking"
 	"github.com/stagingkit/terraform-provider-staging/internal/registry"
 )
 
@@ -138,4 +140,48 @@ func timeString(t time.Time) types.String {
 		return types.StringNull()
 	}
 	return types.StringValue(t.UTC().Format(time.RFC3339))
+}
+
+// maskingKeyValidator checks, at plan time, that a masking key is what
+// masking.ParseKey accepts: 32 or more random bytes in hex or base64. The
+// diagnostic never shows the key.
+type maskingKeyValidator struct{}
+
+var _ validator.String = maskingKeyValidator{}
+
+func (maskingKeyValidator) Description(context.Context) string {
+	return "must be at least 32 random bytes written as 64 or more hex characters or as base64, such as the output of `openssl rand -hex 32`"
+}
+
+func (v maskingKeyValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (maskingKeyValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() || req.ConfigValue.ValueString() == "" {
+		return // empty keys get their own "Missing Masking Key" error where the key is used
+	}
+	if _, err := masking.ParseKey(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Masking Key", maskingKeyDetail(req.Path.String(), err))
+	}
+}
+
+// maskingKeyDetail explains why a masking key was refused, naming where it
+// came from (an attribute, an argument or an environment variable).
+func maskingKeyDetail(where string, err error) string {
+	var ke *masking.KeyError
+	if errors.As(err, &ke) {
+		return fmt.Sprintf("%s is not a usable masking key: %s. A masking key must be at least 32 random bytes, written as 64 or more hex characters or as base64 (padded or not): "+
+			"masking is deterministic, so a key chosen by a person could be guessed offline from one production value and its masked form. %s. "+
+			"Whoever holds the key can reverse the bijective transformers (keyed pseudonymisation): keep it with production's secrets, out of reach of staging users.",
+			where, ke.Reason, capitalize(masking.KeyHint))
+	}
+	return fmt.Sprintf("%s is not a usable masking key: %s", where, err)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

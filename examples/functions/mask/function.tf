@@ -1,16 +1,19 @@
 # A FAKE demo key, for this example only: the masked values below are
-# printed, so anyone can recompute them. A real masking key comes from an
+# printed, so anyone can recompute them (and, since bijective masking is
+# keyed pseudonymisation, reverse them). A real masking key is 32 random
+# bytes (`openssl rand -hex 32`) kept as a production secret, and comes from an
 # ephemeral variable (`ephemeral = true`, Terraform >= 1.10), which keeps it
 # out of saved plans and the state; Terraform then refuses to put what it
 # masks in an output, so it may only feed provider configuration, write-only
 # attributes and other ephemeral values.
 locals {
-  demo_key = "demo-key-not-a-secret"
+  demo_key = "5c0ffee5deadbeef0123456789abcdef00112233445566778899aabbccddeeff" # FAKE
 }
 
 # The address a production user has in staging, for a support runbook: the
 # same on every run, another one with another key, and never the original
-# local part ("alice.smith" becomes five letters or digits, a dot and five).
+# local part ("alice.smith" becomes five letters, a dot and five letters:
+# letters stay letters, digits digits, punctuation and the domain stay).
 output "staging_email" {
   value = provider::staging::mask("alice.smith@example.com", "email", local.demo_key, {})
 }
