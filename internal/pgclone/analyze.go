@@ -72,6 +72,10 @@ type Options struct {
 	// reference tables that are not copied, and views that read them;
 	// without it they are problems (see [ProblemExcludedDependency]).
 	AllowDroppedDependents bool
+	// ExcludeObjects are globs on "schema.name" of functions, procedures,
+	// aggregates, views and materialized views of the copied schemas to
+	// leave out: the way past an object the target cannot reproduce.
+	ExcludeObjects []string
 
 	// failAfterRows, when positive, makes the copy fail once that many
 	// rows (over all tables) have been read: tests break a clone midway.
@@ -159,6 +163,12 @@ type Analysis struct {
 	// WritePrivileges are the copied tables the source login could change
 	// outside a READ ONLY transaction: a read-only role is safer.
 	WritePrivileges []WritePrivilege
+	// NotCopied are the source's objects that a copy never reproduces, by
+	// design, with the reason.
+	NotCopied []NotCopied
+	// Skipped are objects left out because options allow it
+	// (AllowDroppedDependents), with the reason.
+	Skipped []string
 }
 
 // identifierTransformers mask values that identify a person on their own:
@@ -523,8 +533,16 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 		ruled[name][rule.Column] = &columnPlan{spec: rule.Spec, t: t, leak: identifierTransformers[rule.Spec.Transformer]}
 	}
 
-	// Objects that depend on what is not copied.
+	// Objects that depend on what is not copied, that are never copied,
+	// or that the target cannot reproduce.
 	if p.droppedViews, err = p.dependents(ctx, q, opts); err != nil {
+		return nil, err
+	}
+	p.analysis.Skipped = p.skipped
+	if p.analysis.NotCopied, err = readNotCopied(ctx, q, cat.schemas); err != nil {
+		return nil, err
+	}
+	if err := p.unreproducible(ctx, q, opts, ruled); err != nil {
 		return nil, err
 	}
 

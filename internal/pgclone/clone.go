@@ -51,6 +51,10 @@ type Result struct {
 	// policy for a role the target does not have, a comment on a kind of
 	// object that is not copied).
 	Skipped []string
+	// NotCopied are the source's objects a copy never reproduces, by
+	// design (publications, subscriptions, foreign servers, user mappings,
+	// event triggers, foreign tables).
+	NotCopied []NotCopied
 	// Objects counts the schema objects created in the target, per kind
 	// (the Kind* constants).
 	Objects map[string]int
@@ -329,6 +333,7 @@ func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (r
 		}
 	}
 	res.Skipped = slices.Concat(pol.skipped, c.skipped, c.objs.skipped)
+	res.NotCopied = pol.analysis.NotCopied
 	res.Objects = c.objects
 	res.CoincidentalMatches = c.coincidental
 	res.DataDuration = c.dataDuration

@@ -338,6 +338,10 @@ func readSchemaObjects(ctx context.Context, q Querier, cat *catalogState, opts *
 		var v viewDef
 		err := rows.Scan(&v.oid, &v.schema, &v.name, &v.def, &v.options, &v.deps)
 		if err == nil && opts.tableIncluded(v.schema+"."+v.name) && !dropped[v.schema+"."+v.name] {
+			if matchAny(opts.ExcludeObjects, v.schema+"."+v.name) {
+				so.skipped = append(so.skipped, fmt.Sprintf("view %s.%s: excluded by exclude_objects", v.schema, v.name))
+				return nil
+			}
 			so.views = append(so.views, v)
 		}
 		return err

@@ -239,6 +239,10 @@ func readMoreObjects(ctx context.Context, q Querier, cat *catalogState, so *sche
 		}
 		o.key = fmt.Sprintf("f%d", oid)
 		o.kind = map[string]string{"f": KindFunction, "w": KindFunction, "p": KindProcedure, "a": KindAggregate}[kind]
+		if matchAny(opts.ExcludeObjects, o.name) {
+			so.skipped = append(so.skipped, fmt.Sprintf("%s %s: excluded by exclude_objects", o.kind, o.name))
+			return nil
+		}
 		o.lateBody = late && kind != "a"
 		pre = append(pre, o)
 		return nil
@@ -277,6 +281,10 @@ func readMoreObjects(ctx context.Context, q Querier, cat *catalogState, so *sche
 			return err
 		}
 		if !opts.tableIncluded(m.schema+"."+m.name) || dropped[m.schema+"."+m.name] {
+			return nil
+		}
+		if matchAny(opts.ExcludeObjects, m.schema+"."+m.name) {
+			so.skipped = append(so.skipped, fmt.Sprintf("materialized view %s.%s: excluded by exclude_objects", m.schema, m.name))
 			return nil
 		}
 		with := ""

@@ -1,0 +1,132 @@
+package pgclone
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Kinds of [Problem] about objects the target cannot reproduce.
+const (
+	// ProblemUnreproducible: an object of the copied schemas that cannot be
+	// created in the target (a C function: its library is a file on the
+	// production server).
+	ProblemUnreproducible = "unreproducible"
+	// ProblemLargeObjects: a copied column references large objects
+	// (type oid or lo) and the database has some; they are not copied, so
+	// the column needs a rule that nulls it.
+	ProblemLargeObjects = "large_objects"
+)
+
+// NotCopied is an object that a copy never reproduces, by design.
+type NotCopied struct {
+	Kind   string // publication, subscription, foreign_server, user_mapping, event_trigger, foreign_table
+	Name   string
+	Reason string
+}
+
+func (n NotCopied) String() string { return n.Kind + " " + n.Name + ": " + n.Reason }
+
+// notCopiedReasons says why each kind is never copied.
+var notCopiedReasons = map[string]string{
+	"publication":    "logical replication from staging is not wanted; create publications in staging yourself",
+	"subscription":   "a subscription would connect staging back to production",
+	"foreign_server": "a foreign server is a path from staging to another database, production included",
+	"user_mapping":   "user mappings hold credentials of other databases",
+	"event_trigger":  "event triggers are database-wide and fire on DDL, the copy's own included",
+	"foreign_table":  "a foreign table reads another database through a foreign server, which is not copied",
+}
+
+// readNotCopied lists the objects of the source that are never copied,
+// by design: publications, subscriptions, foreign servers, user mappings,
+// event triggers, and foreign tables of the copied schemas.
+func readNotCopied(ctx context.Context, q Querier, schemas []string) ([]NotCopied, error) {
+	rows, err := q.Query(ctx, `
+		SELECT 'publication', pubname::text FROM pg_publication
+		UNION ALL SELECT 'subscription', subname::text FROM pg_subscription WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+		UNION ALL SELECT 'foreign_server', srvname::text FROM pg_foreign_server
+		UNION ALL SELECT 'user_mapping', srvname || ' for ' || usename FROM pg_user_mappings
+		UNION ALL SELECT 'event_trigger', evtname::text FROM pg_event_trigger
+		UNION ALL SELECT 'foreign_table', n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		  WHERE c.relkind = 'f' AND n.nspname = ANY ($1::text[])
+		ORDER BY 1, 2`, schemas)
+	if err != nil {
+		return nil, fmt.Errorf("reading objects that are not copied: %w", err)
+	}
+	defer rows.Close()
+	var out []NotCopied
+	for rows.Next() {
+		var n NotCopied
+		if err := rows.Scan(&n.Kind, &n.Name); err != nil {
+			return nil, err
+		}
+		n.Reason = notCopiedReasons[n.Kind]
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// unreproducible reports, as problems, the functions of the copied
+// schemas the target cannot have (C functions outside extensions), unless
+// Options.ExcludeObjects names them, and copied columns of type oid or lo
+// when the database has large objects, unless a rule nulls them.
+func (p *policy) unreproducible(ctx context.Context, q Querier, opts *Options, ruled map[string]map[string]*columnPlan) error {
+	rows, err := q.Query(ctx, `
+		SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), coalesce(p.probin, '')
+		FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
+		WHERE n.nspname = ANY ($1::text[]) AND l.lanname = 'c'
+		  AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_proc'::regclass AND x.objid = p.oid AND x.deptype IN ('e', 'i'))
+		ORDER BY 1, 2, 3`, p.cat.schemas)
+	if err != nil {
+		return fmt.Errorf("reading C functions: %w", err)
+	}
+	for rows.Next() {
+		var schema, name, args, lib string
+		if err := rows.Scan(&schema, &name, &args, &lib); err != nil {
+			rows.Close()
+			return err
+		}
+		n := Name{schema, name}
+		if opts.objectExcluded(n) {
+			continue
+		}
+		p.analysis.Problems = append(p.analysis.Problems, Problem{Kind: ProblemUnreproducible, Table: n.String(), Detail: fmt.Sprintf(
+			"function %s(%s) is written in C (library %q): the library is a file on the production server, which a copy cannot bring to staging; "+
+				"install it in staging as an extension, or leave the function out with exclude_objects = [%q] (objects that use it fail to be created)",
+			n, args, lib, n.String())})
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+
+	var hasLargeObjects bool
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_largeobject_metadata)`).Scan(&hasLargeObjects); err != nil {
+		return fmt.Errorf("reading large objects: %w", err)
+	}
+	if !hasLargeObjects {
+		return nil
+	}
+	for _, rel := range p.cat.order {
+		if !rel.included || rel.isPartition {
+			continue
+		}
+		for _, col := range rel.columns {
+			if col.typ != "oid" && col.typ != "lo" && !strings.HasSuffix(col.typ, ".lo") {
+				continue
+			}
+			if cp := ruled[rel.qualified()][col.name]; cp != nil && cp.spec.Transformer == "null" {
+				continue
+			}
+			p.analysis.Problems = append(p.analysis.Problems, Problem{Kind: ProblemLargeObjects, Table: rel.qualified(), Column: col.name, Detail: fmt.Sprintf(
+				"column of type %s in a database with large objects: large objects are not copied, so its references would dangle or point at other data; "+
+					"add a rule with transformer \"null\" (the column must allow NULL), or exclude the table", col.typ)})
+		}
+	}
+	return nil
+}
+
+// objectExcluded reports whether Options.ExcludeObjects names n (globs on
+// "schema.name").
+func (o *Options) objectExcluded(n Name) bool {
+	return matchAny(o.ExcludeObjects, n.String()) || matchAny(o.ExcludeObjects, n.Schema+"."+n.Name)
+}
