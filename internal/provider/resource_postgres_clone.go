@@ -28,6 +28,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -70,6 +71,8 @@ type postgresCloneModel struct {
 	ExcludeTables          types.List     `tfsdk:"exclude_tables"`
 	DefaultAction          types.String   `tfsdk:"default_action"`
 	NullDanglingReferences types.Bool     `tfsdk:"null_dangling_references"`
+	AllowDroppedDependents types.Bool     `tfsdk:"allow_dropped_dependents"`
+	ExcludeObjects         types.List     `tfsdk:"exclude_objects"`
 	Parallelism            types.Int64    `tfsdk:"parallelism"`
 	RefreshAfter           types.String   `tfsdk:"refresh_after"`
 	Triggers               types.Map      `tfsdk:"triggers"`
@@ -87,6 +90,8 @@ type postgresCloneModel struct {
 	DurationSeconds     types.Float64 `tfsdk:"duration_seconds"`
 	PolicyHash          types.String  `tfsdk:"policy_hash"`
 	TransformerVersions types.Map     `tfsdk:"transformer_versions"`
+	Objects             types.Map     `tfsdk:"objects"`
+	Skipped             types.List    `tfsdk:"skipped"`
 }
 
 type cloneRuleModel struct {
@@ -192,6 +197,16 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 				Optional:            true,
 				Validators:          []validator.String{stringvalidator.OneOf(pgclone.ActionKeep)},
 			},
+			"allow_dropped_dependents": schema.BoolAttribute{
+				MarkdownDescription: "Let the copy leave out foreign keys that reference tables it does not copy, and views and materialized views that read them. " +
+					"Without it, excluding such a table (`tables`, `exclude_tables`, `schemas`, `exclude_schemas`) fails the plan, naming each foreign key and view. What is left out is listed in `skipped`.",
+				Optional: true,
+			},
+			"exclude_objects": schema.ListAttribute{
+				MarkdownDescription: "Globs of `schema.name` of functions, procedures, aggregates, views and materialized views of the copied schemas to leave out of the copy: " +
+					"the way past an object staging cannot reproduce, such as a C function whose library only production has. Objects that use them fail to be created. Listed in `skipped`.",
+				ElementType: types.StringType, Optional: true,
+			},
 			"null_dangling_references": schema.BoolAttribute{
 				MarkdownDescription: "With subsetting, set nullable references to rows that are not copied to NULL instead of leaving the referencing rows out. Needed to subset across a cycle of foreign keys.",
 				Optional:            true,
@@ -226,6 +241,18 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"cloned_at":            stable("When the copy completed (RFC 3339); `refresh_after` counts from here."),
 			"duration_seconds":     schema.Float64Attribute{MarkdownDescription: "How long the copy took.", Computed: true},
 			"policy_hash":          stable("SHA-256 of the masking and subsetting policy (never of the key): equal hashes mean equal policies."),
+			"objects": schema.MapAttribute{
+				MarkdownDescription: "Schema objects the copy created in staging, per kind: `table`, `partition`, `view`, `materialized_view`, `sequence`, `enum`, `domain`, " +
+					"`composite_type`, `range_type`, `function`, `procedure`, `aggregate`, `constraint`, `foreign_key`, `index`, `trigger`, `policy`, `row_security`, `grant`, `comment`.",
+				ElementType: types.Int64Type, Computed: true,
+				PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
+			},
+			"skipped": schema.ListAttribute{
+				MarkdownDescription: "What the copy did not reproduce, and why: objects never copied by design (publications, subscriptions, foreign servers, user mappings, event triggers, foreign tables), " +
+					"objects left out through `allow_dropped_dependents` or `exclude_objects`, grants and policies for roles staging does not have.",
+				ElementType: types.StringType, Computed: true,
+				PlanModifiers: []planmodifier.List{listplanmodifier.UseStateForUnknown()},
+			},
 			"transformer_versions": schema.MapAttribute{MarkdownDescription: "`schema.table.column` to the version of the transformer that masked it.", ElementType: types.StringType, Computed: true, PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()}},
 		},
 		Blocks: map[string]schema.Block{
@@ -356,7 +383,7 @@ func knownElements[T any](ctx context.Context, l types.List, diags *diagnostics)
 // with a dynamic block over a value that is not known yet, the policy is
 // checked at apply, before anything is copied.
 func configKnown(ctx context.Context, m postgresCloneModel) bool {
-	for _, l := range []types.List{m.Schemas, m.ExcludeSchemas, m.Tables, m.ExcludeTables, m.Rules, m.Subsets, m.VirtualForeignKeys} {
+	for _, l := range []types.List{m.Schemas, m.ExcludeSchemas, m.Tables, m.ExcludeTables, m.ExcludeObjects, m.Rules, m.Subsets, m.VirtualForeignKeys} {
 		if l.IsUnknown() {
 			return false
 		}
@@ -458,6 +485,8 @@ func (r *postgresCloneResource) options(ctx context.Context, m postgresCloneMode
 			Table: v.Table.ValueString(), Columns: list(v.Columns), RefTable: v.ReferencesTable.ValueString(), RefColumns: list(v.ReferencesColumns)})
 	}
 	opts.Subset.NullDangling = m.NullDanglingReferences.ValueBool()
+	opts.AllowDroppedDependents = m.AllowDroppedDependents.ValueBool()
+	opts.ExcludeObjects = list(m.ExcludeObjects)
 	opts.Subset.Seed = subsetSeed(keySecret)
 	return opts
 }
@@ -516,6 +545,17 @@ func (r *postgresCloneResource) analyze(ctx context.Context, m postgresCloneMode
 		return pgclone.Analysis{}, false
 	}
 	addProblems(m, a.Problems, diags)
+	if len(a.NotCopied) > 0 || len(a.Skipped) > 0 {
+		var b strings.Builder
+		for _, n := range a.NotCopied {
+			fmt.Fprintf(&b, "\n  - %s", n)
+		}
+		for _, s := range a.Skipped {
+			fmt.Fprintf(&b, "\n  - %s", s)
+		}
+		diags.AddAttributeWarning(path.Root("source"), "Objects Not Copied",
+			"The copy will not reproduce these objects of production in staging:"+b.String()+"\n\nAfter the apply, the attribute skipped lists them with everything else left out.")
+	}
 	if len(a.WritePrivileges) > 0 && src.role == roleProduction {
 		var b strings.Builder
 		for _, w := range a.WritePrivileges {
@@ -557,6 +597,13 @@ func addProblems(m postgresCloneModel, problems []pgclone.Problem, diags *diagno
 		case pgclone.ProblemNonBijectiveUnique:
 			diags.AddAttributeError(at, "Masking Rule Breaks Uniqueness",
 				fmt.Sprintf("Column %s is in a primary key or unique index, but %s. Use a bijective transformer (email, phone, credit_card, iban, digits, uuid, ip, format_preserving, or hash with length >= 32).", name, p.Detail))
+		case pgclone.ProblemExcludedDependency:
+			diags.AddAttributeError(path.Root("exclude_tables"), "Copy Would Drop Objects",
+				fmt.Sprintf("%s: %s.", name, p.Detail))
+		case pgclone.ProblemUnreproducible:
+			diags.AddAttributeError(path.Root("exclude_objects"), "Object Cannot Be Reproduced in Staging", fmt.Sprintf("%s: %s.", name, p.Detail))
+		case pgclone.ProblemLargeObjects:
+			diags.AddAttributeError(at, "Large Objects Are Not Copied", fmt.Sprintf("%s: %s.", name, p.Detail))
 		case pgclone.ProblemUnknownTable, pgclone.ProblemUnknownColumn:
 			diags.AddAttributeError(at, "Masking Rule Names Nothing", fmt.Sprintf("%s: %s. Fix the rule's table or column, or remove it.", name, p.Detail))
 		default:
@@ -657,6 +704,7 @@ func dataChanged(state, plan postgresCloneModel) bool {
 		{state.Schemas, plan.Schemas}, {state.ExcludeSchemas, plan.ExcludeSchemas},
 		{state.Tables, plan.Tables}, {state.ExcludeTables, plan.ExcludeTables},
 		{state.DefaultAction, plan.DefaultAction}, {state.NullDanglingReferences, plan.NullDanglingReferences},
+		{state.AllowDroppedDependents, plan.AllowDroppedDependents}, {state.ExcludeObjects, plan.ExcludeObjects},
 		{state.Triggers, plan.Triggers},
 		{state.Rules, plan.Rules}, {state.Subsets, plan.Subsets}, {state.VirtualForeignKeys, plan.VirtualForeignKeys},
 	}
@@ -755,6 +803,8 @@ func unknownResults(m *postgresCloneModel) {
 	m.DurationSeconds = types.Float64Unknown()
 	m.PolicyHash = types.StringUnknown()
 	m.TransformerVersions = types.MapUnknown(types.StringType)
+	m.Objects = types.MapUnknown(types.Int64Type)
+	m.Skipped = types.ListUnknown(types.StringType)
 }
 
 // Create makes the first copy under a new owner.
@@ -954,6 +1004,21 @@ func (r *postgresCloneResource) setResult(ctx context.Context, m *postgresCloneM
 	tv, d := types.MapValueFrom(ctx, types.StringType, res.TransformerVersions)
 	diags.Append(d...)
 	m.TransformerVersions = tv
+	objects := map[string]int64{}
+	for k, n := range res.Objects {
+		objects[k] = int64(n)
+	}
+	ov, d := types.MapValueFrom(ctx, types.Int64Type, objects)
+	diags.Append(d...)
+	m.Objects = ov
+	skipped := []string{}
+	for _, n := range res.NotCopied {
+		skipped = append(skipped, n.String())
+	}
+	skipped = append(skipped, res.Skipped...)
+	sl, d := types.ListValueFrom(ctx, types.StringType, skipped)
+	diags.Append(d...)
+	m.Skipped = sl
 	if m.PlannedRows.IsUnknown() {
 		// Not known at plan (connections unknown then): the copy's own counts.
 		planned := map[string]int64{}

@@ -482,3 +482,62 @@ resource "staging_team" "other" {
 		},
 	})
 }
+
+// TestAccPostgresClone_exclusionsAndSkipped: excluding a table that a
+// foreign key references and a view reads fails the plan, naming both and
+// the way out; with allow_dropped_dependents the copy leaves them out and
+// the computed skipped and objects attributes say what was and was not
+// copied, objects never copied by design (a publication) included.
+func TestAccPostgresClone_exclusionsAndSkipped(t *testing.T) {
+	su := pgtest.Require(t).NewDatabase(t)
+	pgtest.Exec(t, su,
+		`CREATE TABLE customers (id int PRIMARY KEY, segment text NOT NULL)`,
+		`CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customers, total numeric NOT NULL)`,
+		`CREATE VIEW segment_totals AS SELECT c.segment, sum(o.total) AS total FROM orders o JOIN customers c ON c.id = o.customer_id GROUP BY 1`,
+		`CREATE FUNCTION order_total(int) RETURNS numeric LANGUAGE sql STABLE AS $$ SELECT total FROM public.orders WHERE id = $1 $$`,
+		`CREATE PUBLICATION orders_pub FOR TABLE orders`,
+		`INSERT INTO customers SELECT g, 'segment ' || g % 3 FROM generate_series(1, 20) g`,
+		`INSERT INTO orders SELECT g, 1 + g % 20, g FROM generate_series(1, 50) g`)
+	prod := pgtest.ReaderDSN(t, su)
+	staging := pgtest.StartForTest(t).NewDatabase(t)
+	reg := t.TempDir() + "/registry.db"
+	const addr = "staging_postgres_clone.shop"
+	body := `  exclude_tables = ["public.customers"]
+`
+	resource.Test(t, resource.TestCase{
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+		ProtoV6ProviderFactories: factories(newTestClock()),
+		Steps: []resource.TestStep{
+			{
+				Config:      cloneConfig(reg, prod, staging, body),
+				ExpectError: regexp.MustCompile(`(?s)Copy Would Drop Objects.*orders_customer_id_fkey references\s+public.customers.*allow_dropped_dependents`),
+			},
+			{
+				Config:      cloneConfig(reg, prod, staging, body),
+				ExpectError: regexp.MustCompile(`(?s)public.segment_totals: this view reads\s+public.customers`),
+			},
+			{
+				Config: cloneConfig(reg, prod, staging, body+"  allow_dropped_dependents = true\n"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("skipped"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.StringExact("publication orders_pub: logical replication from staging is not wanted; create publications in staging yourself"),
+						knownvalue.StringExact("view public.segment_totals: it reads public.customers, which is not copied"),
+						knownvalue.StringExact("foreign key orders_customer_id_fkey on public.orders: public.customers is not copied"),
+					})),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("objects"), knownvalue.MapPartial(map[string]knownvalue.Check{
+						"table": knownvalue.Int64Exact(1), "function": knownvalue.Int64Exact(1), "constraint": knownvalue.Int64Exact(1),
+					})),
+				},
+				Check: func(*terraform.State) error {
+					if n := pgCount(t, staging, `SELECT count(*) FROM pg_class WHERE relname IN ('orders', 'segment_totals', 'customers')`); n != 1 {
+						return fmt.Errorf("%d of orders, segment_totals and customers in staging, want orders alone", n)
+					}
+					if n := pgCount(t, staging, `SELECT order_total(7)::int`); n != 7 {
+						return fmt.Errorf("order_total(7) = %d in staging", n)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
