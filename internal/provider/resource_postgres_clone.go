@@ -235,12 +235,12 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 				ElementType:         types.ObjectType{AttrTypes: tableStatsAttrs}, Computed: true,
 				PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
 			},
-			"rows_total":           schema.Int64Attribute{MarkdownDescription: "Rows copied in all.", Computed: true, PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
-			"bytes_total":          schema.Int64Attribute{MarkdownDescription: "Bytes copied in all (text COPY format, after masking).", Computed: true, PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
-			"snapshot_time":        stable("The source's time in the snapshot the copy was read from (RFC 3339)."),
-			"cloned_at":            stable("When the copy completed (RFC 3339); `refresh_after` counts from here."),
-			"duration_seconds":     schema.Float64Attribute{MarkdownDescription: "How long the copy took.", Computed: true},
-			"policy_hash":          stable("SHA-256 of the masking and subsetting policy (never of the key): equal hashes mean equal policies."),
+			"rows_total":       schema.Int64Attribute{MarkdownDescription: "Rows copied in all.", Computed: true, PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
+			"bytes_total":      schema.Int64Attribute{MarkdownDescription: "Bytes copied in all (text COPY format, after masking).", Computed: true, PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
+			"snapshot_time":    stable("The source's time in the snapshot the copy was read from (RFC 3339)."),
+			"cloned_at":        stable("When the copy completed (RFC 3339); `refresh_after` counts from here."),
+			"duration_seconds": schema.Float64Attribute{MarkdownDescription: "How long the copy took.", Computed: true},
+			"policy_hash":      stable("SHA-256 of the masking and subsetting policy (never of the key): equal hashes mean equal policies."),
 			"objects": schema.MapAttribute{
 				MarkdownDescription: "Schema objects the copy created in staging, per kind: `table`, `partition`, `view`, `materialized_view`, `sequence`, `enum`, `domain`, " +
 					"`composite_type`, `range_type`, `function`, `procedure`, `aggregate`, `constraint`, `foreign_key`, `index`, `trigger`, `policy`, `row_security`, `grant`, `comment`.",
