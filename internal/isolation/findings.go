@@ -148,7 +148,7 @@ type endpoint struct {
 
 var (
 	urlRe = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*)://([^\s'"<>/?#]*)`)
-	kvRe  = regexp.MustCompile(`(?i)(?:^|[\s;])(host|hostaddr|port)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s;]*)`)
+	kvRe  = regexp.MustCompile(`(?i)(?:^|[\s;'"(,])(host|hostaddr|port)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s;]*)`)
 	// tokenSep splits a value into candidate host tokens.
 	tokenSep = regexp.MustCompile(`[^A-Za-z0-9._:\[\]%-]+`)
 )

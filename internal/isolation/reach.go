@@ -67,8 +67,8 @@ func ScanDatabase(ctx context.Context, db DB, prod Production) ([]Finding, error
 	}
 	rows, err = db.Query(ctx, `
 		SELECT 'function ' || p.oid::regprocedure::text, p.prosrc
-		  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-		 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND p.prolang <> 13 AND p.prosrc ~* '(://|host\s*=|hostaddr\s*=)'
+		  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
+		 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND l.lanname NOT IN ('c', 'internal') AND p.prosrc ~* '(://|host\s*=|hostaddr\s*=)'
 		UNION ALL
 		SELECT 'view ' || quote_ident(schemaname) || '.' || quote_ident(viewname), definition FROM pg_views
 		 WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND definition ~* '(://|host\s*=|hostaddr\s*=)'
@@ -103,7 +103,7 @@ func ScanDatabase(ctx context.Context, db DB, prod Production) ([]Finding, error
 		for _, o := range subs {
 			for _, f := range prod.hostFindings(fmt.Sprintf("subscription %q", o.name), o.text) {
 				f.Kind = FindingSubscription
-				f.Message = "replicates from production: its connection string " + f.Message
+				f.Message = "replicates from production: " + strings.Replace(f.Message, "holds a connection string whose host", "its connection string's host", 1)
 				out = append(out, f)
 			}
 		}

@@ -177,6 +177,7 @@ func (p *stagingProvider) Resources(context.Context) []func() resource.Resource 
 		newParityCheckResource,
 		newPostgresCloneResource,
 		newPostgresRoleResource,
+		newIsolationCheckResource,
 	}
 }
 
