@@ -20,6 +20,21 @@ const (
 	KindNationalID  = "national_id"
 	KindIP          = "ip"
 	KindFreeTextPII = "free_text_pii"
+	// KindUsername is a login or user name, which often is a person's
+	// name ("first.last") or e-mail local part.
+	KindUsername = "username"
+	// KindCredential is a secret: a password (hashed or not), its salt, a
+	// token, an API key or a client secret. Hashes of passwords can be
+	// cracked offline.
+	KindCredential = "credential"
+	// KindBinaryDocument is a picture, scan or document stored in a bytea
+	// column or a large object.
+	KindBinaryDocument = "binary_document"
+	// KindPostalCode is a postal or ZIP code: with a birth date it
+	// identifies most people.
+	KindPostalCode = "postal_code"
+	// KindCompany is a person's company or employer.
+	KindCompany = "company"
 )
 
 // Column is what the detector looks at: a column's name, its SQL type as
@@ -60,6 +75,61 @@ var nameRules = []nameRule{
 	{KindIBAN, []string{"iban"}},
 	{KindNationalID, []string{"ssn", "socialsecurity", "socialsecuritynumber", "nationalid", "taxid", "tin", "passport", "passportnumber", "nino", "nationalinsurance", "sin", "driverlicense", "driverslicense", "licensenumber", "personalid", "idnumber", "nationalidentifier", "taxnumber", "bsn", "cpf", "aadhaar", "personnummer", "nin"}},
 	{KindIP, []string{"ip", "ipaddress", "ipaddr", "ipv4", "ipv6", "remoteaddr", "clientaddr", "remoteip", "clientip"}},
+	{KindUsername, []string{"username", "login", "loginname", "userlogin", "screenname", "handle", "nickname"}},
+	{KindPostalCode, []string{"postalcode", "postcode", "zip", "zipcode", "postal", "plz"}},
+	{KindCompany, []string{"company", "companyname", "employer", "employername", "organization", "organisation", "organizationname", "organisationname", "workplace"}},
+}
+
+// credentialTokens name a secret wherever they appear in a column name;
+// credentialJoined are the same for names written as one word.
+var (
+	credentialTokens = map[string]bool{
+		"password": true, "passwd": true, "pwd": true, "passphrase": true, "pass": true, "secret": true,
+		"token": true, "apikey": true, "credential": true, "credentials": true, "salt": true, "otp": true,
+		"privatekey": true, "pin": true, "totp": true, "mfa": true,
+	}
+	credentialJoined = []string{"password", "passwd", "apikey", "accesskey", "secretkey", "privatekey", "authtoken", "accesstoken", "refreshtoken", "clientsecret", "sessiontoken"}
+	// credentialNegative describe a property of a secret, not the secret.
+	credentialNegative = map[string]bool{
+		"at": true, "count": true, "cnt": true, "attempts": true, "length": true, "len": true, "expires": true,
+		"expiry": true, "exp": true, "expiration": true, "type": true, "policy": true, "required": true,
+		"changed": true, "updated": true, "created": true, "sent": true, "version": true, "is": true,
+		"has": true, "enabled": true, "flag": true, "hint": true, "strength": true, "id": true, "ids": true,
+		"last4": true, "prefix": true, "scope": true, "scopes": true, "name": true, "kind": true,
+		"algorithm": true, "algo": true, "rotated": true, "used": true, "last": true,
+	}
+	// documentTokens name a picture or document in a binary column.
+	documentTokens = map[string]bool{
+		"photo": true, "picture": true, "pic": true, "image": true, "img": true, "avatar": true,
+		"thumbnail": true, "thumb": true, "scan": true, "document": true, "doc": true, "attachment": true,
+		"file": true, "content": true, "signature": true, "pdf": true, "selfie": true, "portrait": true,
+		"resume": true, "cv": true, "passport": true, "license": true, "licence": true, "blob": true,
+		"upload": true, "contract": true, "letter": true, "xray": true, "fingerprint": true, "face": true,
+	}
+)
+
+// credentialName reports whether a column name names a secret.
+func credentialName(toks []string) bool {
+	joined := strings.Join(toks, "")
+	for _, t := range toks {
+		if credentialNegative[t] {
+			return false
+		}
+	}
+	for _, t := range toks {
+		if credentialTokens[t] {
+			return true
+		}
+	}
+	if len(toks) >= 2 && toks[len(toks)-2] == "api" && toks[len(toks)-1] == "key" {
+		return true
+	}
+	for _, j := range credentialJoined {
+		if strings.Contains(joined, j) {
+			return true
+		}
+	}
+	return false
 }
 
 // tokenOnly words match whole tokens only ("fullname" contains "lname").
@@ -195,8 +265,10 @@ func nameKind(name string) map[string]float64 {
 	for _, t := range toks {
 		has[t] = true
 	}
+	// "code" marks a code, not personal data, except in a postal code.
+	postal := strings.Contains(joined, "postalcode") || strings.Contains(joined, "postcode") || strings.Contains(joined, "zipcode")
 	for _, t := range toks {
-		if negativeTokens[t] {
+		if negativeTokens[t] && !(postal && t == "code") {
 			return nil
 		}
 	}
@@ -268,6 +340,15 @@ func nameKind(name string) map[string]float64 {
 	if has["birth"] && (has["place"] || has["country"] || has["city"]) {
 		delete(out, KindBirthDate)
 	}
+	if out[KindUsername] > 0 && (out[KindIP] > 0 || out[KindEmail] > 0) {
+		delete(out, KindUsername) // last_login_ip, login_email
+	}
+	if out[KindPostalCode] > 0 && (has["file"] || has["archive"] || has["compressed"]) {
+		delete(out, KindPostalCode) // zip_file
+	}
+	if out[KindCompany] > 0 && (has["size"] || has["industry"] || has["sector"]) {
+		delete(out, KindCompany)
+	}
 	return out
 }
 
@@ -275,6 +356,9 @@ func nameKind(name string) map[string]float64 {
 // confident first; it returns nil when nothing looks personal.
 func Detect(c Column) []Finding {
 	tc := typeClass(c.SQLType)
+	if f := detectSpecial(c, tc); f != nil {
+		return f
+	}
 	byName := nameKind(c.Name)
 	var samples []string
 	for _, s := range c.Samples {
@@ -346,7 +430,7 @@ func Detect(c Column) []Finding {
 		if cf < minConfidence {
 			continue
 		}
-		out = append(out, Finding{Kind: kind, Confidence: round2(cf), Reason: reason[kind], Suggested: suggest(kind, tc)})
+		out = append(out, Finding{Kind: kind, Confidence: round2(cf), Reason: reason[kind], Suggested: fitSpec(suggest(kind, tc, c.SQLType, samples), samples)})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Confidence != out[j].Confidence {
@@ -367,25 +451,41 @@ func quote(s string) string { return "\"" + s + "\"" }
 
 func containsSpace(s string) bool { return strings.ContainsAny(s, " \n\t") }
 
-func suggest(kind, tc string) Spec {
+// suggest is the rule Detect proposes for kind on a column of type class tc
+// (sqlType as PostgreSQL names it) before fitSpec fits it to the samples.
+func suggest(kind, tc, sqlType string, samples []string) Spec {
 	switch kind {
 	case KindBirthDate:
-		if tc == "date" || tc == "text" {
-			return Spec{Transformer: "date_shift", Options: map[string]any{"max_days": 365.0}}
+		spec := Spec{Transformer: "timestamp_shift", Options: map[string]any{"max_days": 365.0}}
+		t := strings.ToLower(sqlType)
+		if t == "date" || (tc == "text" && allDates(samples)) {
+			spec.Transformer = "date_shift"
 		}
-		return Spec{Transformer: "timestamp_shift", Options: map[string]any{"max_days": 365.0}}
+		return spec
 	case KindNationalID:
 		return Spec{Transformer: "digits"}
 	case KindFreeTextPII:
 		return Spec{Transformer: "text_scramble"}
-	case KindCreditCard:
+	case KindCreditCard, KindPhone:
 		if tc == "number" {
 			return Spec{Transformer: "digits"}
 		}
-	case KindPhone:
-		if tc == "number" {
-			return Spec{Transformer: "digits"}
-		}
+	case KindUsername:
+		return Spec{Transformer: "format_preserving"}
+	case KindCredential:
+		return credentialSpec(sqlType)
+	case KindPostalCode, KindCompany:
+		return Spec{Transformer: "text_scramble"}
 	}
 	return Spec{Transformer: kind}
+}
+
+// allDates reports whether every sample is a bare ISO date.
+func allDates(samples []string) bool {
+	for _, s := range samples {
+		if _, _, _, n, ok := parseISODate([]byte(s)); !ok || n != len(s) {
+			return false
+		}
+	}
+	return true
 }

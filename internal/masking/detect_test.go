@@ -173,7 +173,7 @@ var piiFixture = []fixtureColumn{
 	{"name", "text", sCities, ""},
 	{"name", "text", sTemplates, ""},
 	{"product_name", "text", sProducts, ""},
-	{"company_name", "text", sCompanies, ""},
+	{"company_name", "text", sCompanies, KindCompany}, // issue #10: a person's company is personal data
 	{"file_name", "text", []string{"report.pdf", "a.csv"}, ""},
 	{"table_name", "name", []string{"users", "orders"}, ""},
 	{"hostname", "text", sHosts, ""},
@@ -188,14 +188,14 @@ var piiFixture = []fixtureColumn{
 	{"last_login_at", "timestamp with time zone", sTimestamps, ""},
 	{"last_seen", "timestamp", sTimestamps, ""},
 	{"first_order_id", "bigint", sIDs, ""},
-	{"username", "text", sUsernames, ""},
-	{"screen_name", "text", sUsernames, ""},
+	{"username", "text", sUsernames, KindUsername}, // issue #10: usernames often are names
+	{"screen_name", "text", sUsernames, KindUsername},
 	{"title", "text", sTitles, ""},
 	{"name_length", "integer", sCounts, ""},
 	{"street_name", "text", []string{"Main Street", "Oak Avenue"}, ""},
 	{"brand", "text", sCompanies, ""},
 	{"city_name", "text", sCities, ""},
-	{"nickname", "text", sUsernames, ""},
+	{"nickname", "text", sUsernames, KindUsername},
 	// addresses
 	{"address", "text", sAddresses, KindAddress},
 	{"street_address", "text", sAddresses, KindAddress},
@@ -222,7 +222,7 @@ var piiFixture = []fixtureColumn{
 	{"server_address", "text", sHosts, ""},
 	{"city", "text", sCities, ""},
 	{"country", "text", sCountries, ""},
-	{"zip_code", "text", sZips, ""},
+	{"zip_code", "text", sZips, KindPostalCode}, // issue #10: postal codes are quasi-identifiers
 	// birth dates
 	{"birth_date", "date", sBirth, KindBirthDate},
 	{"date_of_birth", "date", sBirth, KindBirthDate},
@@ -306,7 +306,7 @@ var piiFixture = []fixtureColumn{
 	// IP negatives
 	{"ip_whitelist_enabled", "boolean", sBools, ""},
 	{"ip_count", "integer", sCounts, ""},
-	{"zip", "text", sZips, ""},
+	{"zip", "text", sZips, KindPostalCode},
 	{"recipient_count", "integer", sCounts, ""},
 	{"ship_to_country", "text", sCountries, ""},
 	{"app_version", "text", sVersions, ""},
@@ -333,8 +333,8 @@ var piiFixture = []fixtureColumn{
 	{"quantity", "integer", sCounts, ""},
 	{"url", "text", sURLs, ""},
 	{"homepage", "text", sURLs, ""},
-	{"password_hash", "text", sHashes, ""},
-	{"api_key_hash", "text", sHashes, ""},
+	{"password_hash", "text", sHashes, KindCredential}, // issue #10: hashes can be cracked offline
+	{"api_key_hash", "text", sHashes, KindCredential},
 	{"is_active", "boolean", sBools, ""},
 	{"deleted", "boolean", sBools, ""},
 	{"uuid", "uuid", sUUIDs, ""},
