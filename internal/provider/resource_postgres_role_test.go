@@ -355,3 +355,102 @@ func TestAccPostgresRole_parallel(t *testing.T) {
 		}},
 	})
 }
+
+// TestAccPostgresRole_keptAcrossRecopy is the contract between clones and
+// roles: a re-copy replaces the copied schemas, and with them every grant
+// on them; the grant catalog's event trigger gives every registered role
+// its preset again inside the swap. The role logs in and reads before and
+// after a re-copy, cannot write either time, and the plan after the
+// re-copy is empty (no drift).
+func TestAccPostgresRole_keptAcrossRecopy(t *testing.T) {
+	prodSuper := pgtest.Require(t).NewDatabase(t)
+	pgtest.Exec(t, prodSuper,
+		`CREATE TABLE widgets (id int PRIMARY KEY, sku int NOT NULL, qty int NOT NULL)`,
+		`INSERT INTO widgets SELECT g, g * 7, g % 13 FROM generate_series(1, 500) g`)
+	prod := pgtest.ReaderDSN(t, prodSuper)
+	staging := pgtest.StartForTest(t).NewDatabase(t)
+	registryPath := filepath.Join(t.TempDir(), "registry.db")
+	config := func(keyVersion int) string {
+		return fmt.Sprintf(`
+provider "staging" {
+  registry               = %q
+  actor                  = "tester"
+  credential_root_secret = %q
+  postgres {
+    name = "prod"
+    dsn  = %q
+    role = "production"
+  }
+  postgres {
+    name = "staging"
+    dsn  = %q
+    role = "staging"
+  }
+}
+
+resource "staging_team" "shop" {
+  name = "shop"
+}
+
+resource "staging_environment" "demo" {
+  name = "shop-demo"
+  team = staging_team.shop.name
+}
+
+resource "staging_postgres_clone" "shop" {
+  source      = "prod"
+  target      = "staging"
+  environment = staging_environment.demo.name
+  key         = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+  key_version = %d
+}
+
+ephemeral "staging_credential" "db" {
+  environment = staging_environment.demo.name
+  name        = "reader"
+}
+
+resource "staging_postgres_role" "reader" {
+  postgres            = "staging"
+  name                = "${staging_environment.demo.namespace}_reader"
+  environment         = staging_environment.demo.name
+  preset              = "read_only"
+  password_wo         = ephemeral.staging_credential.db.value
+  password_wo_version = 1
+}
+`, registryPath, testRootSecret, prod, staging, keyVersion)
+	}
+	var name string
+	var rows []int64
+	login := func(s *terraform.State) error {
+		name = s.RootModule().Resources["staging_postgres_role.reader"].Primary.Attributes["name"]
+		pw := derivedPassword(t, "shop-demo", "reader", 1, isolation.DefaultPasswordPolicy())
+		u := loginAs(t, staging, name, pw)
+		rows = append(rows, pgCount(t, u, `SELECT count(*) FROM widgets`))
+		if err := tryLogin(staging, name, pw, `DELETE FROM widgets`); sqlState(err) != "42501" {
+			return fmt.Errorf("DELETE as the read_only role: %v, want permission denied", err)
+		}
+		return nil
+	}
+	cfg := config
+	resource.Test(t, resource.TestCase{
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+		ProtoV6ProviderFactories: factories(nowClock()),
+		Steps: []resource.TestStep{
+			{Config: cfg(1), Check: login},
+			{
+				// A re-copy: the clone swaps new schemas in; the role is not
+				// touched by this apply.
+				Config: cfg(2),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("staging_postgres_clone.shop", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction("staging_postgres_role.reader", plancheck.ResourceActionNoop),
+				}},
+				Check: login,
+			},
+		},
+	})
+	if len(rows) != 2 || rows[0] == 0 || rows[1] == 0 {
+		t.Errorf("widgets read by the role before and after the re-copy: %v", rows)
+	}
+}
