@@ -105,9 +105,11 @@ resource "staging_postgres_clone" "shop" {
     transformer = "address"
   }
   rule {
+    # Postal codes have too few values for format-preserving encryption
+    # (under 1,000,000) and need not stay unique: scramble them instead.
     table       = "addresses"
     column      = "postal_code"
-    transformer = "digits"
+    transformer = "text_scramble"
   }
   rule {
     table       = "payments"

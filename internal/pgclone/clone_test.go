@@ -134,6 +134,11 @@ var prodRules = []ColumnRule{
 	{Table: "contacts", Column: "contact_name", Spec: masking.Spec{Transformer: "full_name"}},
 	{Table: "contacts", Column: "mobile", Spec: masking.Spec{Transformer: "phone"}},
 	{Table: "events", Column: "client_ip", Spec: masking.Spec{Transformer: "ip"}},
+	// Flagged since issue #10 (pictures, postal codes, companies); kept as
+	// they are, which the fidelity checks below compare byte for byte.
+	{Table: "customers", Column: "avatar", Spec: masking.Spec{Transformer: "keep"}},
+	{Table: "addresses", Column: "postal", Spec: masking.Spec{Transformer: "keep"}},
+	{Table: "accounts", Column: "company", Spec: masking.Spec{Transformer: "keep"}},
 }
 
 var prodTables = []string{"public.customers", "public.addresses", "public.orders", "public.order_items", "hr.employees",
@@ -246,7 +251,7 @@ func TestAnalyze_problems(t *testing.T) {
 	// Drop the phone rule, make the others wrong in every way.
 	var rules []ColumnRule
 	for _, r := range prodRules {
-		if r.Column != "phone" && r.Column != "work_email" {
+		if r.Column != "phone" && r.Column != "work_email" && r.Column != "company" {
 			rules = append(rules, r)
 		}
 	}
@@ -496,7 +501,7 @@ func TestClone_maskedCopy(t *testing.T) {
 	if res.PolicyHash != PolicyHash(opts) || len(res.PolicyHash) != 64 || res.SnapshotTime.IsZero() || res.ServerVersion == "" || res.Duration <= 0 {
 		t.Errorf("result: %+v", res)
 	}
-	if res.TransformerVersions["public.customers.email"] != "email/v1" || res.TransformerVersions["public.events_2024.client_ip"] != "ip/v1" {
+	if !strings.HasPrefix(res.TransformerVersions["public.customers.email"], "email/v") || !strings.HasPrefix(res.TransformerVersions["public.events_2024.client_ip"], "ip/v") {
 		t.Errorf("versions: %v", res.TransformerVersions)
 	}
 	var total int64
@@ -579,8 +584,8 @@ func TestClone_atomic(t *testing.T) {
 			o.Rules = slicesClone(o.Rules)
 			for i, r := range o.Rules {
 				if r.Column == "mobile" {
-					// keep_prefix beyond the length keeps every digit.
-					o.Rules[i].Spec = masking.Spec{Transformer: "digits", Options: map[string]any{"keep_prefix": 20.0}}
+					// A pattern that never matches changes nothing.
+					o.Rules[i].Spec = masking.Spec{Transformer: "regex_replace", Options: map[string]any{"pattern": "^never$", "replacement": "x"}}
 				}
 			}
 			return ctx, o
@@ -719,7 +724,11 @@ func TestClone_targetFailure(t *testing.T) {
 		`CREATE TABLE people (id int PRIMARY KEY, nickname text NOT NULL, badge code)`,
 		`INSERT INTO people SELECT g, 'n' || g, g::text FROM generate_series(1, 100) g`)
 	clone := func(rule ColumnRule) error {
-		_, err := Clone(context.Background(), sourceConfig(t, prod), mustConfig(t, staging), Options{Key: testKey(t, "k"), Rules: []ColumnRule{rule}})
+		rules := []ColumnRule{rule}
+		if rule.Column != "nickname" { // flagged as a username since issue #10
+			rules = append(rules, ColumnRule{Table: "people", Column: "nickname", Spec: masking.Spec{Transformer: "keep"}})
+		}
+		_, err := Clone(context.Background(), sourceConfig(t, prod), mustConfig(t, staging), Options{Key: testKey(t, "k"), Rules: rules})
 		return err
 	}
 	err := clone(ColumnRule{Table: "people", Column: "badge", Spec: masking.Spec{Transformer: "redact"}})

@@ -58,7 +58,7 @@ func shopRules(skip ...string) string {
 		{"customers", "phone", "phone", ""},
 		{"customers", "birth_date", "date_shift", `options = { max_days = "60" }`},
 		{"addresses", "street", "address", ""},
-		{"addresses", "postal_code", "digits", ""},
+		{"addresses", "postal_code", "text_scramble", ""},
 		{"payments", "card_number", "credit_card", ""},
 		{"payments", "card_holder", "full_name", ""},
 		{"support_tickets", "body", "text_scramble", ""},
@@ -375,6 +375,11 @@ func TestAccPostgresClone_failClosed(t *testing.T) {
 			{
 				Config:      strings.Replace(cloneConfig(reg, prod, staging, shopRules()), `key         = "dfe8af7adc8d73117180079bfd5454fc0b3ec67e517b53f1313a1c3889ac1099"`, `key         = ""`, 1),
 				ExpectError: regexp.MustCompile(`(?s)Missing Masking Key.*There\s+is\s+no\s+default\s+key`),
+			},
+			{
+				// A passphrase is refused at plan time, before any server is asked.
+				Config:      strings.Replace(cloneConfig(reg, prod, staging, shopRules()), `key         = "dfe8af7adc8d73117180079bfd5454fc0b3ec67e517b53f1313a1c3889ac1099"`, `key         = "test-masking-secret-1"`, 1),
+				ExpectError: regexp.MustCompile(`(?s)Invalid Masking Key.*key\s+is\s+not\s+a\s+usable\s+masking\s+key.*openssl\s+rand\s+-hex\s+32`),
 			},
 			{
 				Config:      cloneConfig(reg, strings.Replace(prod, pgtest.Require(t).Password, "wrong-pw-31337", 1), staging, shopRules()),
