@@ -31,7 +31,7 @@ func init() {
 	})
 	register(entry{
 		info: Info{Name: "hash", Bijective: true,
-			Description: "Keyed hash (AES-based PRF) of the value, hex or base32 encoded. Bijective (collision-free with overwhelming probability) when the output carries at least 128 bits: length >= 32 in hex, >= 26 in base32.",
+			Description: "Keyed hash (AES-based PRF) of the value, hex or base32 encoded. Bijective (collision-free with overwhelming probability) when the output carries at least 128 bits: length >= 32 in hex, >= 26 in base32. Not invertible, even with the key.",
 			Options: []OptionInfo{
 				{Name: "encoding", Type: "string", Description: `"hex" (default) or "base32" (lower case, no padding).`},
 				{Name: "length", Type: "number", Description: "Output length in characters, 1 to 128 (default 32)."},

@@ -5,7 +5,7 @@ import "strings"
 func init() {
 	register(entry{
 		info: Info{Name: "email", Bijective: true,
-			Description: "E-mail addresses: the local part is format-preserving encrypted (length, dots and other punctuation kept; lower-case letters and digits permuted among themselves, upper-case letters among themselves), so distinct addresses stay distinct; the domain is kept, replaced or mapped. Bijective with domain_mode keep.",
+			Description: "E-mail addresses: the local part is encrypted with NIST FF1 on its case-folded letters and digits (letters stay letters in their case, digits stay digits, punctuation is kept), so distinct addresses stay distinct both as text and ignoring case (citext, lower(email)); the domain is kept, replaced or mapped. A local part with fewer than 1,000,000 possible values (such as bob) is encrypted together with its forms bob.NNNN, so it may gain such a suffix. Bijective with domain_mode keep.",
 			Options: []OptionInfo{
 				{Name: "domain_mode", Type: "string", Description: `"keep" (default), "replace" (every domain becomes replacement_domain) or "map" (domains listed in domain_map are replaced, others kept).`},
 				{Name: "replacement_domain", Type: "string", Description: `Replacement domain for domain_mode "replace" (default "example.com"). (The spec's own domain, which keys the masking, is a different thing.)`},

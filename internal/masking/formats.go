@@ -7,7 +7,7 @@ import (
 
 func init() {
 	register(entry{
-		info: Info{Name: "digits", Bijective: true, Description: "Format-preserving encryption of every ASCII digit (national IDs, account numbers, any digit pattern); other characters are kept as separators.",
+		info: Info{Name: "digits", Bijective: true, Description: "NIST FF1 format-preserving encryption of the ASCII digits (national IDs, account numbers, integer keys, any digit pattern); other characters are kept as separators. An integer as PostgreSQL prints it (an optional minus, no leading zero) becomes another integer: magnitudes below 10,000,000 are permuted as one domain, longer ones among those with as many digits, up to max_value, so integer keys stay distinct integers in the column type's range. In other values a leading zero is kept and a leading non-zero digit stays non-zero. A value with fewer than 1,000,000 possible encryptions (such as a 3-digit code) is invalid: FF1's minimum domain.",
 			Options: []OptionInfo{
 				{Name: "keep_prefix", Type: "number", Description: "Number of leading digits kept unchanged (default 0)."},
 				{Name: "keep_suffix", Type: "number", Description: "Number of trailing digits kept unchanged (default 0)."},
@@ -16,21 +16,21 @@ func init() {
 		version: 2, validate: true, make: newDigits,
 	})
 	register(entry{
-		info: Info{Name: "phone", Bijective: true, Description: "Phone numbers: keeps length, separators, a leading + (or 00) with its country code and a national trunk 0; encrypts the other digits (the first one stays non-zero).",
+		info: Info{Name: "phone", Bijective: true, Description: "Phone numbers, with NIST FF1: keeps length, separators and a leading + or 00 with its country code and encrypts the digits after it (the first stays zero or non-zero). A national number (no + or 00) is permuted among the national numbers of its length that do not start with 00, so a trunk 0 may come or go and no output reads as international. Fewer than 1,000,000 possible values (such as 00 with a country code and 4 digits) is invalid.",
 			Options: []OptionInfo{{Name: "keep_prefix", Type: "number", Description: "Number of national digits after the country code kept unchanged, e.g. an area code (default 0)."}}},
 		version: 2, validate: true, make: newPhone,
 	})
 	register(entry{
-		info: Info{Name: "credit_card", Bijective: true, Description: "Card numbers (12-19 digits, spaces or dashes kept): encrypts the payload digits and recomputes the Luhn check digit, so outputs are valid and distinct. Input that fails the Luhn check is invalid.",
-			Options: []OptionInfo{{Name: "keep_issuer", Type: "bool", Description: "Keep the first 6 digits (issuer identification number), default false."}}},
+		info: Info{Name: "credit_card", Bijective: true, Description: "Card numbers (12-19 digits, spaces or dashes kept): encrypts the digits after the issuer prefix with NIST FF1 and recomputes the Luhn check digit, so outputs are valid and distinct. Input that fails the Luhn check is invalid.",
+			Options: []OptionInfo{{Name: "keep_issuer", Type: "bool", Description: "Keep the issuer prefix, the first 6 digits (fewer on cards under 13 digits, so that 6 stay encrypted), which names the brand and the bank, not the holder (default true); false keeps only a non-zero first digit."}}},
 		version: 2, validate: true, make: newCard,
 	})
 	register(entry{
-		info:    Info{Name: "iban", Bijective: true, Description: "IBANs (electronic or print format): keeps country, length and the letter/digit pattern of the BBAN, encrypts the BBAN and recomputes the mod-97 check digits."},
+		info:    Info{Name: "iban", Bijective: true, Description: "IBANs (electronic or print format): keeps country, length and the letter/digit pattern of the BBAN, encrypts the BBAN with NIST FF1 and recomputes the mod-97 check digits."},
 		version: 2, validate: true, make: newIBAN,
 	})
 	register(entry{
-		info: Info{Name: "format_preserving", Bijective: true, Description: "Format-preserving encryption over a declared alphabet: characters in the alphabet are encrypted among themselves, others are kept as separators; length is kept.",
+		info: Info{Name: "format_preserving", Bijective: true, Description: "NIST FF1 format-preserving encryption over a declared alphabet: characters in the alphabet are encrypted among themselves, others are kept as separators; length is kept. A value with fewer than 1,000,000 possible encryptions (alphabet size to the power of its length in the alphabet) is invalid.",
 			Options: []OptionInfo{{Name: "alphabet", Type: "string", Description: "The characters to permute, 2 to 256 distinct characters (default 0-9a-zA-Z)."}}},
 		version: 2, validate: true, make: newFormatPreserving,
 	})

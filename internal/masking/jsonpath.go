@@ -14,7 +14,7 @@ import (
 func init() {
 	register(entry{
 		info: Info{Name: "json",
-			Description: "Applies other transformers at paths inside json/jsonb text, keeping everything else byte for byte. A path such as $.contact.email or contact.email names object keys; items[*] or items[0] select array elements, and an array met where a key is expected is searched element by element. A path that names an object or array masks every string and number inside it. Bijective only if every nested transformer is.",
+			Description: "Applies other transformers at paths inside json/jsonb text, keeping everything else byte for byte. A path such as $.contact.email or contact.email names object keys; items[*] or items[0] select array elements, and an array met where a key is expected is searched element by element. A path that names an object or array masks every string and number inside it. One JSON value has many spellings (escapes, spacing), so it is bijective only on jsonb columns, and only if every nested transformer is.",
 			Options: []OptionInfo{{Name: "paths", Type: "map", Required: true,
 				Description: `Map from path to a nested spec object: {transformer = "email", domain = "...", on_invalid = "...", options = {...}}; other keys are taken as options of the nested transformer.`}}},
 		version: 2, validate: true, make: newJSON,

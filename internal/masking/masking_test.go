@@ -645,3 +645,16 @@ func emailShape(in, out string) error {
 	}
 	return nil
 }
+
+// TestCatalogSaysWhatSurvives checks that every transformer states what its
+// output keeps from its input.
+func TestCatalogSaysWhatSurvives(t *testing.T) {
+	for _, info := range Catalog() {
+		if len(info.Keeps) < 10 || !strings.HasSuffix(info.Keeps, ".") {
+			t.Errorf("%s: Keeps is %q, want a sentence", info.Name, info.Keeps)
+		}
+	}
+	if len(keeps) != len(Catalog()) {
+		t.Errorf("keeps describes %d transformers, the catalog has %d", len(keeps), len(Catalog()))
+	}
+}

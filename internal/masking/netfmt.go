@@ -8,12 +8,12 @@ import (
 func init() {
 	register(entry{
 		info: Info{Name: "uuid", Bijective: true,
-			Description: "UUIDs (8-4-4-4-12 or 32 hex digits): format-preserving encryption of the 122 random bits; version and variant are kept, so outputs stay valid UUIDs of the same version."},
+			Description: "UUIDs (8-4-4-4-12 or 32 hex digits): NIST FF1 encryption of the 122 random bits; version, variant and letter case are kept, so outputs stay valid UUIDs of the same version. Mixed-case text is invalid (its case variants are one uuid)."},
 		version: 2, validate: true, make: newUUID,
 	})
 	register(entry{
 		info: Info{Name: "ip", Bijective: true,
-			Description: "IPv4 and IPv6 addresses (inet/cidr text): format-preserving encryption within the same family. With a /prefix suffix only the network bits are permuted and host bits and suffix are kept, so cidr values stay valid."},
+			Description: "IPv4 and IPv6 addresses (inet/cidr text): NIST FF1 encryption within the same family. With a /prefix suffix only the network bits are permuted and host bits and suffix are kept, so cidr values stay valid. IPv6 text must be canonical (as PostgreSQL prints it), and a network of fewer than 20 bits (under 1,000,000 values) is invalid."},
 		version: 2, validate: true, make: newIP,
 	})
 }

@@ -56,7 +56,10 @@ type Info struct {
 	Name        string
 	Bijective   bool // with default options
 	Description string
-	Options     []OptionInfo
+	// Keeps says what the output keeps from the input: what someone who
+	// compares production and staging rows can still learn.
+	Keeps   string
+	Options []OptionInfo
 }
 
 // OptionInfo describes one option of a transformer.
@@ -129,6 +132,7 @@ func Catalog() []Info {
 	out := make([]Info, 0, len(registry))
 	for _, name := range TransformerNames() {
 		info := registry[name].info
+		info.Keeps = keeps[name]
 		info.Options = append([]OptionInfo(nil), info.Options...)
 		out = append(out, info)
 	}

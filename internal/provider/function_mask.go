@@ -71,7 +71,11 @@ func maskDescription() string {
 		"The output is a function of the key, the domain and the value only: the same call always returns the same result, " +
 		"another key gives an unlinkable result, and values that share a `domain` mask equally whatever column they come from, " +
 		"so joins on masked values still work. Bijective transformers keep distinct values distinct, " +
-		"so they may mask primary-key and unique columns.\n\n" +
+		"so they may mask primary-key and unique columns; they encrypt with NIST SP 800-38G FF1 and refuse values with fewer than " +
+		"1,000,000 possible encryptions (FF1's minimum domain) where the format cannot be widened.\n\n" +
+		"Bijective masking is keyed pseudonymisation, not anonymisation: whoever holds the key can reverse it. " +
+		"The key is a production secret that staging users must never hold: at least 32 random bytes in hex or base64, " +
+		"such as the output of `openssl rand -hex 32`. Masked values also keep some of the input, listed per transformer below (\"keeps\").\n\n" +
 		"The `options` argument is an object:\n\n" +
 		"- `domain` (string) separates keyed outputs; it defaults to the transformer's name. " +
 		"Use the same domain, such as `customer_email`, wherever the same data is masked.\n" +
@@ -82,7 +86,7 @@ func maskDescription() string {
 		"`{ domain = \"customer_email\", options = { domain_mode = \"replace\", replacement_domain = \"example.org\" } }`.\n" +
 		"- Every other attribute is a transformer option, such as `{ keep_issuer = true }` for `credit_card`.\n\n" +
 		"Errors name the argument at fault: an unknown transformer, an unknown option or an option of the wrong type or range, " +
-		"an empty key, or a value that is not valid for the format when `on_invalid` is `error`. " +
+		"an empty or guessable key, or a value that is not valid for the format when `on_invalid` is `error`. " +
 		"Errors never contain the value or the key. A null value returns null, and the `null` transformer returns null for every value.\n\n" +
 		"Transformers:\n\n")
 	for _, info := range masking.Catalog() {
@@ -91,6 +95,9 @@ func maskDescription() string {
 			b.WriteString(" (bijective)")
 		}
 		b.WriteString(": " + maskSentence(info.Description))
+		if info.Keeps != "" {
+			b.WriteString(" Keeps: " + maskSentence(info.Keeps))
+		}
 		if len(info.Options) > 0 {
 			names := make([]string, len(info.Options))
 			for i, o := range info.Options {

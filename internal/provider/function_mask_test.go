@@ -157,18 +157,23 @@ output "default_domain" {
 }
 
 // TestMaskFunction_options checks that transformer options reach the
-// transformer: keep_issuer keeps the first six digits of a card number.
+// transformer: keep_issuer (the default) keeps the first six digits of a
+// card number, keep_issuer = false does not.
 func TestMaskFunction_options(t *testing.T) {
 	const card = "4111 1111 1111 1111"
 	want := maskDirect(t, "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", masking.Spec{Transformer: "credit_card", Options: map[string]any{"keep_issuer": true}}, card)
-	withoutIssuer := maskDirect(t, "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", masking.Spec{Transformer: "credit_card"}, card)
-	if want == withoutIssuer {
-		t.Fatalf("keep_issuer makes no difference for %q", card)
+	byDefault := maskDirect(t, "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", masking.Spec{Transformer: "credit_card"}, card)
+	withoutIssuer := maskDirect(t, "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", masking.Spec{Transformer: "credit_card", Options: map[string]any{"keep_issuer": false}}, card)
+	if want == withoutIssuer || want != byDefault {
+		t.Fatalf("keep_issuer is not the default or makes no difference for %q", card)
 	}
 	maskingFunctionTest(t, resource.TestStep{
 		Config: `
 output "card" {
   value = provider::staging::mask("4111 1111 1111 1111", "credit_card", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", { keep_issuer = true })
+}
+output "card_no_issuer" {
+  value = provider::staging::mask("4111 1111 1111 1111", "credit_card", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", { keep_issuer = false })
 }
 output "email_replaced" {
   value = provider::staging::mask("alice@corp.example", "email", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", {
@@ -187,6 +192,7 @@ output "dates" {
 `,
 		ConfigStateChecks: []statecheck.StateCheck{
 			statecheck.ExpectKnownOutputValue("card", knownvalue.StringExact(want)),
+			statecheck.ExpectKnownOutputValue("card_no_issuer", knownvalue.StringExact(withoutIssuer)),
 			statecheck.ExpectKnownOutputValue("card", knownvalue.StringFunc(func(v string) error {
 				switch {
 				case len(v) != len(card) || v[4] != ' ' || v[9] != ' ' || v[14] != ' ':
@@ -303,6 +309,11 @@ func TestMaskFunction_errors(t *testing.T) {
 			want: `Invalid\s+value\s+for\s+"key"\s+parameter:\s+The\s+masking\s+key\s+is\s+empty`,
 		},
 		{
+			name: "passphrase key",
+			call: `provider::staging::mask("a@example.com", "email", "fixture-key", {})`,
+			want: `Invalid\s+value\s+for\s+"key"\s+parameter:\s+The\s+key\s+argument\s+is\s+not\s+a\s+usable\s+masking\s+key.*openssl\s+rand\s+-hex\s+32`,
+		},
+		{
 			name: "malformed card number",
 			call: `provider::staging::mask("4111 1111 1111 1112", "credit_card", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", {})`,
 			want: `Invalid\s+value\s+for\s+"value"\s+parameter:\s+The\s+value\s+is\s+not\s+valid\s+for\s+transformer\s+"credit_card":\s+the\s+Luhn\s+check\s+digit\s+does\s+not\s+match.\s+Set\s+on_invalid`,
@@ -383,9 +394,17 @@ func TestMaskFunction_errorsHideSecrets(t *testing.T) {
 func TestMaskFunction_description(t *testing.T) {
 	resp := &function.DefinitionResponse{}
 	newMaskFunction().Definition(context.Background(), function.DefinitionRequest{}, resp)
-	for _, name := range masking.TransformerNames() {
-		if !strings.Contains(resp.Definition.MarkdownDescription, "- `"+name+"`") {
-			t.Errorf("the description does not list transformer %s", name)
+	for _, info := range masking.Catalog() {
+		if !strings.Contains(resp.Definition.MarkdownDescription, "- `"+info.Name+"`") {
+			t.Errorf("the description does not list transformer %s", info.Name)
+		}
+		if !strings.Contains(resp.Definition.MarkdownDescription, "Keeps: "+info.Keeps) {
+			t.Errorf("the description does not say what %s keeps", info.Name)
+		}
+	}
+	for _, want := range []string{"keyed pseudonymisation", "openssl rand -hex 32", "FF1"} {
+		if !strings.Contains(resp.Definition.MarkdownDescription, want) {
+			t.Errorf("the description does not mention %q", want)
 		}
 	}
 	var v function.DefinitionValidateResponse
