@@ -262,15 +262,15 @@ func (r *isolationCheckResource) ValidateConfig(ctx context.Context, req resourc
 // productionInventory parses the declared production hosts, networks and
 // fingerprints; known is false while one is unknown.
 func productionInventory(ctx context.Context, m isolationCheckModel, diags *diagnostics) (prod isolation.Production, known bool) {
+	if m.ProductionHosts.IsUnknown() || m.ProductionCIDRs.IsUnknown() || m.ProductionSecretFingerprints.IsUnknown() {
+		return prod, false
+	}
 	known = true
 	var hosts, cidrs []types.String
 	var fps map[string]types.String
 	diags.Append(m.ProductionHosts.ElementsAs(ctx, &hosts, false)...)
 	diags.Append(m.ProductionCIDRs.ElementsAs(ctx, &cidrs, false)...)
 	diags.Append(m.ProductionSecretFingerprints.ElementsAs(ctx, &fps, false)...)
-	if m.ProductionHosts.IsUnknown() || m.ProductionCIDRs.IsUnknown() || m.ProductionSecretFingerprints.IsUnknown() {
-		return prod, false
-	}
 	for i, h := range hosts {
 		if h.IsUnknown() {
 			known = false
