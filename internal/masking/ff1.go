@@ -44,6 +44,7 @@ type ff1Params struct {
 	n, u, v    int
 	b, d       int
 	powU, powV uint64 // radix^u, radix^v (fast path only)
+	invU, invV uint64 // floor((2^64-1) / pow), for Barrett reduction
 	fast       bool
 }
 
@@ -71,6 +72,9 @@ func newFF1Params(radix uint64, n int) ff1Params {
 	p.powU, ok1 = pow64(radix, p.u)
 	p.powV, ok2 = pow64(radix, p.v)
 	p.fast = ok1 && ok2
+	if p.fast {
+		p.invU, p.invV = barrettInv(p.powU), barrettInv(p.powV)
+	}
 	// b = ceil(ceil(v*log2(radix))/8); ceil(v*log2(radix)) is the bit length
 	// of radix^v - 1 (exactly, for powers of two as for other radices).
 	var vbits int
@@ -120,7 +124,7 @@ func (p *ff1Params) fastOK(tweak []byte) bool {
 // roundFast runs FF1 round i's PRF on NUM(B) = bnum and returns
 // y mod radix^m, where m is the length of the half being replaced. q holds
 // Q with the tweak and padding already in place.
-func (f ff1) roundFast(p *ff1Params, cp, x, q []byte, i int, bnum, powM uint64) uint64 {
+func (f ff1) roundFast(p *ff1Params, cp, x, q []byte, i int, bnum, powM, inv uint64) uint64 {
 	ql := len(q)
 	q[ql-p.b-1] = byte(i)
 	for j := range p.b {
@@ -144,7 +148,31 @@ func (f ff1) roundFast(p *ff1Params, cp, x, q []byte, i int, bnum, powM uint64) 
 	if powM == 0 { // 2^64
 		return lo
 	}
+	if hi == 0 {
+		return mod64(lo, powM, inv)
+	}
 	return bits.Rem64(hi, lo, powM)
+}
+
+// barrettInv is the reciprocal mod64 uses: floor((2^64-1) / m), 0 for the
+// modulus 0 (2^64).
+func barrettInv(m uint64) uint64 {
+	if m == 0 {
+		return 0
+	}
+	return ^uint64(0) / m
+}
+
+// mod64 returns y mod m by Barrett reduction with inv = barrettInv(m): a
+// multiplication instead of a division, which costs more than the AES
+// block of an FF1 round on common CPUs.
+func mod64(y, m, inv uint64) uint64 {
+	q, _ := bits.Mul64(y, inv)
+	r := y - q*m
+	for r >= m {
+		r -= m
+	}
+	return r
 }
 
 // addMod returns (a + b) mod m for a, b < m; m == 0 stands for 2^64.
@@ -173,11 +201,11 @@ func (f ff1) setup(p *ff1Params, scratch, tweak []byte) (cp, x, q []byte) {
 func (f ff1) encryptInts(p *ff1Params, scratch, tweak []byte, a, b uint64) (uint64, uint64) {
 	cp, x, q := f.setup(p, scratch, tweak)
 	for i := range ff1Rounds {
-		powM := p.powU
+		powM, inv := p.powU, p.invU
 		if i&1 == 1 {
-			powM = p.powV
+			powM, inv = p.powV, p.invV
 		}
-		y := f.roundFast(p, cp, x, q, i, b, powM)
+		y := f.roundFast(p, cp, x, q, i, b, powM, inv)
 		a, b = b, addMod(a, y, powM)
 	}
 	return a, b
@@ -187,11 +215,11 @@ func (f ff1) encryptInts(p *ff1Params, scratch, tweak []byte, a, b uint64) (uint
 func (f ff1) decryptInts(p *ff1Params, scratch, tweak []byte, a, b uint64) (uint64, uint64) {
 	cp, x, q := f.setup(p, scratch, tweak)
 	for i := ff1Rounds - 1; i >= 0; i-- {
-		powM := p.powU
+		powM, inv := p.powU, p.invU
 		if i&1 == 1 {
-			powM = p.powV
+			powM, inv = p.powV, p.invV
 		}
-		y := f.roundFast(p, cp, x, q, i, a, powM)
+		y := f.roundFast(p, cp, x, q, i, a, powM, inv)
 		c := b - y
 		if b < y {
 			c = b + (powM - y)
