@@ -217,7 +217,7 @@ type relation struct {
 	included bool
 }
 
-func (r *relation) qualified() string { return r.schema + "." + r.name }
+func (r *relation) qualified() string { return Name{r.schema, r.name}.String() }
 
 func (r *relation) column(name string) *column {
 	for i := range r.columns {
@@ -267,8 +267,7 @@ func (o *Options) schemaIncluded(s string) bool {
 }
 
 func (o *Options) tableIncluded(qualified string) bool {
-	schema, _, _ := strings.Cut(qualified, ".")
-	if !o.schemaIncluded(schema) {
+	if !o.schemaIncluded(SplitName(qualified).Schema) {
 		return false
 	}
 	if len(o.IncludeTables) > 0 && !matchAny(o.IncludeTables, qualified) {
@@ -311,9 +310,9 @@ func readCatalog(ctx context.Context, q Querier, opts *Options) (*catalogState, 
 	}
 	rows, err = q.Query(ctx, `
 		SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence = 'u', c.relispartition,
-		       coalesce((SELECT pn.nspname || '.' || p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
+		       coalesce((SELECT `+sqlName("pn.nspname", "p.relname")+` FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
 		                 JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid AND c.relispartition), ''),
-		       coalesce((SELECT rn.nspname || '.' || r.relname FROM pg_class r JOIN pg_namespace rn ON rn.oid = r.relnamespace
+		       coalesce((SELECT `+sqlName("rn.nspname", "r.relname")+` FROM pg_class r JOIN pg_namespace rn ON rn.oid = r.relnamespace
 		                 WHERE c.relispartition AND r.oid = pg_partition_root(c.oid)), ''),
 		       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) ELSE '' END,
 		       coalesce(pg_get_expr(c.relpartbound, c.oid), ''),

@@ -572,7 +572,7 @@ func (c *cloner) build(ctx context.Context, snapshot string) error {
 	// A table tree's keys, checks and indexes are built by the worker that
 	// copies its last table, while the other workers still copy: the
 	// server sorts for an index while it loads another table.
-	groups, fks, validations := c.postDataDDL()
+	groups, late, fks, validations := c.postDataDDL()
 	pending := map[string]int{}
 	for _, tp := range tables {
 		pending[c.root(tp.Name)]++
@@ -631,6 +631,11 @@ func (c *cloner) build(ctx context.Context, snapshot string) error {
 		return nil
 	}); err != nil {
 		return err
+	}
+	// Checks and indexes that call user functions, now that every table
+	// is loaded.
+	if err := execAll(ctx, c.tgtCoord, false, late); err != nil {
+		return fmt.Errorf("pgclone: creating checks and indexes that call functions: %w", err)
 	}
 	c.mark("sequences, keys, checks and indexes")
 	if err := execAll(ctx, c.tgtCoord, false, fks); err != nil {
@@ -742,7 +747,7 @@ func (c *cloner) preDataDDL(ctx context.Context) ([]string, error) {
 		}
 	}
 	for _, s := range c.objs.sequences {
-		ddl = append(ddl, c.names.rewrite(fmt.Sprintf("CREATE SEQUENCE %s AS %s %s", quoteQualified(s.schema+"."+s.name), s.typ, s.options)))
+		ddl = append(ddl, c.names.rewrite(fmt.Sprintf("CREATE SEQUENCE %s AS %s %s", quoteQualified(Name{s.schema, s.name}.String()), s.typ, s.options)))
 		c.count(KindSequence)
 	}
 	// Types, functions, tables, views: in dependency order. Bodies bound
@@ -764,7 +769,7 @@ func (c *cloner) preDataDDL(ctx context.Context) ([]string, error) {
 	for _, s := range c.objs.sequences {
 		if s.ownerTable != "" && c.pol.cat.rels[s.ownerTable] != nil && c.pol.cat.rels[s.ownerTable].included {
 			ddl = append(ddl, c.names.rewrite(fmt.Sprintf("ALTER SEQUENCE %s OWNED BY %s.%s",
-				quoteQualified(s.schema+"."+s.name), quoteQualified(s.ownerTable), pgx.Identifier{s.ownerC}.Sanitize())))
+				quoteQualified(Name{s.schema, s.name}.String()), quoteQualified(s.ownerTable), pgx.Identifier{s.ownerC}.Sanitize())))
 		}
 	}
 	return ddl, nil
@@ -776,7 +781,7 @@ func (c *cloner) sequenceValues() []string {
 	for _, s := range c.objs.sequences {
 		if s.last != nil {
 			out = append(out, c.names.rewrite(fmt.Sprintf("SELECT pg_catalog.setval(%s, %d, true)",
-				quoteLiteral(quoteQualified(s.schema+"."+s.name))+"::regclass", *s.last)))
+				quoteLiteral(quoteQualified(Name{s.schema, s.name}.String()))+"::regclass", *s.last)))
 		}
 	}
 	for _, rel := range c.pol.cat.order {
@@ -795,8 +800,10 @@ func (c *cloner) sequenceValues() []string {
 }
 
 // postDataDDL groups constraints and indexes by partition tree (one group
-// runs on one connection), and returns the foreign keys apart.
-func (c *cloner) postDataDDL() (byRoot map[string][]string, fks, validations []string) {
+// runs on one connection), and returns apart those that call user
+// functions (late: they may read other tables, so they wait for all the
+// data) and the foreign keys.
+func (c *cloner) postDataDDL() (byRoot map[string][]string, late, fks, validations []string) {
 	byRoot = map[string][]string{}
 	add := func(table, stmt string) {
 		root := c.root(table)
@@ -821,14 +828,22 @@ func (c *cloner) postDataDDL() (byRoot map[string][]string, fks, validations []s
 			c.count(KindForeignKey)
 			continue
 		}
-		add(k.table, stmt)
+		if k.late {
+			late = append(late, stmt)
+		} else {
+			add(k.table, stmt)
+		}
 		c.count(KindConstraint)
 	}
 	for _, ix := range c.objs.indexes {
-		add(ix.table, c.names.rewrite(ix.def))
+		if ix.late {
+			late = append(late, c.names.rewrite(ix.def))
+		} else {
+			add(ix.table, c.names.rewrite(ix.def))
+		}
 		c.count(KindIndex)
 	}
-	return byRoot, fks, validations
+	return byRoot, late, fks, validations
 }
 
 // binaryOK reports whether rel can stream in binary COPY: when none of its

@@ -220,9 +220,22 @@ type constraintDef struct {
 	table, name, def string
 	kind             byte
 	refTable         string // for foreign keys
+	// late is set when the constraint calls a user function, which may
+	// read other tables: it is checked once all the data is loaded.
+	late bool
 }
 
-type indexDef struct{ table, def string }
+type indexDef struct {
+	table, def string
+	late       bool // the index calls a user function (see constraintDef.late)
+}
+
+// usesUserFunction is a SQL condition: the object (class, oid) depends on
+// a function outside the system schemas.
+func usesUserFunction(class, oid string) string {
+	return fmt.Sprintf(`EXISTS (SELECT 1 FROM pg_depend d JOIN pg_proc p ON p.oid = d.refobjid JOIN pg_namespace pn ON pn.oid = p.pronamespace
+		WHERE d.classid = '%s'::regclass AND d.objid = %s AND d.refclassid = 'pg_proc'::regclass AND pn.nspname NOT IN ('pg_catalog', 'information_schema'))`, class, oid)
+}
 
 type viewDef struct {
 	oid          uint32
@@ -280,7 +293,7 @@ func readSchemaObjects(ctx context.Context, q Querier, cat *catalogState, opts *
 		       format('INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s %s', s.seqincrement, s.seqmin, s.seqmax, s.seqstart, s.seqcache,
 		              CASE WHEN s.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END),
 		       pg_sequence_last_value(c.oid),
-		       coalesce(tn.nspname || '.' || tc.relname, ''), coalesce(a.attname::text, '')
+		       coalesce(`+sqlName("tn.nspname", "tc.relname")+`, ''), coalesce(a.attname::text, '')
 		FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 		LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
 		LEFT JOIN pg_class tc ON tc.oid = d.refobjid LEFT JOIN pg_namespace tn ON tn.oid = tc.relnamespace
@@ -297,14 +310,15 @@ func readSchemaObjects(ctx context.Context, q Querier, cat *catalogState, opts *
 		return nil, err
 	}
 	err = scan("constraints", `
-		SELECT n.nspname || '.' || c.relname, k.conname, k.contype::text, pg_get_constraintdef(k.oid),
-		       coalesce((SELECT rn.nspname || '.' || r.relname FROM pg_class r JOIN pg_namespace rn ON rn.oid = r.relnamespace WHERE r.oid = k.confrelid), '')
+		SELECT `+sqlName("n.nspname", "c.relname")+`, k.conname, k.contype::text, pg_get_constraintdef(k.oid),
+		       coalesce((SELECT `+sqlName("rn.nspname", "r.relname")+` FROM pg_class r JOIN pg_namespace rn ON rn.oid = r.relnamespace WHERE r.oid = k.confrelid), ''),
+		       `+usesUserFunction("pg_constraint", "k.oid")+`
 		FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE k.conrelid = ANY ($1::oid[]) AND k.contype IN ('p', 'u', 'x', 'c', 'f') AND k.conparentid = 0 AND k.conislocal
 		ORDER BY CASE k.contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 WHEN 'x' THEN 2 WHEN 'c' THEN 3 ELSE 4 END, k.oid`, []any{oids}, func(rows pgx.Rows) error {
 		var k constraintDef
 		var kind string
-		err := rows.Scan(&k.table, &k.name, &kind, &k.def, &k.refTable)
+		err := rows.Scan(&k.table, &k.name, &kind, &k.def, &k.refTable, &k.late)
 		k.kind = kind[0]
 		so.constraints = append(so.constraints, k)
 		return err
@@ -313,13 +327,14 @@ func readSchemaObjects(ctx context.Context, q Querier, cat *catalogState, opts *
 		return nil, err
 	}
 	err = scan("indexes", `
-		SELECT n.nspname || '.' || c.relname, pg_get_indexdef(i.indexrelid)
+		SELECT `+sqlName("n.nspname", "c.relname")+`, pg_get_indexdef(i.indexrelid),
+		       `+usesUserFunction("pg_class", "i.indexrelid")+`
 		FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE i.indrelid = ANY ($1::oid[]) AND NOT ic.relispartition
 		  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))
 		ORDER BY i.indexrelid`, []any{oids}, func(rows pgx.Rows) error {
 		var ix indexDef
-		err := rows.Scan(&ix.table, &ix.def)
+		err := rows.Scan(&ix.table, &ix.def, &ix.late)
 		ix.def = strings.Replace(ix.def, " ON ONLY ", " ON ", 1)
 		so.indexes = append(so.indexes, ix)
 		return err
@@ -337,8 +352,8 @@ func readSchemaObjects(ctx context.Context, q Querier, cat *catalogState, opts *
 		ORDER BY c.oid`, []any{schemas}, func(rows pgx.Rows) error {
 		var v viewDef
 		err := rows.Scan(&v.oid, &v.schema, &v.name, &v.def, &v.options, &v.deps)
-		if err == nil && opts.tableIncluded(v.schema+"."+v.name) && !dropped[v.schema+"."+v.name] {
-			if matchAny(opts.ExcludeObjects, v.schema+"."+v.name) {
+		if err == nil && opts.tableIncluded(Name{v.schema, v.name}.String()) && !dropped[Name{v.schema, v.name}.String()] {
+			if matchAny(opts.ExcludeObjects, Name{v.schema, v.name}.String()) {
 				so.skipped = append(so.skipped, fmt.Sprintf("view %s.%s: excluded by exclude_objects", v.schema, v.name))
 				return nil
 			}

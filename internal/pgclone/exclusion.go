@@ -76,7 +76,7 @@ func (p *policy) dependents(ctx context.Context, q Querier, opts *Options) (map[
 		SELECT c.oid, n.nspname, c.relname,
 		       array(SELECT DISTINCT d.refobjid FROM pg_rewrite r JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
 		             WHERE r.ev_class = c.oid AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> c.oid ORDER BY 1),
-		       array(SELECT rn.nspname || '.' || rc.relname FROM (SELECT DISTINCT d.refobjid FROM pg_rewrite r
+		       array(SELECT `+sqlName("rn.nspname", "rc.relname")+` FROM (SELECT DISTINCT d.refobjid FROM pg_rewrite r
 		               JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
 		             WHERE r.ev_class = c.oid AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> c.oid) x
 		             JOIN pg_class rc ON rc.oid = x.refobjid JOIN pg_namespace rn ON rn.oid = rc.relnamespace ORDER BY x.refobjid),
@@ -164,4 +164,13 @@ func displayPart(s string) string {
 		return pgx.Identifier{s}.Sanitize()
 	}
 	return s
+}
+
+// sqlName is the SQL expression of the display form of a name (see
+// [Name.String]) from a schema and a name column.
+func sqlName(schema, name string) string {
+	part := func(col string) string {
+		return fmt.Sprintf(`CASE WHEN %s::text ~ '[."]' THEN quote_ident(%s) ELSE %s::text END`, col, col, col)
+	}
+	return "(" + part(schema) + " || '.' || " + part(name) + ")"
 }

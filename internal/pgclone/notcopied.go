@@ -47,7 +47,7 @@ func readNotCopied(ctx context.Context, q Querier, schemas []string) ([]NotCopie
 		UNION ALL SELECT 'foreign_server', srvname::text FROM pg_foreign_server
 		UNION ALL SELECT 'user_mapping', srvname || ' for ' || usename FROM pg_user_mappings
 		UNION ALL SELECT 'event_trigger', evtname::text FROM pg_event_trigger
-		UNION ALL SELECT 'foreign_table', n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		UNION ALL SELECT 'foreign_table', `+sqlName("n.nspname", "c.relname")+` FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		  WHERE c.relkind = 'f' AND n.nspname = ANY ($1::text[])
 		ORDER BY 1, 2`, schemas)
 	if err != nil {

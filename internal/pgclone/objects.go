@@ -142,7 +142,7 @@ func readMoreObjects(ctx context.Context, q Querier, cat *catalogState, so *sche
 	// Types: enums, domains, composite and range types.
 	var pre []preObject
 	err := scan("types", `
-		SELECT t.oid, t.typtype::text, n.nspname || '.' || t.typname,
+		SELECT t.oid, t.typtype::text, `+sqlName("n.nspname", "t.typname")+`,
 		  CASE t.typtype
 		  WHEN 'e' THEN format('CREATE TYPE %I.%I AS ENUM (%s)', n.nspname, t.typname,
 		         (SELECT coalesce(string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder), '') FROM pg_enum e WHERE e.enumtypid = t.oid))
@@ -197,7 +197,7 @@ func readMoreObjects(ctx context.Context, q Querier, cat *catalogState, so *sche
 	// Functions and procedures (pg_get_functiondef), aggregates (rebuilt
 	// from pg_aggregate).
 	err = scan("functions", `
-		SELECT p.oid, p.prokind::text, n.nspname || '.' || p.proname, p.prosqlbody IS NULL,
+		SELECT p.oid, p.prokind::text, `+sqlName("n.nspname", "p.proname")+`, p.prosqlbody IS NULL,
 		  CASE WHEN p.prokind = 'a' THEN
 		    (SELECT format('CREATE AGGREGATE %I.%I(%s) (SFUNC = %s, STYPE = %s%s%s%s%s%s%s%s%s%s, PARALLEL = %s)', n.nspname, p.proname,
 		       CASE WHEN p.pronargs = 0 THEN '*' ELSE pg_get_function_identity_arguments(p.oid) END,
@@ -266,8 +266,8 @@ func readMoreObjects(ctx context.Context, q Querier, cat *catalogState, so *sche
 		if v.options != "" {
 			with = " WITH (" + v.options + ")"
 		}
-		pre = append(pre, preObject{key: fmt.Sprintf("r%d", v.oid), kind: KindView, name: v.schema + "." + v.name,
-			ddl: fmt.Sprintf("CREATE VIEW %s%s AS %s", quoteQualified(v.schema+"."+v.name), with, strings.TrimSuffix(v.def, ";"))})
+		pre = append(pre, preObject{key: fmt.Sprintf("r%d", v.oid), kind: KindView, name: Name{v.schema, v.name}.String(),
+			ddl: fmt.Sprintf("CREATE VIEW %s%s AS %s", quoteQualified(Name{v.schema, v.name}.String()), with, strings.TrimSuffix(v.def, ";"))})
 	}
 	err = scan("materialized views", `
 		SELECT c.oid, n.nspname, c.relname, pg_get_viewdef(c.oid), coalesce(array_to_string(c.reloptions, ', '), ''), c.relispopulated,
@@ -280,10 +280,10 @@ func readMoreObjects(ctx context.Context, q Querier, cat *catalogState, so *sche
 		if err := rows.Scan(&m.oid, &m.schema, &m.name, &def, &options, &m.populated, &m.indexes); err != nil {
 			return err
 		}
-		if !opts.tableIncluded(m.schema+"."+m.name) || dropped[m.schema+"."+m.name] {
+		if !opts.tableIncluded(Name{m.schema, m.name}.String()) || dropped[Name{m.schema, m.name}.String()] {
 			return nil
 		}
-		if matchAny(opts.ExcludeObjects, m.schema+"."+m.name) {
+		if matchAny(opts.ExcludeObjects, Name{m.schema, m.name}.String()) {
 			so.skipped = append(so.skipped, fmt.Sprintf("materialized view %s.%s: excluded by exclude_objects", m.schema, m.name))
 			return nil
 		}
@@ -292,8 +292,8 @@ func readMoreObjects(ctx context.Context, q Querier, cat *catalogState, so *sche
 			with = " WITH (" + options + ")"
 		}
 		so.matviews = append(so.matviews, m)
-		pre = append(pre, preObject{key: fmt.Sprintf("r%d", m.oid), kind: KindMaterializedView, name: m.schema + "." + m.name,
-			ddl: fmt.Sprintf("CREATE MATERIALIZED VIEW %s%s AS %s WITH NO DATA", quoteQualified(m.schema+"."+m.name), with, strings.TrimSuffix(def, ";"))})
+		pre = append(pre, preObject{key: fmt.Sprintf("r%d", m.oid), kind: KindMaterializedView, name: Name{m.schema, m.name}.String(),
+			ddl: fmt.Sprintf("CREATE MATERIALIZED VIEW %s%s AS %s WITH NO DATA", quoteQualified(Name{m.schema, m.name}.String()), with, strings.TrimSuffix(def, ";"))})
 		return nil
 	})
 	if err != nil {
@@ -354,7 +354,7 @@ func readMoreObjects(ctx context.Context, q Querier, cat *catalogState, so *sche
 		viewOIDs = append(viewOIDs, v.oid)
 	}
 	err = scan("triggers", `
-		SELECT n.nspname || '.' || c.relname, tg.tgname, pg_get_triggerdef(tg.oid), tg.tgenabled::text, c.relkind IN ('r', 'p')
+		SELECT `+sqlName("n.nspname", "c.relname")+`, tg.tgname, pg_get_triggerdef(tg.oid), tg.tgenabled::text, c.relkind IN ('r', 'p')
 		FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE (tg.tgrelid = ANY ($1::oid[]) OR tg.tgrelid = ANY ($2::oid[])) AND NOT tg.tgisinternal AND tg.tgparentid = 0
 		ORDER BY tg.oid`, []any{relOIDs, viewOIDs}, func(rows pgx.Rows) error {
@@ -373,7 +373,7 @@ func readMoreObjects(ctx context.Context, q Querier, cat *catalogState, so *sche
 
 	// Row-level security and policies.
 	err = scan("row-level security", `
-		SELECT n.nspname || '.' || c.relname, c.relrowsecurity, c.relforcerowsecurity,
+		SELECT `+sqlName("n.nspname", "c.relname")+`, c.relrowsecurity, c.relforcerowsecurity,
 		       coalesce(pol.polname::text, ''), coalesce(pol.polpermissive, true), coalesce(pol.polcmd::text, '*'),
 		       coalesce(array(SELECT CASE WHEN r = 0 THEN 'public' ELSE (SELECT rolname::text FROM pg_roles WHERE oid = r) END
 		                      FROM unnest(pol.polroles) r), '{}'),
@@ -662,7 +662,7 @@ func (c *cloner) postDataObjects(targetRoles map[string]bool) []string {
 			continue
 		}
 		for _, m := range c.objs.matviews {
-			if m.schema+"."+m.name != o.name {
+			if (Name{m.schema, m.name}).String() != o.name {
 				continue
 			}
 			if m.populated {

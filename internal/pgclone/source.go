@@ -176,10 +176,10 @@ ORDER BY 1, 2`)
 		if err := rows.Scan(&schema, &name, &flags[0], &flags[1], &flags[2], &flags[3], &flags[4]); err != nil {
 			return nil, err
 		}
-		if !want[schema+"."+name] {
+		if !want[Name{schema, name}.String()] {
 			continue
 		}
-		w := WritePrivilege{Table: schema + "." + name}
+		w := WritePrivilege{Table: Name{schema, name}.String()}
 		for i, p := range []string{"OWNER", "INSERT", "UPDATE", "DELETE", "TRUNCATE"} {
 			if flags[i] {
 				w.Privileges = append(w.Privileges, p)

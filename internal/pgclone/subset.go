@@ -78,16 +78,55 @@ func (e *SubsetError) Error() string { return "subset: " + e.Reason }
 
 // Qualify turns "table" into "public.table" and leaves "schema.table" as
 // it is: how rules, subsets and results name tables.
+// A part that holds a dot or a double quote is double-quoted, as in SQL:
+// `"sales.eu".orders` is table orders of schema "sales.eu", and
+// `"a.b"` is table "a.b" of public.
 func Qualify(name string) string {
-	if strings.Contains(name, ".") {
+	if _, _, qualified := splitName(name); qualified {
 		return name
 	}
 	return "public." + name
 }
 
+// SplitName splits a qualified name in the form [Name.String] prints
+// (parts that hold a dot or a double quote are double-quoted) into its
+// schema and name; an unqualified name is in public.
+func SplitName(name string) Name {
+	schema, rest, qualified := splitName(name)
+	if !qualified {
+		return Name{"public", unquotePart(name)}
+	}
+	return Name{schema, unquotePart(rest)}
+}
+
+// splitName cuts name at the dot that ends its schema part.
+func splitName(name string) (schema, rest string, qualified bool) {
+	if strings.HasPrefix(name, `"`) {
+		s, end, ok := readIdent(name, 0)
+		if ok && end < len(name) && name[end] == '.' {
+			return s, name[end+1:], true
+		}
+		return "", name, false
+	}
+	schema, rest, qualified = strings.Cut(name, ".")
+	return schema, rest, qualified
+}
+
+// unquotePart returns the name a part stands for: the content of a fully
+// double-quoted part, else the part itself.
+func unquotePart(s string) string {
+	if strings.HasPrefix(s, `"`) {
+		if n, end, ok := readIdent(s, 0); ok && end == len(s) {
+			return n
+		}
+	}
+	return s
+}
+
+// quoteQualified quotes a qualified name for SQL.
 func quoteQualified(name string) string {
-	schema, table, _ := strings.Cut(Qualify(name), ".")
-	return pgx.Identifier{schema, table}.Sanitize()
+	n := SplitName(name)
+	return pgx.Identifier{n.Schema, n.Name}.Sanitize()
 }
 
 func quoteCols(alias string, cols []string) string {
@@ -116,20 +155,20 @@ func ReadForeignKeys(ctx context.Context, q Querier, tables []string) ([]Foreign
 		  FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_class rc ON rc.oid = k.confrelid
 		  WHERE k.contype = 'f' AND (NOT c.relispartition OR k.conparentid = 0)
 		)
-		SELECT k.conname, n.nspname || '.' || c.relname, rn.nspname || '.' || rc.relname,
+		SELECT k.conname, `+sqlName("n.nspname", "c.relname")+`, `+sqlName("rn.nspname", "rc.relname")+`,
 		       array(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY AS u(n, i)
 		             JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i),
 		       array(SELECT a.attname::text FROM unnest(k.confkey) WITH ORDINALITY AS u(n, i)
 		             JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.i),
 		       NOT bool_or_notnull.v,
-		       CASE WHEN k.relispartition THEN (SELECT pn.nspname || '.' || p.relname FROM pg_class p JOIN pg_namespace pn ON pn.oid = p.relnamespace
+		       CASE WHEN k.relispartition THEN (SELECT `+sqlName("pn.nspname", "p.relname")+` FROM pg_class p JOIN pg_namespace pn ON pn.oid = p.relnamespace
 		                                         WHERE p.oid = k.conrelid) ELSE '' END
 		FROM k
 		JOIN pg_class c ON c.oid = k.tbl JOIN pg_namespace n ON n.oid = c.relnamespace
 		JOIN pg_class rc ON rc.oid = k.reftbl JOIN pg_namespace rn ON rn.oid = rc.relnamespace
 		CROSS JOIN LATERAL (SELECT bool_or(a.attnotnull) AS v FROM pg_attribute a
 		                    WHERE a.attrelid = k.conrelid AND a.attnum = ANY(k.conkey)) AS bool_or_notnull
-		WHERE n.nspname || '.' || c.relname = ANY($1) AND rn.nspname || '.' || rc.relname = ANY($1)
+		WHERE `+sqlName("n.nspname", "c.relname")+` = ANY($1) AND `+sqlName("rn.nspname", "rc.relname")+` = ANY($1)
 		ORDER BY 2, 7, 1`, tables)
 	if err != nil {
 		return nil, fmt.Errorf("reading foreign keys: %w", err)
@@ -149,11 +188,11 @@ func ReadForeignKeys(ctx context.Context, q Querier, tables []string) ([]Foreign
 // primaryKeys returns each table's primary-key columns.
 func primaryKeys(ctx context.Context, q Querier, tables []string) (map[string][]string, error) {
 	rows, err := q.Query(ctx, `
-		SELECT n.nspname || '.' || c.relname,
+		SELECT `+sqlName("n.nspname", "c.relname")+`,
 		       array(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY AS u(n, i)
 		             JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i)
 		FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE k.contype = 'p' AND n.nspname || '.' || c.relname = ANY($1)`, tables)
+		WHERE k.contype = 'p' AND `+sqlName("n.nspname", "c.relname")+` = ANY($1)`, tables)
 	if err != nil {
 		return nil, fmt.Errorf("reading primary keys: %w", err)
 	}

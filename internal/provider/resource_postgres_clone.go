@@ -729,8 +729,7 @@ func (r *postgresCloneResource) checkOwners(ctx context.Context, plan postgresCl
 	}
 	schemas := map[string]bool{}
 	for _, t := range a.Tables {
-		s, _, _ := strings.Cut(t.Name, ".")
-		schemas[s] = true
+		schemas[pgclone.SplitName(t.Name).Schema] = true
 	}
 	conn, err := dst.connect(ctx)
 	if err != nil {
@@ -1060,10 +1059,12 @@ func (r *postgresCloneResource) Read(ctx context.Context, req resource.ReadReque
 	defer conn.Close(context.WithoutCancel(ctx))
 	names := make([]string, 0, len(tables))
 	for n := range tables {
-		names = append(names, n)
+		// Schema and table names may hold dots: split as the copy named them.
+		sn := pgclone.SplitName(n)
+		names = append(names, pgx.Identifier{sn.Schema, sn.Name}.Sanitize())
 	}
 	var present int
-	err = conn.QueryRow(ctx, `SELECT count(*) FROM unnest($1::text[]) AS n WHERE to_regclass(quote_ident(split_part(n, '.', 1)) || '.' || quote_ident(split_part(n, '.', 2))) IS NOT NULL`, names).Scan(&present)
+	err = conn.QueryRow(ctx, `SELECT count(*) FROM unnest($1::text[]) AS n WHERE to_regclass(n) IS NOT NULL`, names).Scan(&present)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("target"), "Error Reading PostgreSQL Clone", err.Error())
 		return
@@ -1143,8 +1144,7 @@ func (r *postgresCloneResource) adopt(ctx context.Context, plan, state postgresC
 func stateSchemas(m postgresCloneModel) []string {
 	schemas := map[string]bool{}
 	for n := range m.TableStats.Elements() {
-		s, _, _ := strings.Cut(n, ".")
-		schemas[s] = true
+		schemas[pgclone.SplitName(n).Schema] = true
 	}
 	return slices.Sorted(maps.Keys(schemas))
 }
