@@ -1,0 +1,76 @@
+package masking
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestBijectiveUnder checks the judgement pgclone asks for on primary-key,
+// unique and foreign-key columns, class by class.
+func TestBijectiveUnder(t *testing.T) {
+	int4 := ColumnClass{Equality: EqualInteger, IntegerMax: 2147483647}
+	int8 := ColumnClass{Equality: EqualInteger, IntegerMax: 9223372036854775807}
+	int2 := ColumnClass{Equality: EqualInteger, IntegerMax: 32767}
+	text := ColumnClass{Equality: EqualText}
+	ci := ColumnClass{Equality: EqualCaseInsensitive}
+	for _, c := range []struct {
+		spec   Spec
+		class  ColumnClass
+		ok     bool
+		reason string
+	}{
+		{Spec{Transformer: "keep"}, int4, true, ""},
+		{Spec{Transformer: "digits"}, int8, true, ""},
+		{Spec{Transformer: "digits"}, int4, false, "max_value = 2147483647"},
+		{Spec{Transformer: "digits", Options: map[string]any{"max_value": 2147483647.0}}, int4, true, ""},
+		{Spec{Transformer: "digits", Options: map[string]any{"max_value": 9999999999.0}}, int4, false, "max_value = 2147483647"},
+		{Spec{Transformer: "digits"}, int2, false, "fewer than 10,000,000 values"},
+		{Spec{Transformer: "digits"}, ColumnClass{Equality: EqualNumeric}, false, "trailing zeros"},
+		{Spec{Transformer: "hash"}, int8, false, "not an integer"},
+		{Spec{Transformer: "digits"}, text, true, ""},
+		{Spec{Transformer: "digits"}, ci, true, ""},
+		{Spec{Transformer: "email"}, ci, true, ""},
+		{Spec{Transformer: "email"}, ColumnClass{Equality: EqualText, MaxLength: 100}, false, "varchar(100)"},
+		{Spec{Transformer: "email"}, ColumnClass{Equality: EqualText, MaxLength: 255}, true, ""},
+		{Spec{Transformer: "email", Options: map[string]any{"domain_mode": "replace"}}, text, false, "not bijective"},
+		{Spec{Transformer: "email", OnInvalid: "redact"}, text, false, "one constant"},
+		{Spec{Transformer: "format_preserving"}, ci, false, "alphabet"},
+		{Spec{Transformer: "format_preserving", Options: map[string]any{"alphabet": "0123456789"}}, ci, true, ""},
+		{Spec{Transformer: "uuid"}, ColumnClass{Equality: EqualUUID}, true, ""},
+		{Spec{Transformer: "hash"}, ColumnClass{Equality: EqualUUID}, true, ""},
+		{Spec{Transformer: "email"}, ColumnClass{Equality: EqualUUID}, false, "use uuid"},
+		{Spec{Transformer: "ip"}, ColumnClass{Equality: EqualInet}, true, ""},
+		{Spec{Transformer: "full_name"}, text, false, "not bijective"},
+		{Spec{Transformer: "phone"}, text, true, ""},
+	} {
+		ok, reason, err := BijectiveUnder(c.spec, c.class)
+		if err != nil {
+			t.Fatalf("%+v: %v", c.spec, err)
+		}
+		if ok != c.ok || !strings.Contains(reason, c.reason) {
+			t.Errorf("%+v under %v: got %v %q, want %v %q", c.spec, c.class.Equality, ok, reason, c.ok, c.reason)
+		}
+	}
+	if _, _, err := BijectiveUnder(Spec{Transformer: "emial"}, text); err == nil {
+		t.Errorf("an unknown transformer should be an error")
+	}
+}
+
+// TestSameMasking checks the foreign-key rule: both ends mask alike only
+// with the same transformer, domain, options and policy.
+func TestSameMasking(t *testing.T) {
+	a := Spec{Transformer: "digits", Options: map[string]any{"max_value": 2147483647.0}}
+	if ok, why := SameMasking(a, Spec{Transformer: "digits", Domain: "digits", Options: map[string]any{"max_value": 2147483647.0}, OnInvalid: "error"}); !ok {
+		t.Errorf("defaults should compare equal: %s", why)
+	}
+	for _, b := range []Spec{
+		{Transformer: "hash"},
+		{Transformer: "digits", Domain: "order_id", Options: a.Options},
+		{Transformer: "digits"},
+		{Transformer: "digits", Options: a.Options, OnInvalid: "hash"},
+	} {
+		if ok, why := SameMasking(a, b); ok || why == "" {
+			t.Errorf("%+v and %+v compare equal", a, b)
+		}
+	}
+}
