@@ -102,6 +102,9 @@ const (
 	ProblemUnknownTable       = "unknown_table"
 	ProblemUnknownColumn      = "unknown_column"
 	ProblemBadRule            = "bad_rule"
+	// ProblemDerivedData: a column derived from masked columns (a
+	// tsvector maintained by a trigger) that the copy cannot recompute.
+	ProblemDerivedData = "derived_data"
 )
 
 // Problem is one reason the masking policy is not safe to run.
@@ -555,8 +558,21 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 		if err != nil {
 			return nil, err
 		}
+		masksSome := false
+		for _, cp := range ruled[rel.qualified()] {
+			masksSome = masksSome || cp.spec.Transformer != "keep"
+		}
 		for i, col := range rel.columns {
 			if col.generated != 0 {
+				continue
+			}
+			if col.typ == "tsvector" && masksSome && !named[rel.qualified()+"."+col.name] {
+				// Derived from other columns (by a trigger or the
+				// application): it would carry the production words of the
+				// columns masked beside it.
+				problem(ProblemDerivedData, rel.qualified(), col.name,
+					"a tsvector column beside masked columns holds the production words they are derived from, and the copy cannot recompute it; "+
+						"add a rule with transformer \"null\" (recompute it in staging, for example with an UPDATE that fires its trigger), or \"keep\" if it holds nothing personal", nil)
 				continue
 			}
 			findings := masking.Detect(masking.Column{Name: col.name, SQLType: col.typ, Samples: samples[i]})

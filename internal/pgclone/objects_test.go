@@ -2,6 +2,7 @@ package pgclone
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -275,5 +276,71 @@ func TestClone_schemaObjects(t *testing.T) {
 	}
 	if got := queryString(t, dst, `SELECT name_norm FROM items WHERE id = 301`); got != "gadget 301" {
 		t.Errorf("generated name_norm = %q", got)
+	}
+}
+
+// ticketsSchema adds an enum, a tsvector that a trigger derives from a
+// personal text column, and bytea, to the customers of partitionSchema.
+var ticketsSchema = []string{
+	`CREATE TYPE ticket_state AS ENUM ('open', 'closed')`,
+	`CREATE TABLE tickets (id int PRIMARY KEY, customer_id int REFERENCES customers, state ticket_state NOT NULL DEFAULT 'open',
+		body text NOT NULL, body_tsv tsvector, attachment bytea)`,
+	`CREATE FUNCTION tickets_tsv() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.body_tsv := to_tsvector('simple', NEW.body); RETURN NEW; END $$`,
+	`CREATE TRIGGER tickets_tsv BEFORE INSERT OR UPDATE ON tickets FOR EACH ROW EXECUTE FUNCTION public.tickets_tsv()`,
+	`INSERT INTO tickets SELECT g, 1 + g % 200, 'open', 'Please call me back, I am cust' || g || ' and my mail is cust' || g || '@example.com', NULL, decode('00ff', 'hex')
+		FROM generate_series(1, 100) g`,
+}
+
+var ticketsRules = []ColumnRule{
+	{Table: "tickets", Column: "body", Spec: masking.Spec{Transformer: "text_scramble"}},
+	{Table: "tickets", Column: "attachment", Spec: masking.Spec{Transformer: "null"}},
+	{Table: "tickets", Column: "body_tsv", Spec: masking.Spec{Transformer: "null"}},
+}
+
+// TestClone_everyKind clones a fixture with every kind of object the clone
+// copies (objectsSchema, partitionSchema, ticketsSchema) whole and as a
+// subset, with rules on every personal column, and proves with the generic
+// catalog comparison that staging defines the same objects as production,
+// that every foreign key holds, and that a derived tsvector without a rule
+// is refused.
+func TestClone_everyKind(t *testing.T) {
+	ctx := context.Background()
+	cluster := pgtest.Require(t)
+	prod := cluster.NewDatabase(t)
+	pgtest.Exec(t, prod, slices.Concat(objectsSchema, partitionSchema, ticketsSchema)...)
+	src := dial(t, prod)
+	rules := slices.Concat(objectsRules, partitionRules, ticketsRules)
+
+	// Without a rule, the derived tsvector is refused.
+	_, err := Clone(ctx, sourceConfig(t, prod), mustConfig(t, cluster.NewDatabase(t)),
+		Options{Rules: slices.Concat(objectsRules, partitionRules, ticketsRules[:2]), Key: testKey(t, "every"), Parallelism: 2})
+	var pe *ProblemsError
+	if !errors.As(err, &pe) || len(pe.Problems) != 1 || pe.Problems[0].Kind != ProblemDerivedData || pe.Problems[0].Column != "body_tsv" {
+		t.Fatalf("without a rule on tickets.body_tsv: %v", err)
+	}
+
+	for name, subset := range map[string]SubsetOptions{
+		"whole":  {},
+		"subset": {Subsets: []Subset{{Table: "customers", Percent: 40}}, NullDangling: true, Seed: "every"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			staging := cluster.NewDatabase(t)
+			res, err := Clone(ctx, sourceConfig(t, prod), mustConfig(t, staging), Options{Rules: rules, Key: testKey(t, "every"), Parallelism: 2, Subset: subset})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dst := dial(t, staging)
+			sameCatalog(t, src, dst, nil, "public")
+			if n := queryString(t, dst, `SELECT count(*)::text FROM pg_constraint WHERE contype = 'f' AND NOT convalidated`); n != "0" {
+				t.Errorf("%s foreign keys not validated", n)
+			}
+			if len(res.Skipped) > 0 {
+				t.Errorf("skipped: %v", res.Skipped)
+			}
+			if n := queryString(t, dst, `SELECT count(*)::text FROM tickets WHERE body LIKE '%@example.com%' OR body_tsv IS NOT NULL`); n != "0" {
+				t.Errorf("%s tickets still hold production words", n)
+			}
+			t.Logf("%s: %d tables, objects %v", name, len(res.Tables), res.Objects)
+		})
 	}
 }
