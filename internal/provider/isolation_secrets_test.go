@@ -205,3 +205,60 @@ func splitPassword(t *testing.T, dsn string) (user, password string) {
 	pw, _ := u.User.Password()
 	return u.User.Username(), pw
 }
+
+// TestAccSecrets_isolationFindingsHideValues: a plan that fails on
+// findings about secret values (a production secret, a DSN to production
+// holding it as its password) names the keys, and neither its output nor
+// its TRACE log holds the value.
+func TestAccSecrets_isolationFindingsHideValues(t *testing.T) {
+	requireTerraform(t)
+	const secret = "leaked-production-secret-quokka"
+	fp, err := isolation.SecretFingerprint(secret, "published-salt-2026")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	config := `
+terraform {
+  required_providers {
+    staging = { source = "stagingkit/staging" }
+  }
+}
+
+variable "app_secret" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+provider "staging" {
+  registry = "` + filepath.ToSlash(filepath.Join(dir, "registry.db")) + `"
+}
+
+resource "staging_isolation_check" "e" {
+  config_wo = {
+    DB_PASSWORD  = var.app_secret
+    DATABASE_URL = "postgres://app:${var.app_secret}@db.prod.example.com:5432/shop"
+  }
+  production_hosts               = ["db.prod.example.com"]
+  production_secret_fingerprints = { orders_db_password = "` + fp + `" }
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	scan := newSecretScan(t, dir, buildProvider(t), map[string]string{"app_secret": secret}, secret, "quokka")
+	if _, err := scan.run("plan", "plan", "-input=false"); err == nil {
+		t.Fatalf("the plan passed:\n%s", scan.outputs["plan"])
+	}
+	scan.check()
+	out := strings.Join(strings.Fields(scan.outputs["plan"]), " ")
+	for _, want := range []string{
+		`production_secret: DB_PASSWORD equals production secret "orders_db_password"`,
+		`production_dsn: DATABASE_URL holds a connection string whose host matches production host db.prod.example.com (production_hosts[0])`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the plan's errors lack %q:\n%s", want, scan.outputs["plan"])
+		}
+	}
+}

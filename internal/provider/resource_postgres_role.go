@@ -127,12 +127,17 @@ func (r *postgresRoleResource) Schema(_ context.Context, _ resource.SchemaReques
 				Validators: []validator.String{stringvalidator.OneOf(isolation.Presets...)},
 			},
 			"schemas": schema.ListAttribute{
-				MarkdownDescription: "The schemas the preset covers. Default `[\"public\"]`. A schema that does not exist yet is covered once it does (when the grant catalog's trigger is installed, at once; otherwise at the next apply).",
+				MarkdownDescription: "The schemas the preset covers. Default `[\"public\"]`. The provider's own catalogs (`stagingkit_roles`, `stagingkit_clone`) and the system schemas are refused. A schema that does not exist yet is covered once it does (when the grant catalog's trigger is installed, at once; otherwise at the next apply).",
 				ElementType:         types.StringType,
 				Optional:            true,
 				Computed:            true,
 				Default:             listdefault.StaticValue(types.ListValueMust(types.StringType, []attr.Value{types.StringValue("public")})),
-				Validators:          []validator.List{listvalidator.SizeAtLeast(1), listvalidator.UniqueValues(), listvalidator.ValueStringsAre(stringvalidator.LengthBetween(1, 63))},
+				Validators: []validator.List{listvalidator.SizeAtLeast(1), listvalidator.UniqueValues(), listvalidator.ValueStringsAre(
+					stringvalidator.LengthBetween(1, 63),
+					// The catalogs the provider keeps in the database: a role
+					// that could write the grant catalog could make the
+					// re-grant trigger run its SQL as whoever re-copies.
+					stringvalidator.NoneOf(isolation.GrantCatalogSchema, "stagingkit_clone", "information_schema", "pg_catalog", "pg_toast"))},
 			},
 			"default_privileges_for": schema.ListAttribute{
 				MarkdownDescription: "The roles whose future tables and sequences in the schemas the role gets its preset on (`ALTER DEFAULT PRIVILEGES FOR ROLE …`): " +
