@@ -29,6 +29,9 @@ func TestAnalyze_notCopiedAndUnreproducible(t *testing.T) {
 		`CREATE SERVER other_db FOREIGN DATA WRAPPER postgres_fdw OPTIONS (dbname 'other')`,
 		`CREATE USER MAPPING FOR CURRENT_USER SERVER other_db OPTIONS (user 'x', password 'not-copied')`,
 		`CREATE FOREIGN TABLE remote_docs (id int) SERVER other_db`,
+		`CREATE STATISTICS docs_stats ON id, title FROM docs`,
+		`CREATE FUNCTION text_eq_ci(text, text) RETURNS bool LANGUAGE sql IMMUTABLE AS $$ SELECT lower($1) = lower($2) $$`,
+		`CREATE OPERATOR === (LEFTARG = text, RIGHTARG = text, FUNCTION = text_eq_ci)`,
 	)
 	staging := cluster.NewDatabase(t)
 	opts := Options{Key: testKey(t, "notcopied"), Parallelism: 1}
@@ -62,7 +65,7 @@ func TestAnalyze_notCopiedAndUnreproducible(t *testing.T) {
 			t.Errorf("%s %s: no reason", n.Kind, n.Name)
 		}
 	}
-	if got, want := strings.Join(notCopied, ", "), "event_trigger audit_ddl, foreign_server other_db, foreign_table public.remote_docs, publication docs_pub, user_mapping other_db for postgres"; got != want {
+	if got, want := strings.Join(notCopied, ", "), "event_trigger audit_ddl, foreign_server other_db, foreign_table public.remote_docs, operator public.===(text,text), publication docs_pub, statistics public.docs_stats, user_mapping other_db for postgres"; got != want {
 		t.Errorf("NotCopied = %s\nwant       %s", got, want)
 	}
 	if s := strings.Join(res.Skipped, "\n"); !strings.Contains(s, "function public.c_validator: excluded by exclude_objects") {

@@ -145,8 +145,26 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"a column that looks like personal data and has no rule fails, naming `schema.table.column`, the kind and a suggested rule. " +
 			"The staging database keeps its previous content until the new copy is complete and verified, then the copy replaces it in one transaction. " +
 			"The copy owns the schemas it copies in the staging database: objects that exist only in the staging copies of those schemas are replaced with them.\n\n" +
+			"**What is copied.** From the copied schemas: tables, partitioned tables and partitions, column defaults, identity and stored generated columns (recomputed from the masked data), " +
+			"sequences and their values, enums, domains and their checks, composite and range types, functions, procedures and aggregates, views, " +
+			"materialized views (created, refreshed from the masked data, then indexed; an unpopulated one stays unpopulated), primary, unique, exclusion, check and foreign keys, indexes, " +
+			"triggers (created after the data load, so they do not fire during it, with their enabled state), row-level security (enabled, forced) and policies, " +
+			"grants to roles that exist in staging, comments, and the extensions they use. Objects are created in dependency order (`pg_depend`). " +
+			"Function bodies are production's text; while the copy is built under a work name, bodies that say `public.x` are bound to the new copy, so that checks, " +
+			"expression indexes, generated columns, domain checks and materialized-view refreshes compute from the masked staging data, never from the previous copy, " +
+			"and the verbatim bodies are put back in the transaction that swaps the copy in (SQL built in strings and run with `EXECUTE` is not rewritten). " +
+			"Checks and indexes that call functions are built once all tables are loaded. Partitions whose partition key is masked are loaded through their root, which routes each row; " +
+			"rules on array columns mask each element (NULL elements kept). Schema and table names may hold dots: write them quoted, as in SQL (`\"sales.eu\".orders`).\n\n" +
+			"**What is skipped, and reported.** Listed in a plan warning and in `skipped`: publications, subscriptions, foreign servers, user mappings, event triggers and foreign tables " +
+			"(never copied: they are paths out of staging, or back to production); operators, casts, collations, extended statistics and table inheritance outside partitioning " +
+			"(not copied by this version); objects left out through `allow_dropped_dependents` or `exclude_objects`; grants and policies for roles staging does not have " +
+			"(a policy only for such roles applies to no one there). Ownership is not copied: the staging login owns the copy. `objects` counts what was created, per kind.\n\n" +
+			"**What is refused at plan time.** A column that looks like personal data without a rule; a non-bijective rule on a unique column; a rule naming nothing; " +
+			"excluding a table that a copied foreign key references or a copied view reads (unless `allow_dropped_dependents`); a C function, whose library only production has " +
+			"(unless `exclude_objects`); a column of type `oid` or `lo` in a database with large objects, unless a rule nulls it; a `tsvector` beside masked columns without a rule " +
+			"(it holds the production words it was derived from).\n\n" +
 			"**Re-copies are in-place updates.** Changing what shapes the data (`key_version`, `rule`, `subset`, `virtual_foreign_key`, `schemas`, `exclude_schemas`, " +
-			"`tables`, `exclude_tables`, `default_action`, `null_dangling_references`, `triggers`), or a copy older than `refresh_after`, plans an update that builds the new copy " +
+			"`tables`, `exclude_tables`, `default_action`, `null_dangling_references`, `allow_dropped_dependents`, `exclude_objects`, `triggers`), or a copy older than `refresh_after`, plans an update that builds the new copy " +
 			"in shadow schemas beside the old one and swaps it in atomically: a failed, timed-out or killed re-copy leaves staging exactly as it was, and the state unchanged. " +
 			"Only a change of `source` or `target` (the databases read and written) replaces the resource.\n\n" +
 			"**Destroying drops the copy.** `terraform destroy`, removing the resource, and `terraform apply -replace` (and a change of `source` or `target`) drop the copied schemas " +
@@ -602,6 +620,8 @@ func addProblems(m postgresCloneModel, problems []pgclone.Problem, diags *diagno
 				fmt.Sprintf("%s: %s.", name, p.Detail))
 		case pgclone.ProblemUnreproducible:
 			diags.AddAttributeError(path.Root("exclude_objects"), "Object Cannot Be Reproduced in Staging", fmt.Sprintf("%s: %s.", name, p.Detail))
+		case pgclone.ProblemDerivedData:
+			diags.AddAttributeError(at, "Derived Column Would Leak", fmt.Sprintf("%s: %s.", name, p.Detail))
 		case pgclone.ProblemLargeObjects:
 			diags.AddAttributeError(at, "Large Objects Are Not Copied", fmt.Sprintf("%s: %s.", name, p.Detail))
 		case pgclone.ProblemUnknownTable, pgclone.ProblemUnknownColumn:
