@@ -1,5 +1,10 @@
 package masking
 
+import (
+	"fmt"
+	"strings"
+)
+
 // keeps says, per transformer, what its output keeps from its input: what
 // someone comparing production and staging rows can still learn. It is
 // surfaced as [Info.Keeps] in the catalog and the mask function's docs.
@@ -26,4 +31,42 @@ var keeps = map[string]string{
 	"text_scramble":     "Length in characters, spaces and punctuation, letter case, and which characters are letters or digits.",
 	"json":              "Everything outside the masked paths, byte for byte (keys, structure, spacing); each path keeps what its transformer keeps.",
 	"regex_replace":     "Everything the pattern does not match.",
+}
+
+// versionNotes says why a transformer's version changed, for a plan that
+// explains why a copy made with an older version is due to be re-masked.
+var versionNotes = map[string]string{
+	"v2": "format-preserving encryption is NIST SP 800-38G FF1 with its 1,000,000-value minimum domain (it replaced a home-made Feistel network), so every masked value changes",
+}
+
+// Version returns the current version of a transformer ("email/v2"), as
+// [Transformer.Version] reports it, and "" for a name not in the catalog.
+func Version(transformer string) string {
+	e, ok := registry[transformer]
+	if !ok {
+		return ""
+	}
+	return versionString(transformer, e.version)
+}
+
+// VersionChange explains why a value masked by transformer version old
+// ("email/v1") would mask differently now; "" when old is current.
+func VersionChange(old string) string {
+	name, _, _ := strings.Cut(old, "/")
+	cur := Version(name)
+	if cur == "" || cur == old {
+		return ""
+	}
+	_, v, _ := strings.Cut(cur, "/")
+	why := versionNotes[v]
+	if name == "number_noise" {
+		why = "bigint values of 10^18 and more are written without an exponent"
+	}
+	if name == "date_shift" || name == "timestamp_shift" {
+		why = "shifts stay within years 1 to 9999 and keep_year never returns the input"
+	}
+	if why == "" {
+		why = "its algorithm changed"
+	}
+	return fmt.Sprintf("%s is now %s: %s", old, cur, why)
 }

@@ -172,7 +172,7 @@ func New(spec Spec, key Key) (Transformer, error) {
 	}
 	t := &transformer{
 		name:    spec.Transformer,
-		version: fmt.Sprintf("%s/v%d", spec.Transformer, max(e.version, 1)),
+		version: versionString(spec.Transformer, e.version),
 		// A policy that maps invalid values to a constant or a hash can
 		// make two values equal: only "error" keeps a bijection one.
 		bijective:      res.bijective && policy == OnInvalidError,
@@ -198,6 +198,12 @@ func New(spec Spec, key Key) (Transformer, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// versionString is the version name of a transformer at algorithm
+// version v (0 meaning 1).
+func versionString(name string, v int) string {
+	return fmt.Sprintf("%s/v%d", name, max(v, 1))
 }
 
 // transformer wraps a body with the empty-string and OnInvalid policies.
