@@ -74,3 +74,26 @@ func TestSameMasking(t *testing.T) {
 		}
 	}
 }
+
+// TestVersionChange checks the explanation a plan gives for a re-copy
+// after the FF1 change.
+func TestVersionChange(t *testing.T) {
+	if v := Version("email"); v != "email/v2" {
+		t.Errorf("Version(email) = %q", v)
+	}
+	if Version("nope") != "" || VersionChange("email/v2") != "" || VersionChange("nope/v1") != "" {
+		t.Errorf("no change expected")
+	}
+	if why := VersionChange("email/v1"); !strings.Contains(why, "email/v2") || !strings.Contains(why, "FF1") {
+		t.Errorf("VersionChange(email/v1) = %q", why)
+	}
+	if why := VersionChange("first_name/v1"); why != "" {
+		t.Errorf("first_name did not change: %q", why)
+	}
+	k := testKey(t, "version")
+	for _, name := range TransformerNames() {
+		if got := mustNew(t, specFor(name), k).Version(); got != Version(name) {
+			t.Errorf("%s: transformer says %q, Version says %q", name, got, Version(name))
+		}
+	}
+}
