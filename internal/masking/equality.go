@@ -5,6 +5,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strings"
 )
 
 // Equality is how PostgreSQL decides that two values of a column are the
@@ -195,4 +196,44 @@ func mergeKeys(a, b map[string]any) map[string]bool {
 		m[k] = true
 	}
 	return m
+}
+
+// ClassOf maps a column's type as PostgreSQL's format_type names it
+// ("integer", "character varying(40)", "citext", "uuid", ...) to its
+// [ColumnClass]. caseInsensitive is true when the column's collation is
+// nondeterministic and case-insensitive, or a unique index or foreign key
+// compares lower(col) or upper(col); the caller reads those from the
+// catalog. A domain should be resolved to its base type first.
+func ClassOf(sqlType string, caseInsensitive bool) ColumnClass {
+	t := strings.ToLower(strings.TrimSpace(sqlType))
+	base := t
+	if i := strings.IndexByte(base, '('); i >= 0 {
+		base = strings.TrimSpace(base[:i])
+	}
+	base = strings.TrimSuffix(base, "[]")
+	switch base {
+	case "smallint", "int2", "smallserial":
+		return ColumnClass{Equality: EqualInteger, IntegerMax: 32767}
+	case "integer", "int", "int4", "serial":
+		return ColumnClass{Equality: EqualInteger, IntegerMax: 2147483647}
+	case "bigint", "int8", "bigserial":
+		return ColumnClass{Equality: EqualInteger, IntegerMax: 9223372036854775807}
+	case "numeric", "decimal", "real", "double precision", "float4", "float8", "money":
+		return ColumnClass{Equality: EqualNumeric}
+	case "uuid":
+		return ColumnClass{Equality: EqualUUID}
+	case "inet", "cidr":
+		return ColumnClass{Equality: EqualInet}
+	case "jsonb":
+		return ColumnClass{Equality: EqualJSONB}
+	case "citext":
+		return ColumnClass{Equality: EqualCaseInsensitive}
+	case "text", "character varying", "varchar", "character", "char", "bpchar", "name":
+		c := ColumnClass{Equality: EqualText, MaxLength: varcharLen(t)}
+		if caseInsensitive {
+			c.Equality = EqualCaseInsensitive
+		}
+		return c
+	}
+	return ColumnClass{Equality: EqualOther}
 }

@@ -97,3 +97,27 @@ func TestVersionChange(t *testing.T) {
 		}
 	}
 }
+
+func TestClassOf(t *testing.T) {
+	for typ, want := range map[string]ColumnClass{
+		"integer":                {Equality: EqualInteger, IntegerMax: 2147483647},
+		"bigint":                 {Equality: EqualInteger, IntegerMax: 9223372036854775807},
+		"smallint":               {Equality: EqualInteger, IntegerMax: 32767},
+		"numeric(10,2)":          {Equality: EqualNumeric},
+		"character varying(100)": {Equality: EqualText, MaxLength: 100},
+		"text":                   {Equality: EqualText},
+		"citext":                 {Equality: EqualCaseInsensitive},
+		"uuid":                   {Equality: EqualUUID},
+		"cidr":                   {Equality: EqualInet},
+		"jsonb":                  {Equality: EqualJSONB},
+		"json":                   {Equality: EqualOther},
+		"bytea":                  {Equality: EqualOther},
+	} {
+		if got := ClassOf(typ, false); got != want {
+			t.Errorf("ClassOf(%q) = %+v, want %+v", typ, got, want)
+		}
+	}
+	if got := ClassOf("text", true); got.Equality != EqualCaseInsensitive {
+		t.Errorf("text under lower(): %+v", got)
+	}
+}
