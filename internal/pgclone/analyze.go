@@ -73,8 +73,9 @@ type Options struct {
 	// without it they are problems (see [ProblemExcludedDependency]).
 	AllowDroppedDependents bool
 	// ExcludeObjects are globs on "schema.name" of functions, procedures,
-	// aggregates, views and materialized views of the copied schemas to
-	// leave out: the way past an object the target cannot reproduce.
+	// aggregates, views and materialized views of the copied schemas, and
+	// on names of extensions, to leave out: the way past an object the
+	// target cannot reproduce.
 	ExcludeObjects []string
 
 	// failAfterRows, when positive, makes the copy fail once that many
@@ -172,6 +173,9 @@ type Analysis struct {
 	// Skipped are objects left out because options allow it
 	// (AllowDroppedDependents), with the reason.
 	Skipped []string
+	// Extensions the copy creates in the target: check them against the
+	// target with [MissingExtensions].
+	Extensions []string
 }
 
 // identifierTransformers mask values that identify a person on their own:
@@ -545,6 +549,9 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 		return nil, err
 	}
 	if err := p.unreproducible(ctx, q, opts, ruled); err != nil {
+		return nil, err
+	}
+	if p.analysis.Extensions, err = readExtensions(ctx, q, opts); err != nil {
 		return nil, err
 	}
 

@@ -309,6 +309,11 @@ func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (r
 	if err := c.checkTarget(ctx); err != nil {
 		return Result{}, err
 	}
+	if missing, err := MissingExtensions(ctx, c.tgtCoord, pol.analysis.Extensions); err != nil {
+		return Result{}, fmt.Errorf("pgclone: %w", err)
+	} else if len(missing) > 0 {
+		return Result{}, &MissingExtensionsError{Extensions: missing}
+	}
 
 	if err := c.build(ctx, snapshot); err != nil {
 		return Result{}, err

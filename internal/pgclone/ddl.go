@@ -282,8 +282,15 @@ func readSchemaObjects(ctx context.Context, q Querier, cat *catalogState, opts *
 		FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
 		WHERE e.extname <> 'plpgsql' ORDER BY e.oid`, nil, func(rows pgx.Rows) error {
 		var e extension
+		if err := rows.Scan(&e.name, &e.schema, &e.members); err != nil {
+			return err
+		}
+		if matchAny(opts.ExcludeObjects, e.name) {
+			so.skipped = append(so.skipped, "extension "+e.name+": excluded by exclude_objects")
+			return nil
+		}
 		so.extensions = append(so.extensions, e)
-		return rows.Scan(&so.extensions[len(so.extensions)-1].name, &so.extensions[len(so.extensions)-1].schema, &so.extensions[len(so.extensions)-1].members)
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -3,7 +3,10 @@ package pgclone
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Kinds of [Problem] about objects the target cannot reproduce.
@@ -148,4 +151,39 @@ func (p *policy) unreproducible(ctx context.Context, q Querier, opts *Options, r
 // "schema.name").
 func (o *Options) objectExcluded(n Name) bool {
 	return matchAny(o.ExcludeObjects, n.String()) || matchAny(o.ExcludeObjects, n.Schema+"."+n.Name)
+}
+
+// readExtensions lists the extensions of the source that the copy creates
+// in the target
+// (every one but plpgsql and those Options.ExcludeObjects names).
+func readExtensions(ctx context.Context, q Querier, opts *Options) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT extname::text FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("reading extensions: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return slices.DeleteFunc(names, func(n string) bool { return matchAny(opts.ExcludeObjects, n) }), err
+}
+
+// MissingExtensions returns the extensions among names that the target
+// (q) neither has nor can create: their files are not installed on the
+// staging server, so the copy would fail to create them.
+func MissingExtensions(ctx context.Context, q Querier, names []string) ([]string, error) {
+	rows, err := q.Query(ctx, `
+		SELECT n FROM unnest($1::text[]) AS n
+		WHERE NOT EXISTS (SELECT 1 FROM pg_available_extensions a WHERE a.name = n)
+		ORDER BY 1`, names)
+	if err != nil {
+		return nil, fmt.Errorf("reading the target's available extensions: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// MissingExtensionsError is returned by [Clone] when the target cannot
+// create extensions the source has; nothing was written.
+type MissingExtensionsError struct{ Extensions []string }
+
+func (e *MissingExtensionsError) Error() string {
+	return "pgclone: the staging server cannot create extensions production has, nothing was copied: " + strings.Join(e.Extensions, ", ") +
+		"; install their packages on the staging server (pg_available_extensions lists what it can create), or leave them out with exclude_objects (objects that use them fail to be created)"
 }

@@ -79,3 +79,11 @@ func TestAnalyze_notCopiedAndUnreproducible(t *testing.T) {
 		t.Errorf("%s large objects in staging", got)
 	}
 }
+
+func TestMissingExtensions(t *testing.T) {
+	conn := dial(t, pgtest.Require(t).NewDatabase(t))
+	got, err := MissingExtensions(context.Background(), conn, []string{"citext", "no_such_extension", "pgcrypto"})
+	if err != nil || len(got) != 1 || got[0] != "no_such_extension" {
+		t.Errorf("MissingExtensions = %v, %v; want [no_such_extension]", got, err)
+	}
+}

@@ -161,7 +161,7 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"(a policy only for such roles applies to no one there). Ownership is not copied: the staging login owns the copy. `objects` counts what was created, per kind.\n\n" +
 			"**What is refused at plan time.** A column that looks like personal data without a rule; a non-bijective rule on a unique column; a rule naming nothing; " +
 			"excluding a table that a copied foreign key references or a copied view reads (unless `allow_dropped_dependents`); a C function, whose library only production has " +
-			"(unless `exclude_objects`); a column of type `oid` or `lo` in a database with large objects, unless a rule nulls it; a `tsvector` beside masked columns without a rule " +
+			"(unless `exclude_objects`); an extension the staging server cannot create (unless `exclude_objects`); a column of type `oid` or `lo` in a database with large objects, unless a rule nulls it; a `tsvector` beside masked columns without a rule " +
 			"(it holds the production words it was derived from).\n\n" +
 			"**Re-copies are in-place updates.** Changing what shapes the data (`key_version`, `rule`, `subset`, `virtual_foreign_key`, `schemas`, `exclude_schemas`, " +
 			"`tables`, `exclude_tables`, `default_action`, `null_dangling_references`, `allow_dropped_dependents`, `exclude_objects`, `triggers`), or a copy older than `refresh_after`, plans an update that builds the new copy " +
@@ -221,8 +221,9 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 				Optional: true,
 			},
 			"exclude_objects": schema.ListAttribute{
-				MarkdownDescription: "Globs of `schema.name` of functions, procedures, aggregates, views and materialized views of the copied schemas to leave out of the copy: " +
-					"the way past an object staging cannot reproduce, such as a C function whose library only production has. Objects that use them fail to be created. Listed in `skipped`.",
+				MarkdownDescription: "Globs of `schema.name` of functions, procedures, aggregates, views and materialized views of the copied schemas, and names of extensions, to leave out of the copy: " +
+					"the way past an object staging cannot reproduce, such as a C function whose library only production has, or an extension the staging server does not have. " +
+					"Objects that use them fail to be created. Listed in `skipped`.",
 				ElementType: types.StringType, Optional: true,
 			},
 			"null_dangling_references": schema.BoolAttribute{
@@ -737,7 +738,8 @@ func dataChanged(state, plan postgresCloneModel) bool {
 }
 
 // checkOwners reads the staging database's owner catalog (read-only) and
-// reports schemas the planned copy would write that another clone holds.
+// reports schemas the planned copy would write that another clone holds,
+// and extensions of production the staging server cannot create.
 // It is an error on an update, and for a new clone whose environment
 // differs from the holder's; otherwise a warning, since a new clone may be
 // the replacement of the holder (whose destroy runs first). The copy checks
@@ -757,6 +759,15 @@ func (r *postgresCloneResource) checkOwners(ctx context.Context, plan postgresCl
 		return
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
+	// Extensions production has that the staging server cannot create.
+	if missing, err := pgclone.MissingExtensions(ctx, conn, a.Extensions); err != nil {
+		tflog.Warn(ctx, "cannot read the staging server's available extensions at plan time", map[string]any{"error": dsn.Scrub(err, dst.dsn).Error()})
+	} else if len(missing) > 0 {
+		diags.AddAttributeError(path.Root("target"), "Extension Not Available in Staging",
+			fmt.Sprintf("Production has extensions that the staging server (connection %q) cannot create, so the copy would fail: %s. "+
+				"Install their packages on the staging server, or leave them out with exclude_objects (objects that use them then fail to be created).",
+				dst.name, strings.Join(missing, ", ")))
+	}
 	recs, err := pgclone.Owners(ctx, conn, slices.Sorted(maps.Keys(schemas)))
 	if err != nil {
 		tflog.Warn(ctx, "cannot read the staging database's owner catalog at plan time", map[string]any{"error": dsn.Scrub(err, dst.dsn).Error()})
@@ -947,6 +958,7 @@ func (r *postgresCloneResource) cloneError(m postgresCloneModel, err error, src,
 		locked   *pgclone.SourceLockTimeoutError
 		owner    *pgclone.OwnerError
 		swap     *pgclone.LockTimeoutError
+		exts     *pgclone.MissingExtensionsError
 	)
 	unchanged := "The staging database was left as it was."
 	switch {
@@ -970,6 +982,8 @@ func (r *postgresCloneResource) cloneError(m postgresCloneModel, err error, src,
 			"Another staging_postgres_clone holds schemas this copy would replace: two clones must not write the same schemas of one database. "+
 				"Point target at another database, destroy the other clone first, or, if this resource replaces that one (create_before_destroy), give both the same environment. "+
 				unchanged+"\n\n"+owner.Error())
+	case errors.As(err, &exts):
+		diags.AddAttributeError(path.Root("target"), "Extension Not Available in Staging", exts.Error()+". "+unchanged)
 	case errors.As(err, &swap):
 		diags.AddAttributeError(path.Root("target"), "Staging Swap Blocked",
 			"The new copy is complete, but sessions of the staging database kept locks on the previous copy's tables, so it could not be swapped in. "+
