@@ -26,8 +26,18 @@ const GrantCatalogSchema = "stagingkit_roles"
 
 var grantTable = pgx.Identifier{GrantCatalogSchema, "grants"}.Sanitize()
 
-// regrantDDL creates the grant catalog, its function and the event
-// trigger. Creating an event trigger needs a superuser.
+// regrantDDL creates the grant catalog, its functions and two event
+// triggers. stagingkit_roles_lock takes RoleLockKey before any CREATE,
+// ALTER or DROP SCHEMA runs (before the command takes locks of its own,
+// so that every transaction takes the role lock first and none waits for
+// it while holding a lock a role's apply or destroy needs), so a schema swap and a role's apply never
+// interleave: either the role's grants and catalog row are committed
+// before the swap reads the catalog, or the role's apply starts after the
+// swap committed and sees the new schema (and neither updates a catalog
+// row the other is changing, which would fail with "tuple concurrently
+// updated"). stagingkit_roles_regrant then runs the recorded statements
+// for the schema that took the name. Creating an event trigger needs a
+// superuser.
 var regrantDDL = []string{
 	"CREATE SCHEMA IF NOT EXISTS " + pgx.Identifier{GrantCatalogSchema}.Sanitize(),
 	"CREATE TABLE IF NOT EXISTS " + grantTable + ` (
@@ -50,7 +60,6 @@ BEGIN
 		  JOIN pg_roles r ON r.rolname = c.role_name
 		 ORDER BY 1, 2
 	LOOP
-		PERFORM pg_advisory_xact_lock(` + fmt.Sprint(RoleLockKey) + `);
 		BEGIN
 			FOREACH stmt IN ARRAY g.statements LOOP
 				EXECUTE stmt;
@@ -61,13 +70,22 @@ BEGIN
 	END LOOP;
 END
 $fn$`,
-	`DO $do$ BEGIN
-		IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'stagingkit_roles_regrant') THEN
-			CREATE EVENT TRIGGER stagingkit_roles_regrant ON ddl_command_end
-				WHEN TAG IN ('CREATE SCHEMA', 'ALTER SCHEMA')
-				EXECUTE FUNCTION ` + pgx.Identifier{GrantCatalogSchema, "regrant"}.Sanitize() + `();
-		END IF;
-	END $do$`,
+	`CREATE OR REPLACE FUNCTION ` + pgx.Identifier{GrantCatalogSchema, "lock"}.Sanitize() + `() RETURNS event_trigger
+	LANGUAGE plpgsql SET search_path = pg_catalog AS $fn$
+BEGIN
+	PERFORM pg_advisory_xact_lock(` + fmt.Sprint(RoleLockKey) + `);
+END
+$fn$`,
+	// Created again on every apply (under the role lock), so that a
+	// database set up by an earlier version gets the current definitions.
+	"DROP EVENT TRIGGER IF EXISTS stagingkit_roles_lock",
+	`CREATE EVENT TRIGGER stagingkit_roles_lock ON ddl_command_start
+		WHEN TAG IN ('CREATE SCHEMA', 'ALTER SCHEMA', 'DROP SCHEMA')
+		EXECUTE FUNCTION ` + pgx.Identifier{GrantCatalogSchema, "lock"}.Sanitize() + `()`,
+	"DROP EVENT TRIGGER IF EXISTS stagingkit_roles_regrant",
+	`CREATE EVENT TRIGGER stagingkit_roles_regrant ON ddl_command_end
+		WHEN TAG IN ('CREATE SCHEMA', 'ALTER SCHEMA')
+		EXECUTE FUNCTION ` + pgx.Identifier{GrantCatalogSchema, "regrant"}.Sanitize() + `()`,
 }
 
 // ErrNoRegrant is returned when the grant catalog's event trigger cannot
@@ -79,7 +97,7 @@ var ErrNoRegrant = errors.New("the staging login may not create event triggers (
 // HasRegrant reports whether the database has the re-grant event trigger.
 func HasRegrant(ctx context.Context, db DB) (bool, error) {
 	var ok bool
-	err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'stagingkit_roles_regrant' AND evtenabled <> 'D')`).Scan(&ok)
+	err := db.QueryRow(ctx, `SELECT count(*) = 2 FROM pg_event_trigger WHERE evtname IN ('stagingkit_roles_lock', 'stagingkit_roles_regrant') AND evtenabled <> 'D'`).Scan(&ok)
 	return ok, err
 }
 
