@@ -1193,6 +1193,10 @@ func (c *cloner) swap(ctx context.Context) error {
 		if err := dropSchemas(ctx, tx, stale); err != nil {
 			return err
 		}
+		// What the copy is made of, for drift detection.
+		if err := recordObjects(ctx, tx, schemas); err != nil {
+			return err
+		}
 		c.hold(HoldSwap)
 		return nil
 	}, func() []string { return blockers })

@@ -29,6 +29,13 @@ var catalogDDL = []string{
 		source      text NOT NULL DEFAULT '',
 		updated_at  timestamptz NOT NULL DEFAULT now())`,
 	"COMMENT ON TABLE " + catalogTable + " IS 'Which staging_postgres_clone holds each schema of this database: only its owner replaces or drops it.'",
+	"CREATE TABLE IF NOT EXISTS " + objectsTable + ` (
+		schema_name text NOT NULL,
+		kind        text NOT NULL,
+		identity    text NOT NULL,
+		digest      text NOT NULL,
+		PRIMARY KEY (schema_name, kind, identity))`,
+	"COMMENT ON TABLE " + objectsTable + " IS 'The objects of each copied schema as the last copy made them: what was changed by hand since is drift.'",
 }
 
 // Owner identifies the clone that holds the schemas it copies into a
@@ -319,6 +326,16 @@ func dropSchemas(ctx context.Context, tx pgx.Tx, schemas []string) error {
 			if _, err := tx.Exec(ctx, "CREATE SCHEMA public"); err != nil {
 				return fmt.Errorf("pgclone: recreating schema public: %w", err)
 			}
+		}
+	}
+	// Their recorded objects (see Drift) go with them.
+	var recorded bool
+	if err := tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, objectsTable).Scan(&recorded); err != nil {
+		return err
+	}
+	if recorded {
+		if _, err := tx.Exec(ctx, `DELETE FROM `+objectsTable+` WHERE schema_name = ANY ($1::text[])`, schemas); err != nil {
+			return fmt.Errorf("pgclone: forgetting the objects of dropped schemas: %w", err)
 		}
 	}
 	return nil

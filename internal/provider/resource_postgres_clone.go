@@ -73,6 +73,7 @@ type postgresCloneModel struct {
 	NullDanglingReferences types.Bool     `tfsdk:"null_dangling_references"`
 	AllowDroppedDependents types.Bool     `tfsdk:"allow_dropped_dependents"`
 	ExcludeObjects         types.List     `tfsdk:"exclude_objects"`
+	OnDrift                types.String   `tfsdk:"on_drift"`
 	Parallelism            types.Int64    `tfsdk:"parallelism"`
 	RefreshAfter           types.String   `tfsdk:"refresh_after"`
 	Triggers               types.Map      `tfsdk:"triggers"`
@@ -92,6 +93,7 @@ type postgresCloneModel struct {
 	TransformerVersions types.Map     `tfsdk:"transformer_versions"`
 	Objects             types.Map     `tfsdk:"objects"`
 	Skipped             types.List    `tfsdk:"skipped"`
+	Drift               types.List    `tfsdk:"drift"`
 }
 
 type cloneRuleModel struct {
@@ -115,6 +117,12 @@ type cloneVirtualFKModel struct {
 	ReferencesTable   types.String `tfsdk:"references_table"`
 	ReferencesColumns types.List   `tfsdk:"references_columns"`
 }
+
+// Values of on_drift.
+const (
+	onDriftWarn   = "warn"
+	onDriftRecopy = "recopy"
+)
 
 // tableStatsAttrs are the attributes of one table_stats entry.
 var tableStatsAttrs = map[string]attr.Type{"rows": types.Int64Type, "bytes": types.Int64Type, "seconds": types.Float64Type}
@@ -226,6 +234,12 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 					"Objects that use them fail to be created. Listed in `skipped`.",
 				ElementType: types.StringType, Optional: true,
 			},
+			"on_drift": schema.StringAttribute{
+				MarkdownDescription: "What a refresh does when objects of the copied schemas were added, dropped or changed in staging by hand since the copy (listed in `drift`): " +
+					"`warn` (the default) warns, naming them, and keeps them (they may be migrations being tried in staging); `recopy` also plans a fresh copy (an in-place update) that puts production's schema back.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.OneOf(onDriftWarn, onDriftRecopy)},
+			},
 			"null_dangling_references": schema.BoolAttribute{
 				MarkdownDescription: "With subsetting, set nullable references to rows that are not copied to NULL instead of leaving the referencing rows out. Needed to subset across a cycle of foreign keys.",
 				Optional:            true,
@@ -270,6 +284,11 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 				MarkdownDescription: "What the copy did not reproduce, and why: objects never copied by design (publications, subscriptions, foreign servers, user mappings, event triggers, foreign tables), " +
 					"objects left out through `allow_dropped_dependents` or `exclude_objects`, grants and policies for roles staging does not have.",
 				ElementType: types.StringType, Computed: true,
+				PlanModifiers: []planmodifier.List{listplanmodifier.UseStateForUnknown()},
+			},
+			"drift": schema.ListAttribute{
+				MarkdownDescription: "Objects of the copied schemas added, dropped or changed in staging by hand since the copy, as the last refresh found them, such as `dropped trigger audit on orders in schema public`.",
+				ElementType:         types.StringType, Computed: true,
 				PlanModifiers: []planmodifier.List{listplanmodifier.UseStateForUnknown()},
 			},
 			"transformer_versions": schema.MapAttribute{MarkdownDescription: "`schema.table.column` to the version of the transformer that masked it.", ElementType: types.StringType, Computed: true, PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()}},
@@ -684,7 +703,12 @@ func (r *postgresCloneResource) ModifyPlan(ctx context.Context, req resource.Mod
 				fmt.Sprintf("The copy was made %s ago (at %s), longer than refresh_after %s: this plan makes a fresh copy.",
 					registry.FormatDuration(age.Truncate(time.Minute)), state.ClonedAt.ValueString(), plan.RefreshAfter.ValueString()))
 		}
-		if !stale && !dataChanged(*state, plan) {
+		drifted := plan.OnDrift.ValueString() == onDriftRecopy && len(state.Drift.Elements()) > 0
+		if drifted {
+			resp.Diagnostics.AddWarning("Staging Schema Changed by Hand",
+				fmt.Sprintf("%d objects of the copied schemas changed in staging since the copy (see drift) and on_drift is \"recopy\": this plan makes a fresh copy.", len(state.Drift.Elements())))
+		}
+		if !stale && !drifted && !dataChanged(*state, plan) {
 			resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 			return // an update that makes no new copy: nothing to check
 		}
@@ -835,6 +859,7 @@ func unknownResults(m *postgresCloneModel) {
 	m.TransformerVersions = types.MapUnknown(types.StringType)
 	m.Objects = types.MapUnknown(types.Int64Type)
 	m.Skipped = types.ListUnknown(types.StringType)
+	m.Drift = types.ListUnknown(types.StringType)
 }
 
 // Create makes the first copy under a new owner.
@@ -1052,6 +1077,7 @@ func (r *postgresCloneResource) setResult(ctx context.Context, m *postgresCloneM
 	sl, d := types.ListValueFrom(ctx, types.StringType, skipped)
 	diags.Append(d...)
 	m.Skipped = sl
+	m.Drift = types.ListValueMust(types.StringType, []attr.Value{}) // a fresh copy has none
 	if m.PlannedRows.IsUnknown() {
 		// Not known at plan (connections unknown then): the copy's own counts.
 		planned := map[string]int64{}
@@ -1108,6 +1134,33 @@ func (r *postgresCloneResource) Read(ctx context.Context, req resource.ReadReque
 		resp.State.RemoveResource(ctx)
 		return
 	}
+	// Objects changed in staging by hand since the copy.
+	drift, err := pgclone.Drift(ctx, conn, stateSchemas(state))
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("target"), "Error Reading PostgreSQL Clone", dsn.Scrub(err, dst.dsn).Error())
+		return
+	}
+	if drift == nil {
+		drift = []string{}
+	}
+	if len(drift) > 0 {
+		const limit = 20
+		shown := drift[:min(len(drift), limit)]
+		more := ""
+		if len(drift) > limit {
+			more = fmt.Sprintf("\n  ... and %d more (see the drift attribute)", len(drift)-limit)
+		}
+		next := "They are kept (they may be migrations being tried in staging); set on_drift = \"recopy\" to have the plan make a fresh copy that puts production's schema back."
+		if state.OnDrift.ValueString() == onDriftRecopy {
+			next = "on_drift is \"recopy\": the plan makes a fresh copy that puts production's schema back."
+		}
+		resp.Diagnostics.AddWarning("Staging Schema Changed by Hand",
+			fmt.Sprintf("Since the copy, these objects of the copied schemas changed in the staging database (connection %q):\n  - %s%s\n\n%s",
+				dst.name, strings.Join(shown, "\n  - "), more, next))
+	}
+	dv, d := types.ListValueFrom(ctx, types.StringType, drift)
+	resp.Diagnostics.Append(d...)
+	state.Drift = dv
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 }
 

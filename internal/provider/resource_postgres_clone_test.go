@@ -546,3 +546,60 @@ func TestAccPostgresClone_exclusionsAndSkipped(t *testing.T) {
 		},
 	})
 }
+
+// TestAccPostgresClone_drift: an object dropped in staging by hand shows
+// in drift after a refresh, with a warning and no new copy; with
+// on_drift = "recopy" the plan makes a fresh copy that puts it back.
+func TestAccPostgresClone_drift(t *testing.T) {
+	su := pgtest.Require(t).NewDatabase(t)
+	pgtest.Exec(t, su,
+		`CREATE TABLE orders (id int PRIMARY KEY, total numeric NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
+		`CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$`,
+		`CREATE TRIGGER orders_touch BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION touch()`,
+		`INSERT INTO orders SELECT g, g FROM generate_series(1, 20) g`)
+	prod := pgtest.ReaderDSN(t, su)
+	staging := pgtest.StartForTest(t).NewDatabase(t)
+	reg := t.TempDir() + "/registry.db"
+	const addr = "staging_postgres_clone.shop"
+	triggers := func() int64 {
+		return pgCount(t, staging, `SELECT count(*) FROM pg_trigger WHERE tgname = 'orders_touch'`)
+	}
+	resource.Test(t, resource.TestCase{
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+		ProtoV6ProviderFactories: factories(newTestClock()),
+		Steps: []resource.TestStep{
+			{
+				Config: cloneConfig(reg, prod, staging, ""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("drift"), knownvalue.ListExact([]knownvalue.Check{})),
+				},
+			},
+			{
+				// Dropped by hand: the refresh finds it, the plan keeps it.
+				PreConfig:    func() { pgtest.Exec(t, staging, `DROP TRIGGER orders_touch ON orders`) },
+				RefreshState: true,
+				Check:        resource.TestCheckResourceAttr(addr, "drift.0", "dropped trigger orders_touch on orders in schema public"),
+			},
+			{
+				Config:   cloneConfig(reg, prod, staging, ""),
+				PlanOnly: true,
+			},
+			{
+				Config: cloneConfig(reg, prod, staging, `  on_drift = "recopy"`+"\n"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("cloned_at")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("drift"), knownvalue.ListExact([]knownvalue.Check{})),
+				},
+				Check: func(*terraform.State) error {
+					if n := triggers(); n != 1 {
+						return fmt.Errorf("%d orders_touch triggers in staging after the re-copy, want 1", n)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
