@@ -377,9 +377,9 @@ func globRe(glob string) *regexp.Regexp {
 	return regexp.MustCompile(b.String())
 }
 
-// matches reports whether key=value sets the flag.
-func (f ForbiddenFlag) matches(key, value string) bool {
-	if !globRe(f.Key).MatchString(key) {
+// matches reports whether key=value sets the flag; keyRe is globRe(f.Key).
+func (f ForbiddenFlag) matches(keyRe *regexp.Regexp, key, value string) bool {
+	if !keyRe.MatchString(key) {
 		return false
 	}
 	v := strings.ToLower(strings.TrimSpace(value))
@@ -424,6 +424,10 @@ const minSecretContainment = 8
 // value. Findings are sorted and name keys, never values.
 func CheckConfig(cfg map[string]string, c ConfigCheck) []Finding {
 	var out []Finding
+	keyRes := make([]*regexp.Regexp, len(c.Flags))
+	for i, f := range c.Flags {
+		keyRes[i] = globRe(f.Key)
+	}
 	keys := make([]string, 0, len(cfg))
 	for k := range cfg {
 		keys = append(keys, k)
@@ -432,8 +436,8 @@ func CheckConfig(cfg map[string]string, c ConfigCheck) []Finding {
 	for _, k := range keys {
 		v := cfg[k]
 		out = append(out, c.Production.hostFindings(k, v)...)
-		for _, f := range c.Flags {
-			if f.matches(k, v) {
+		for i, f := range c.Flags {
+			if f.matches(keyRes[i], k, v) {
 				out = append(out, Finding{Kind: FindingForbiddenFlag, Key: k, Message: f.describe()})
 			}
 		}

@@ -114,3 +114,14 @@ func TestSCRAMVerifier_RFC7677(t *testing.T) {
 		t.Error("verifiers must use a fresh salt and not hold the password")
 	}
 }
+
+// BenchmarkSecretFingerprint measures one fingerprint at the default
+// parameters: the cost of one guess to whoever holds a leaked fingerprint,
+// and what the check pays per staging value and salt.
+func BenchmarkSecretFingerprint(b *testing.B) {
+	for b.Loop() {
+		if _, err := SecretFingerprint("a production secret", "a-published-salt"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -34,7 +34,7 @@ func (f *secretFingerprintFunction) Definition(_ context.Context, _ function.Def
 			"secret itself never has to be given to staging.\n\n" +
 			fmt.Sprintf("Parameters: Argon2id (RFC 9106), %d KiB of memory, %d passes, %d lane, %d bytes of output: ", p.MemoryKiB, p.Time, p.Threads, p.KeyLen) +
 			"OWASP's first recommended configuration, " +
-			"about 50 ms per fingerprint, so that a leaked fingerprint does not let anyone try a dictionary of weak passwords cheaply. " +
+			"about 60 ms per fingerprint on a 2-core machine, so that a leaked fingerprint does not let anyone try a dictionary of weak passwords cheaply. " +
 			"The salt must be at least 8 bytes; use 16 random bytes or more, one salt for all secrets of an environment " +
 			"(the check then hashes each staging value once). The salt is not a secret and is part of the result. " +
 			"Pass `value` from an ephemeral or sensitive source; the result is safe to store.",
