@@ -1,6 +1,7 @@
 package isolation
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -171,4 +172,42 @@ func BenchmarkCheckConfig(b *testing.B) {
 	for b.Loop() {
 		CheckConfig(cfg, ConfigCheck{Production: p, Flags: DefaultForbiddenFlags()})
 	}
+}
+
+// FuzzEndpoints: the host finder never panics, and every host it reports
+// is written in the value.
+func FuzzEndpoints(f *testing.F) {
+	for _, s := range []string{
+		"postgres://u:p@h1:5432,[::1]:6432/db?x=y", "host='a, b' port=1,2 hostaddr=10.0.0.1", "https://[2001:db8::1]:8080/",
+		"a.b.c:99 10.1.2.3:5432 ::1", "host=", "://@", "[", "x://[::1",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		low := strings.ToLower(v)
+		for _, e := range endpoints(v) {
+			if !strings.Contains(low, e.host) && !strings.Contains(low, strings.SplitN(e.host, "%", 2)[0]) {
+				if _, err := netip.ParseAddr(e.host); err != nil { // addresses are normalised
+					t.Errorf("host %q is not in %q", e.host, v)
+				}
+			}
+		}
+	})
+}
+
+// FuzzParseFingerprint: parsing never panics and an error never repeats
+// the input.
+func FuzzParseFingerprint(f *testing.F) {
+	fp, _ := SecretFingerprint("x", "saltsalt")
+	f.Add(fp)
+	f.Add("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$AAAAAAAAAAAAAAAAAAAAAA")
+	f.Fuzz(func(t *testing.T, s string) {
+		_, err := ParseFingerprint(s)
+		// The messages quote the format: an input that is part of it is
+		// not echoed.
+		const format = "expected $argon2id$v=19$m=…,t=…,p=…$<salt>$<hash>, as provider::staging::secret_fingerprint returns; m=<KiB>,t=<passes>,p=<lanes>"
+		if err != nil && len(s) >= 12 && strings.Contains(err.Error(), s) && !strings.Contains(format, s) {
+			t.Errorf("error repeats the input: %v", err)
+		}
+	})
 }
