@@ -91,6 +91,9 @@ func BijectiveUnder(spec Spec, class ColumnClass) (ok bool, reason string, err e
 		}
 		return false, "json keeps the text of JSON apart from the masked paths, and one JSON value has many spellings (\\u escapes, spaces); it is bijective only on jsonb columns", nil
 	}
+	if spec.Options["small_domain"] == "hash" {
+		return false, "small_domain = \"hash\" maps values with fewer than 1,000,000 possible encryptions to a hash, which can equal another value's; leave small_domain unset (\"error\") on unique and key columns", nil
+	}
 	if !t.Bijective() {
 		return false, fmt.Sprintf("%s is not bijective: distinct values can mask to the same value", name), nil
 	}

@@ -121,3 +121,45 @@ func TestClassOf(t *testing.T) {
 		t.Errorf("text under lower(): %+v", got)
 	}
 }
+
+// TestSmallDomainHash checks small_domain = "hash": a value below FF1's
+// minimum domain gets a keyed hash in its format instead of an error, and
+// the rule stops being bijective.
+func TestSmallDomainHash(t *testing.T) {
+	k1, k2 := testKey(t, "small-1"), testKey(t, "small-2")
+	spec := Spec{Transformer: "digits", Options: map[string]any{"small_domain": "hash"}}
+	tr := mustNew(t, spec, k1)
+	if tr.Bijective() {
+		t.Errorf("small_domain = hash claims to be bijective")
+	}
+	if ok, reason, _ := BijectiveUnder(spec, ColumnClass{Equality: EqualText}); ok || !strings.Contains(reason, "small_domain") {
+		t.Errorf("BijectiveUnder = %v, %q", ok, reason)
+	}
+	seen := map[string]bool{}
+	for _, in := range []string{"007", "12-3", "A1", "00"} {
+		out, err := MaskString(tr, in)
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		if len(out) != len(in) || (in[0] < '0' || in[0] > '9') && out[0] != in[0] {
+			t.Errorf("%q -> %q: format not kept", in, out)
+		}
+		again, _ := MaskString(tr, in)
+		other, _ := MaskString(mustNew(t, spec, k2), in)
+		if again != out {
+			t.Errorf("%q: not deterministic", in)
+		}
+		seen[out+"|"+other] = true
+	}
+	// Long values are still encrypted with FF1, as without the option.
+	plain, _ := MaskString(mustNew(t, Spec{Transformer: "digits"}, k1), "123-45-6789")
+	if got, _ := MaskString(tr, "123-45-6789"); got != plain {
+		t.Errorf("a long value masks differently with small_domain = hash: %q vs %q", got, plain)
+	}
+	if _, err := MaskString(mustNew(t, Spec{Transformer: "digits"}, k1), "007"); err == nil {
+		t.Errorf("without the option a small domain should be refused")
+	}
+	if _, err := New(Spec{Transformer: "digits", Options: map[string]any{"small_domain": "skip"}}, k1); err == nil {
+		t.Errorf("small_domain = skip should be refused")
+	}
+}

@@ -1,6 +1,7 @@
 package masking
 
 import (
+	"encoding/binary"
 	"math"
 	"unicode/utf8"
 )
@@ -180,15 +181,23 @@ func maskInt(f fpe, dst []byte, mag uint64, neg bool, maxMag uint64) ([]byte, er
 		lo, hi = hi, hi*10
 	}
 	hi = min(hi, maxMag+1)
-	if hi-lo < ff1MinDomain {
-		return dst, errSmallDomain
-	}
 	scratch, dst := withScratch(dst, 24+fpeScratch)
 	tweak := uint64(lo)
 	if neg {
 		tweak = ^tweak
 	}
-	v := lo + f.permuteInt(mag-lo, hi-lo, tweak, scratch[24:])
+	var v uint64
+	switch {
+	case hi-lo >= ff1MinDomain:
+		v = lo + f.permuteInt(mag-lo, hi-lo, tweak, scratch[24:])
+	case f.small != nil:
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], mag)
+		h, _ := f.small.sum(scratch[24:], tweak, b[:])
+		v = lo + uint64(uniform(h, int(hi-lo)))
+	default:
+		return dst, errSmallDomain
+	}
 	if neg {
 		dst = append(dst, '-')
 	}

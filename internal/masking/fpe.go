@@ -26,6 +26,10 @@ const errSmallDomain = invalidReason("too few characters to encrypt: format-pres
 // ff1MinDomain are refused, as SP 800-38G requires.
 type fpe struct {
 	f ff1
+	// small, when set, replaces the values of a domain below ff1MinDomain
+	// by a keyed hash in the same format (small_domain = "hash") instead
+	// of refusing them.
+	small *prf
 }
 
 // encrypt permutes vals in place. rad[i] holds radix-1 of position i (radix
@@ -49,7 +53,11 @@ func (e fpe) encrypt(vals, rad []byte, tweak uint64, scratch []byte) bool {
 		}
 	}
 	if small {
-		return false
+		if e.small == nil {
+			return false
+		}
+		e.hashSmall(vals, rad, tweak, scratch)
+		return true
 	}
 	if uniform {
 		e.f.encrypt(vals, int(rad[0])+1, t, scratch)
@@ -165,4 +173,19 @@ func (e fpe) permuteInt(x, n, tweak uint64, scratch []byte) uint64 {
 	binary.BigEndian.PutUint64(t, tweak)
 	_, lo := e.permute128(0, x, 0, n, t, scratch[:ff1ScratchLen])
 	return lo
+}
+
+// hashSmall replaces vals by keyed pseudo-random numerals of the same
+// radices, a function of the key, the tweak and vals: deterministic and in
+// format, but not one to one.
+func (e fpe) hashSmall(vals, rad []byte, tweak uint64, scratch []byte) {
+	hi, lo := e.small.sum(scratch[:16], tweak, vals)
+	blk := scratch[16:32]
+	for i := range vals {
+		if i%2 == 0 {
+			e.small.stream(blk, hi, lo, uint64(i/2))
+		}
+		r := binary.LittleEndian.Uint64(blk[8*(i%2):])
+		vals[i] = byte(uniform(r, int(rad[i])+1))
+	}
 }

@@ -80,6 +80,9 @@ type build struct {
 	key    Key
 	domain string
 	opts   *options
+	// lossy is set when an option gives up bijectivity (small_domain =
+	// "hash").
+	lossy bool
 }
 
 // block derives the cipher for one role of the transformer being built.
@@ -95,7 +98,27 @@ func (b *build) fpe() (fpe, error) {
 	if err != nil {
 		return fpe{}, err
 	}
-	return fpe{ff1{blk}}, nil
+	f := fpe{f: ff1{blk}}
+	mode, err := b.opts.oneOf("small_domain", "error", "error", "hash")
+	if err != nil {
+		return fpe{}, err
+	}
+	if mode == "hash" {
+		hb, err := b.block("small_domain")
+		if err != nil {
+			return fpe{}, err
+		}
+		f.small = &prf{hb}
+		b.lossy = true
+	}
+	return f, nil
+}
+
+// fpeTransformers are the transformers built on [fpe]: they take the
+// small_domain option.
+var fpeTransformers = map[string]bool{
+	"digits": true, "phone": true, "credit_card": true, "iban": true,
+	"format_preserving": true, "email": true, "uuid": true, "ip": true,
 }
 
 // built is what a constructor returns.
@@ -118,6 +141,12 @@ type entry struct {
 var registry = map[string]entry{}
 
 func register(e entry) {
+	if fpeTransformers[e.info.Name] {
+		e.info.Options = append(e.info.Options, OptionInfo{
+			Name: "small_domain", Type: "string",
+			Description: `What happens to a value with fewer than 1,000,000 possible encryptions (NIST FF1's minimum domain), such as a 3-digit code: "error" (the default) treats it as invalid (see on_invalid); "hash" replaces it by a keyed hash in the same format (same length and character classes), which is not bijective, so the rule is refused on primary-key, unique and foreign-key columns.`,
+		})
+	}
 	if e.validate {
 		e.info.Options = append(e.info.Options, OptionInfo{
 			Name: "invalid_value", Type: "string",
@@ -175,8 +204,8 @@ func New(spec Spec, key Key) (Transformer, error) {
 		version: versionString(spec.Transformer, e.version),
 		// A policy that maps invalid values to a constant or a hash can
 		// make two values equal: only "error" keeps a bijection one.
-		bijective:      res.bijective && policy == OnInvalidError,
-		bijectiveJSONB: res.bijectiveJSONB && policy == OnInvalidError,
+		bijective:      res.bijective && policy == OnInvalidError && !b.lossy,
+		bijectiveJSONB: res.bijectiveJSONB && policy == OnInvalidError && !b.lossy,
 		passEmpty:      res.passEmpty,
 		isNull:         res.isNull,
 		body:           res.body,
