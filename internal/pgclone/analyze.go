@@ -382,9 +382,9 @@ func readCatalog(ctx context.Context, q Querier, opts *Options) (*catalogState, 
 		       coalesce((SELECT format('START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s CACHE %s %s',
 		                   s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, CASE WHEN s.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END)
 		                 FROM pg_depend dp JOIN pg_sequence s ON s.seqrelid = dp.objid
-		                 WHERE dp.classid = 'pg_class'::regclass AND dp.refobjid = a.attrelid AND dp.refobjsubid = a.attnum AND dp.deptype = 'i'), ''),
+		                 WHERE dp.classid = 'pg_class'::regclass AND dp.refclassid = 'pg_class'::regclass AND dp.refobjid = a.attrelid AND dp.refobjsubid = a.attnum AND dp.deptype = 'i'), ''),
 		       (SELECT pg_sequence_last_value(dp.objid) FROM pg_depend dp
-		         WHERE dp.classid = 'pg_class'::regclass AND dp.refobjid = a.attrelid AND dp.refobjsubid = a.attnum AND dp.deptype = 'i')
+		         WHERE dp.classid = 'pg_class'::regclass AND dp.refclassid = 'pg_class'::regclass AND dp.refobjid = a.attrelid AND dp.refobjsubid = a.attnum AND dp.deptype = 'i')
 		FROM pg_attribute a
 		JOIN pg_type t ON t.oid = a.atttypid
 		LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -528,10 +528,21 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 			// Element by element: an e-mail rule on text[] masks each address.
 			t = arrayMask{t}
 		}
-		if !t.Bijective() && (col.unique || p.uniqueInPartitions(rel, rule.Column)) {
-			problem(ProblemNonBijectiveUnique, name, rule.Column, fmt.Sprintf(
-				"transformer %q is not bijective but the column is in a primary key or unique index: distinct values could mask equally; use a bijective transformer (email, phone, digits, hash, format_preserving, ...)", rule.Spec.Transformer), nil)
-			continue
+		if col.unique || p.uniqueInPartitions(rel, rule.Column) {
+			// Judged against the column's equality (its type; citext), not
+			// only as text: digits on an int4 key must stay in range.
+			bijective, why := t.Bijective(), fmt.Sprintf(
+				"transformer %q is not bijective: distinct values could mask equally; use a bijective transformer (email, phone, digits, hash, format_preserving, ...)", rule.Spec.Transformer)
+			if class := masking.ClassOf(col.typ, false); !isArrayType(col.typ) && (class.Equality != masking.EqualOther || !bijective) {
+				if class.Equality == masking.EqualOther {
+					class.Equality = masking.EqualText // domains and other types, until their base types are resolved
+				}
+				bijective, why, _ = masking.BijectiveUnder(rule.Spec, class)
+			}
+			if !bijective {
+				problem(ProblemNonBijectiveUnique, name, rule.Column, "the column is in a primary key or unique index, but "+why, nil)
+				continue
+			}
 		}
 		if ruled[name] == nil {
 			ruled[name] = map[string]*columnPlan{}

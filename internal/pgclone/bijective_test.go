@@ -1,0 +1,64 @@
+package pgclone
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/stagingkit/terraform-provider-staging/internal/masking"
+	"github.com/stagingkit/terraform-provider-staging/internal/pgtest"
+)
+
+// TestAnalyze_bijectiveUnderColumnType checks that a rule on a key column
+// is judged against the column's type (issue #10): digits on an integer
+// primary key must keep integers within integer's range (max_value), and
+// on_invalid = "redact" is not bijective.
+func TestAnalyze_bijectiveUnderColumnType(t *testing.T) {
+	c := pgtest.Require(t)
+	prod := c.NewDatabase(t)
+	pgtest.Exec(t, prod,
+		`CREATE TABLE accounts (id integer PRIMARY KEY, code text UNIQUE, big bigint UNIQUE)`,
+		`INSERT INTO accounts SELECT g, 'C' || (1000000 + g), 1000000000 + g FROM generate_series(1, 50) g`)
+	ctx := context.Background()
+	conn := dial(t, prod)
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	analyze := func(rules ...ColumnRule) map[string]Problem {
+		t.Helper()
+		a, err := Analyze(ctx, tx, Options{Key: testKey(t, "bijective"), Rules: rules})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]Problem{}
+		for _, p := range a.Problems {
+			got[p.Kind+" "+p.Column] = p
+		}
+		return got
+	}
+	got := analyze(
+		ColumnRule{Table: "accounts", Column: "id", Spec: masking.Spec{Transformer: "digits"}},
+		ColumnRule{Table: "accounts", Column: "code", Spec: masking.Spec{Transformer: "digits", OnInvalid: "redact"}},
+		ColumnRule{Table: "accounts", Column: "big", Spec: masking.Spec{Transformer: "digits"}},
+	)
+	if p, ok := got["non_bijective_unique id"]; !ok || !strings.Contains(p.Detail, "max_value = 2147483647") {
+		t.Errorf("digits on an integer key without max_value: %v", got)
+	}
+	if p, ok := got["non_bijective_unique code"]; !ok || !strings.Contains(p.Detail, "on_invalid") {
+		t.Errorf("on_invalid = redact on a unique column: %v", got)
+	}
+	if _, ok := got["non_bijective_unique big"]; ok {
+		t.Errorf("digits on a bigint key is bijective: %v", got)
+	}
+	got = analyze(
+		ColumnRule{Table: "accounts", Column: "id", Spec: masking.Spec{Transformer: "digits", Options: map[string]any{"max_value": 2147483647.0}}},
+		ColumnRule{Table: "accounts", Column: "code", Spec: masking.Spec{Transformer: "digits"}},
+	)
+	if len(got) > 0 {
+		t.Errorf("bijective rules refused: %v", got)
+	}
+}
