@@ -166,3 +166,28 @@ func TestScanDatabase(t *testing.T) {
 		t.Errorf("findings %v, want %v", got, want)
 	}
 }
+
+// TestScanDatabase_subscriptionsHidden: a login that may not read
+// subscriptions' connection strings gets an inconclusive finding, not a
+// pass, and the other checks still run.
+func TestScanDatabase_subscriptionsHidden(t *testing.T) {
+	dsn := pgtest.Require(t).NewDatabase(t)
+	pgtest.Exec(t, dsn,
+		`DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'scan_plain') THEN CREATE ROLE scan_plain LOGIN PASSWORD 'scan-plain-password'; END IF; END $$`,
+		`CREATE VIEW v AS SELECT 'host=db.prod.internal'::text AS c`)
+	u, _ := url.Parse(dsn)
+	u.User = url.UserPassword("scan_plain", "scan-plain-password")
+	conn := connect(t, u.String())
+	hp, _ := ParseHostPattern("*.prod.internal", "production_hosts[0]")
+	fs, err := ScanDatabase(context.Background(), conn, Production{Hosts: []HostPattern{hp}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, f := range fs {
+		kinds = append(kinds, f.Kind+"|"+f.Key)
+	}
+	if want := []string{"inconclusive|subscriptions", "dblink|view public.v"}; !slices.Equal(kinds, want) {
+		t.Errorf("findings %v, want %v", kinds, want)
+	}
+}
