@@ -532,7 +532,7 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 			// Judged against the column's equality (its type; citext), not
 			// only as text: digits on an int4 key must stay in range.
 			bijective, why := t.Bijective(), fmt.Sprintf(
-				"transformer %q is not bijective: distinct values could mask equally; use a bijective transformer (email, phone, digits, hash, format_preserving, ...)", rule.Spec.Transformer)
+				"transformer %q is not bijective: distinct values could mask equally", rule.Spec.Transformer)
 			if class := masking.ClassOf(col.typ, false); !isArrayType(col.typ) && (class.Equality != masking.EqualOther || !bijective) {
 				if class.Equality == masking.EqualOther {
 					class.Equality = masking.EqualText // domains and other types, until their base types are resolved
@@ -540,7 +540,8 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 				bijective, why, _ = masking.BijectiveUnder(rule.Spec, class)
 			}
 			if !bijective {
-				problem(ProblemNonBijectiveUnique, name, rule.Column, "the column is in a primary key or unique index, but "+why, nil)
+				// The detail is the reason; callers say where the column is.
+				problem(ProblemNonBijectiveUnique, name, rule.Column, why, nil)
 				continue
 			}
 		}
