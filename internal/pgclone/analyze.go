@@ -551,6 +551,24 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 		ruled[name][rule.Column] = &columnPlan{spec: rule.Spec, t: t, leak: identifierTransformers[rule.Spec.Transformer]}
 	}
 
+	// Both ends of every foreign key (and virtual one) masked alike.
+	var fkTables []string
+	for _, rel := range cat.order {
+		if rel.included && !rel.isPartition {
+			fkTables = append(fkTables, rel.qualified())
+		}
+	}
+	fkProblems, err := foreignKeyMaskingProblems(ctx, q, fkTables, opts.Subset.VirtualForeignKeys, func(table, column string) (masking.Spec, bool) {
+		if cp := ruled[table][column]; cp != nil {
+			return cp.spec, true
+		}
+		return masking.Spec{}, false
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.analysis.Problems = append(p.analysis.Problems, fkProblems...)
+
 	// Objects that depend on what is not copied, that are never copied,
 	// or that the target cannot reproduce.
 	if p.droppedViews, err = p.dependents(ctx, q, opts); err != nil {

@@ -62,3 +62,62 @@ func TestAnalyze_bijectiveUnderColumnType(t *testing.T) {
 		t.Errorf("bijective rules refused: %v", got)
 	}
 }
+
+// TestAnalyze_foreignKeyEndsMaskedAlike checks that both ends of a foreign
+// key, and of a virtual one, must be masked alike (issue #10), naming both
+// columns.
+func TestAnalyze_foreignKeyEndsMaskedAlike(t *testing.T) {
+	c := pgtest.Require(t)
+	prod := c.NewDatabase(t)
+	pgtest.Exec(t, prod,
+		`CREATE TABLE users (email text PRIMARY KEY, login text UNIQUE)`,
+		`CREATE TABLE orders (id int PRIMARY KEY, user_email text REFERENCES users (email), login text)`,
+		`INSERT INTO users VALUES ('alice.smith@example.com', 'alice.smith'), ('bob.jones@example.com', 'bob.jones')`,
+		`INSERT INTO orders VALUES (1, 'alice.smith@example.com', 'alice.smith')`)
+	ctx := context.Background()
+	conn := dial(t, prod)
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	email := masking.Spec{Transformer: "email", Domain: "user_email"}
+	login := masking.Spec{Transformer: "format_preserving"}
+	virtual := []VirtualForeignKey{{Table: "orders", Columns: []string{"login"}, RefTable: "users", RefColumns: []string{"login"}}}
+	analyze := func(rules []ColumnRule) []Problem {
+		t.Helper()
+		a, err := Analyze(ctx, tx, Options{Key: testKey(t, "fk"), Rules: rules, Subset: SubsetOptions{VirtualForeignKeys: virtual}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []Problem
+		for _, p := range a.Problems {
+			if p.Kind == ProblemForeignKeyMasking {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	alike := []ColumnRule{
+		{Table: "users", Column: "email", Spec: email}, {Table: "orders", Column: "user_email", Spec: email},
+		{Table: "users", Column: "login", Spec: login}, {Table: "orders", Column: "login", Spec: login},
+	}
+	if got := analyze(alike); len(got) > 0 {
+		t.Fatalf("ends masked alike refused: %v", got)
+	}
+	got := analyze([]ColumnRule{
+		{Table: "users", Column: "email", Spec: email}, {Table: "orders", Column: "user_email", Spec: masking.Spec{Transformer: "email"}},
+		{Table: "users", Column: "login", Spec: login},
+	})
+	if len(got) != 2 {
+		t.Fatalf("want 2 foreign-key masking problems, got %v", got)
+	}
+	for _, p := range got {
+		if !strings.Contains(p.Detail, "public.users.") || !strings.Contains(p.Detail, "public.orders.") {
+			t.Errorf("the problem does not name both columns: %s", p)
+		}
+	}
+	if !strings.Contains(got[0].Detail+got[1].Detail, `domain "user_email" differs`) && !strings.Contains(got[0].Detail+got[1].Detail, `domain "email" differs`) {
+		t.Errorf("the domain difference is not named: %v", got)
+	}
+}
