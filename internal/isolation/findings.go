@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"crypto/subtle"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"regexp"
@@ -428,12 +429,7 @@ func CheckConfig(cfg map[string]string, c ConfigCheck) []Finding {
 	for i, f := range c.Flags {
 		keyRes[i] = globRe(f.Key)
 	}
-	keys := make([]string, 0, len(cfg))
-	for k := range cfg {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(cfg)) {
 		v := cfg[k]
 		out = append(out, c.Production.hostFindings(k, v)...)
 		for i, f := range c.Flags {

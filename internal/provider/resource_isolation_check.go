@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"strings"
@@ -296,12 +297,7 @@ func productionInventory(ctx context.Context, m isolationCheckModel, diags *diag
 		}
 		prod.CIDRs = append(prod.CIDRs, isolation.CIDR{Prefix: p, Source: fmt.Sprintf("production_cidrs[%d]", i)})
 	}
-	names := make([]string, 0, len(fps))
-	for n := range fps {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(fps)) {
 		if fps[n].IsUnknown() {
 			known = false
 			continue
@@ -361,13 +357,7 @@ func (r *isolationCheckResource) evaluate(ctx context.Context, m isolationCheckM
 	}
 	secrets = append(secrets, isolation.NamedSecret{Kind: isolation.FindingMaskingKey, Name: "the masking key", Value: key})
 	findings := isolation.CheckConfig(cfg, isolation.ConfigCheck{Production: prod, Flags: flags, Secrets: secrets})
-	rep := isolationReport{Keys: slices.Sorted(func(yield func(string) bool) {
-		for k := range cfg {
-			if !yield(k) {
-				return
-			}
-		}
-	}), Database: "not scanned", Probe: "not run"}
+	rep := isolationReport{Keys: slices.Sorted(maps.Keys(cfg)), Database: "not scanned", Probe: "not run"}
 	if !m.Postgres.IsNull() {
 		fs, ok := r.scanDatabase(ctx, m.Postgres.ValueString(), prod, diags)
 		if !ok {
@@ -403,13 +393,7 @@ func (r *isolationCheckResource) evaluate(ctx context.Context, m isolationCheckM
 // connections.
 func (r *isolationCheckResource) connectionHosts() []isolation.HostPattern {
 	var out []isolation.HostPattern
-	for _, name := range slices.Sorted(func(yield func(string) bool) {
-		for n := range r.data.conns {
-			if !yield(n) {
-				return
-			}
-		}
-	}) {
+	for _, name := range slices.Sorted(maps.Keys(r.data.conns)) {
 		c := r.data.conns[name]
 		if c.role != roleProduction || c.unknown {
 			continue

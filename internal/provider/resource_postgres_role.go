@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -380,7 +381,9 @@ type configLike interface {
 // from the configuration when setPassword, and completes the plan's
 // computed values.
 func (r *postgresRoleResource) apply(ctx context.Context, cfg configLike, plan *postgresRoleModel, setPassword bool, summary string, diags *diagnostics) {
-	if plan.Environment.ValueString() != "" && plan.ValidUntil.IsUnknown() {
+	if plan.Environment.ValueString() != "" {
+		// Checked again here: at plan the environment may not have been
+		// registered yet.
 		env, known := r.environment(ctx, plan.Environment, diags)
 		if !known {
 			if !diags.HasError() {
@@ -389,8 +392,12 @@ func (r *postgresRoleResource) apply(ctx context.Context, cfg configLike, plan *
 			}
 			return
 		}
-		checkNamespace(plan.Name, env, diags)
-		plan.ValidUntil = timeString(env.ExpiresAt)
+		if checkNamespace(plan.Name, env, diags); diags.HasError() {
+			return
+		}
+		if plan.ValidUntil.IsUnknown() {
+			plan.ValidUntil = timeString(env.ExpiresAt)
+		}
 	}
 	var verifier string
 	if setPassword {
@@ -508,20 +515,11 @@ func (r *postgresRoleResource) adopt(m *postgresRoleModel, st isolation.RoleStat
 		if p.Kind == isolation.KindSchema && p.Privilege == "USAGE" {
 			schemas = append(schemas, p.Schema)
 		}
-		if p.Kind == isolation.KindDefaultTable && p.Schema != "" && !containsString(creators, p.Object) {
+		if p.Kind == isolation.KindDefaultTable && p.Schema != "" && !slices.Contains(creators, p.Object) {
 			creators = append(creators, p.Object)
 		}
 	}
 	m.Preset, m.Schemas, m.DefaultPrivilegesFor = types.StringValue(isolation.InferPreset(st.Privileges)), listOfStrings(schemas), listOfStrings(creators)
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // listOfStrings is a list value of strings (empty, not null, for none).
