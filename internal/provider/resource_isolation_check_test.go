@@ -249,3 +249,36 @@ resource "staging_isolation_check" "c" {
 		},
 	})
 }
+
+// TestAccIsolationCheck_knownAtApply: a value only known at apply (it
+// holds an environment's id) is checked at apply, and its finding fails
+// the apply.
+func TestAccIsolationCheck_knownAtApply(t *testing.T) {
+	reg := filepath.Join(t.TempDir(), "registry.db")
+	resource.Test(t, resource.TestCase{
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+		ProtoV6ProviderFactories: factories(newTestClock()),
+		Steps: []resource.TestStep{{
+			Config: `
+provider "staging" {
+  registry = "` + reg + `"
+}
+
+resource "staging_team" "t" {
+  name = "shop"
+}
+
+resource "staging_environment" "e" {
+  name = "shop-late"
+  team = staging_team.t.name
+}
+
+resource "staging_isolation_check" "c" {
+  config_wo        = { CALLBACK_URL = "https://${staging_environment.e.id}.prod.internal/hook" }
+  production_hosts = ["*.prod.internal"]
+}
+`,
+			ExpectError: wrapped(`(?s)Error running apply.*Error: Staging Isolation Violation.*production_url: CALLBACK_URL holds a URL whose host matches production host \*.prod.internal`),
+		}},
+	})
+}
