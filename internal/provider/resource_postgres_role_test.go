@@ -314,6 +314,8 @@ resource "staging_postgres_role" "app" {
   password_wo_version = 1`, `(?s)password_wo.*at least 16`},
 		{`  preset = "owner"
   schemas = ["public", "stagingkit_roles"]`, `(?s)schemas.*value must be none of`},
+		{`  preset = "read_only"
+  password_wo = "a-password-of-enough-length"`, `(?s)Invalid Attribute Combination.*password_wo_version`},
 	} {
 		steps = append(steps, resource.TestStep{Config: strings.Replace(strings.Replace(prodConfig, `"production"`, `"staging"`, 1), `  preset   = "read_only"`, c.body, 1), ExpectError: regexp.MustCompile(c.want)})
 	}
