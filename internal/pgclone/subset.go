@@ -323,47 +323,32 @@ func PlanSubset(ctx context.Context, q Querier, tables []string, opts SubsetOpti
 		plan.Filters[t] = f
 	}
 	// Nullable references into filtered tables that do not filter become
-	// NULL when their row is not kept.
+	// NULL when their row is not kept; a column in several such foreign
+	// keys stays only if all of them resolve. The conditions are collected
+	// per column and rendered once.
+	keep := map[string]map[string][]string{} // table -> column -> conditions
 	for _, fk := range fks {
 		if !filtered[fk.RefTable] || !nullifies(fk) {
 			continue
 		}
-		if len(fk.Columns) != 1 {
-			// Composite: null every column together.
-			for _, col := range fk.Columns {
-				expr, err := b.nullifyExpr(fk, col)
-				if err != nil {
-					return plan, nil, err
-				}
-				setNullify(plan.Nullify, fk.Table, col, expr)
-			}
-			continue
-		}
-		expr, err := b.nullifyExpr(fk, fk.Columns[0])
+		cond, err := b.keepCondition(fk)
 		if err != nil {
 			return plan, nil, err
 		}
-		setNullify(plan.Nullify, fk.Table, fk.Columns[0], expr)
+		if keep[fk.Table] == nil {
+			keep[fk.Table] = map[string][]string{}
+		}
+		for _, col := range fk.Columns { // a composite key is nulled whole
+			keep[fk.Table][col] = append(keep[fk.Table][col], cond)
+		}
+	}
+	for table, cols := range keep {
+		plan.Nullify[table] = map[string]string{}
+		for col, conds := range cols {
+			plan.Nullify[table][col] = fmt.Sprintf("CASE WHEN %s THEN %s.%s END", strings.Join(conds, " AND "), SubsetAlias, pgx.Identifier{col}.Sanitize())
+		}
 	}
 	return plan, fks, nil
-}
-
-func setNullify(m map[string]map[string]string, table, col, expr string) {
-	if m[table] == nil {
-		m[table] = map[string]string{}
-	}
-	if prev, ok := m[table][col]; ok {
-		// A column in two foreign keys stays only if both resolve.
-		expr = strings.Replace(expr, "CASE WHEN ", "CASE WHEN ("+condOf(prev)+") AND ", 1)
-	}
-	m[table][col] = expr
-}
-
-// condOf extracts the condition of an expression built by nullifyExpr.
-func condOf(expr string) string {
-	s := strings.TrimPrefix(expr, "CASE WHEN ")
-	i := strings.LastIndex(s, " THEN ")
-	return s[:i]
 }
 
 type filterBuilder struct {
@@ -443,9 +428,9 @@ func orTrue(s string) string {
 	return s
 }
 
-// nullifyExpr is the replacement of column col of fk's table: the value
-// when its referenced row is kept, else NULL.
-func (b *filterBuilder) nullifyExpr(fk ForeignKey, col string) (string, error) {
+// keepCondition is the condition, over SubsetAlias, that the row fk's
+// reference points to is copied.
+func (b *filterBuilder) keepCondition(fk ForeignKey) (string, error) {
 	b.depth++
 	inner := fmt.Sprintf("n%d", b.depth)
 	parent, err := b.filter(fk.RefTable, inner, nil)
@@ -457,7 +442,7 @@ func (b *filterBuilder) nullifyExpr(fk ForeignKey, col string) (string, error) {
 	if fk.Partition != "" {
 		cond = "(" + partitionOther(SubsetAlias, fk.Partition) + " OR " + cond + ")"
 	}
-	return fmt.Sprintf("CASE WHEN %s THEN %s.%s END", cond, SubsetAlias, pgx.Identifier{col}.Sanitize()), nil
+	return cond, nil
 }
 
 // partitionOther is the condition that a row of alias is not in partition
