@@ -309,8 +309,12 @@ func (r Role) AlterSQL(options []string) string {
 	return fmt.Sprintf("ALTER ROLE %s %s", pgx.Identifier{r.Name}.Sanitize(), strings.Join(options, " "))
 }
 
-// PasswordSQL sets r's password to a SCRAM verifier.
+// PasswordSQL sets r's password to a SCRAM verifier, or removes it when
+// verifier is "".
 func (r Role) PasswordSQL(verifier string) string {
+	if verifier == "" {
+		return fmt.Sprintf("ALTER ROLE %s PASSWORD NULL", pgx.Identifier{r.Name}.Sanitize())
+	}
 	return fmt.Sprintf("ALTER ROLE %s PASSWORD '%s'", pgx.Identifier{r.Name}.Sanitize(), verifier)
 }
 

@@ -173,11 +173,11 @@ func (st RoleState) Drift(r Role) ([]string, error) {
 
 // ApplyRole makes the database hold r exactly, in tx, under the role lock:
 // it creates the role or fixes its attributes, sets its password when
-// verifier is not "", revokes every privilege and membership beyond the
+// password says so (see PasswordChange), revokes every privilege and membership beyond the
 // preset, grants the preset on each listed schema that exists, and
 // records reg in the role's comment and, for the re-grant after a schema
 // is replaced, in the grant catalog (see EnsureRegrant).
-func ApplyRole(ctx context.Context, tx DB, r Role, reg Registration, verifier string) error {
+func ApplyRole(ctx context.Context, tx DB, r Role, reg Registration, password PasswordChange) error {
 	if err := LockRoles(ctx, tx); err != nil {
 		return err
 	}
@@ -187,14 +187,14 @@ func ApplyRole(ctx context.Context, tx DB, r Role, reg Registration, verifier st
 	}
 	var stmts []string
 	if !st.Exists {
-		stmts = append(stmts, r.CreateSQL(verifier))
+		stmts = append(stmts, r.CreateSQL(password.Verifier))
 	} else {
 		if s := r.AlterSQL(FlagDrift(st.Attributes)); s != "" {
 			stmts = append(stmts, s)
 		}
 		stmts = append(stmts, r.LimitsSQL())
-		if verifier != "" {
-			stmts = append(stmts, r.PasswordSQL(verifier))
+		if password.Set {
+			stmts = append(stmts, r.PasswordSQL(password.Verifier))
 		}
 		expected, err := r.Expected(st.Database, st.Schemas, st.Relations)
 		if err != nil {
@@ -228,6 +228,15 @@ func ApplyRole(ctx context.Context, tx DB, r Role, reg Registration, verifier st
 		}
 	}
 	return registerGrants(ctx, tx, r)
+}
+
+// PasswordChange says what ApplyRole does with an existing role's
+// password: nothing unless Set; with Set, Verifier (a SCRAM verifier) is
+// the new password, or "" to remove it (PASSWORD NULL). A new role gets
+// Verifier when it is not "".
+type PasswordChange struct {
+	Set      bool
+	Verifier string
 }
 
 // redactPassword removes a password verifier from a statement before it

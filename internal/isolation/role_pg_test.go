@@ -29,7 +29,8 @@ func connect(t *testing.T, dsn string) *pgx.Conn {
 
 func apply(t *testing.T, conn *pgx.Conn, r Role, verifier string) {
 	t.Helper()
-	err := pgx.BeginFunc(context.Background(), conn, func(tx pgx.Tx) error { return ApplyRole(context.Background(), tx, r, Registration{}, verifier) })
+	pw := PasswordChange{Set: verifier != "", Verifier: verifier}
+	err := pgx.BeginFunc(context.Background(), conn, func(tx pgx.Tx) error { return ApplyRole(context.Background(), tx, r, Registration{}, pw) })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -166,7 +166,7 @@ func (r *postgresRoleResource) Schema(_ context.Context, _ resource.SchemaReques
 			"password_wo": schema.StringAttribute{
 				MarkdownDescription: fmt.Sprintf("The role's password, write-only: never in plan or state. At least %d characters of ASCII, such as "+
 					"`ephemeral.staging_credential.<name>.value`. It is set when the role is created and whenever `password_wo_version` changes. "+
-					"Without it the role has no password (for certificate or other authentication).", minRolePasswordLength),
+					"Without it the role has no password (for certificate or other authentication); removing it removes the password.", minRolePasswordLength),
 				Optional:   true,
 				Sensitive:  true,
 				WriteOnly:  true,
@@ -399,7 +399,8 @@ func (r *postgresRoleResource) apply(ctx context.Context, cfg configLike, plan *
 			plan.ValidUntil = timeString(env.ExpiresAt)
 		}
 	}
-	var verifier string
+	// Without password_wo, setting the password removes it.
+	password := isolation.PasswordChange{Set: setPassword}
 	if setPassword {
 		var pw types.String
 		diags.Append(cfg.GetAttribute(ctx, path.Root("password_wo"), &pw)...)
@@ -409,7 +410,7 @@ func (r *postgresRoleResource) apply(ctx context.Context, cfg configLike, plan *
 				diags.AddAttributeError(path.Root("password_wo"), "Invalid Role Password", err.Error()+".")
 				return
 			}
-			verifier = v
+			password.Verifier = v
 		}
 	}
 	conn, c, ok := r.session(ctx, *plan, summary, diags)
@@ -430,7 +431,7 @@ func (r *postgresRoleResource) apply(ctx context.Context, cfg configLike, plan *
 		return
 	}
 	reg := isolation.Registration{Environment: plan.Environment.ValueString(), PasswordWOVersion: plan.PasswordWOVersion.ValueInt64()}
-	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return isolation.ApplyRole(ctx, tx, role, reg, verifier) })
+	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return isolation.ApplyRole(ctx, tx, role, reg, password) })
 	if err != nil {
 		diags.AddError(summary, fmt.Sprintf("Role %q on connection %q: %s", role.Name, c.name, dsn.Scrub(err, c.dsn)))
 		return
@@ -447,7 +448,7 @@ func (r *postgresRoleResource) apply(ctx context.Context, cfg configLike, plan *
 	plan.ID = types.StringValue(plan.Postgres.ValueString() + "/" + role.Name)
 	plan.Database = types.StringValue(db)
 	plan.Drift = types.ListValueMust(types.StringType, nil)
-	tflog.Debug(ctx, "applied staging role", map[string]any{"role": role.Name, "preset": role.Preset, "password_set": verifier != ""})
+	tflog.Debug(ctx, "applied staging role", map[string]any{"role": role.Name, "preset": role.Preset, "password_changed": password.Set})
 }
 
 // Read refreshes the role: gone means removed from state; otherwise its

@@ -280,6 +280,12 @@ func TestAccPostgresRole_lifecycle(t *testing.T) {
 					},
 				),
 			},
+			{
+				// Without password_wo the password is removed.
+				Config: strings.Replace(strings.Replace(roleConfig(registryPath, staging, `  preset = "owner"
+  connection_limit = 5`, 2), "  password_wo         = ephemeral.staging_credential.db.value\n", "", 1), "  password_wo_version = 2\n", "", 1),
+				Check: expect(2, `SELECT 1`, badPassword),
+			},
 		},
 	})
 }
