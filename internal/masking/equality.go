@@ -116,7 +116,7 @@ func BijectiveUnder(spec Spec, class ColumnClass) (ok bool, reason string, err e
 		if class.IntegerMax < 9_999_999 {
 			return refuse("the type has fewer than 10,000,000 values, too few for format-preserving encryption (NIST FF1 needs 1,000,000 in each class); use a wider type or keep")
 		}
-		mv, _ := spec.Options["max_value"].(float64)
+		mv, _ := (&options{t: name, m: spec.Options}).number("max_value", 0)
 		if mv == 0 && class.IntegerMax < 1<<63-1 || mv > float64(class.IntegerMax) {
 			return false, fmt.Sprintf("digits may write integers above the column type's maximum; set option max_value = %d", class.IntegerMax), nil
 		}

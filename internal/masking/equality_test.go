@@ -23,6 +23,7 @@ func TestBijectiveUnder(t *testing.T) {
 		{Spec{Transformer: "digits"}, int8, true, ""},
 		{Spec{Transformer: "digits"}, int4, false, "max_value = 2147483647"},
 		{Spec{Transformer: "digits", Options: map[string]any{"max_value": 2147483647.0}}, int4, true, ""},
+		{Spec{Transformer: "digits", Options: map[string]any{"max_value": "2147483647"}}, int4, true, ""},
 		{Spec{Transformer: "digits", Options: map[string]any{"max_value": 9999999999.0}}, int4, false, "max_value = 2147483647"},
 		{Spec{Transformer: "digits"}, int2, false, "fewer than 10,000,000 values"},
 		{Spec{Transformer: "digits"}, ColumnClass{Equality: EqualNumeric}, false, "trailing zeros"},
