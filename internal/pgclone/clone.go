@@ -582,34 +582,26 @@ func (c *cloner) build(ctx context.Context, snapshot string) error {
 	for _, tp := range tables {
 		pending[c.root(tp.Name)]++
 	}
+	// Tables whose load runs user code (a domain CHECK or a generated
+	// column calling a function, which may read other tables) are loaded
+	// in a second wave, after all the others.
+	var first, second []TablePlan
+	for _, tp := range tables {
+		if c.objs.codeOnLoad[tp.Name] {
+			second = append(second, tp)
+		} else {
+			first = append(first, tp)
+		}
+	}
 	var mu sync.Mutex
 	dataStart := time.Now()
 	lastCopy := dataStart // when the last COPY stream ended
-	if err := c.runParallel(ctx, len(tables), func(ctx context.Context, w *worker, i int) error {
-		if err := c.copyTable(ctx, w, tables[i]); err != nil {
+	for _, wave := range [][]TablePlan{first, second} {
+		if err := c.runParallel(ctx, len(wave), func(ctx context.Context, w *worker, i int) error {
+			return c.copyAndIndex(ctx, w, wave[i], groups, pending, &mu, &lastCopy)
+		}); err != nil {
 			return err
 		}
-		root := c.root(tables[i].Name)
-		mu.Lock()
-		lastCopy = time.Now()
-		pending[root]--
-		ready := pending[root] == 0
-		stmts := groups[root]
-		if ready {
-			delete(groups, root)
-		}
-		mu.Unlock()
-		if ready {
-			if len(stmts) > 0 {
-				c.hold(HoldIndex)
-			}
-			if err := execAll(ctx, w.tgt, false, stmts); err != nil {
-				return fmt.Errorf("pgclone: creating constraints and indexes: %w", err)
-			}
-		}
-		return nil
-	}); err != nil {
-		return err
 	}
 	c.dataDuration = lastCopy.Sub(dataStart)
 	c.mark("copy the data, with keys and indexes of tables done")
@@ -664,6 +656,35 @@ func (c *cloner) build(ctx context.Context, snapshot string) error {
 		return fmt.Errorf("pgclone: creating materialized views, triggers, policies and comments: %w", err)
 	}
 	c.mark("materialized views, triggers, policies, comments")
+	return nil
+}
+
+// copyAndIndex copies one table; the worker that copies the last table of
+// a partition tree then builds the tree's keys, checks and indexes, while
+// the other workers still copy (the server sorts for an index while it
+// loads another table).
+func (c *cloner) copyAndIndex(ctx context.Context, w *worker, tp TablePlan, groups map[string][]string, pending map[string]int, mu *sync.Mutex, lastCopy *time.Time) error {
+	if err := c.copyTable(ctx, w, tp); err != nil {
+		return err
+	}
+	root := c.root(tp.Name)
+	mu.Lock()
+	*lastCopy = time.Now()
+	pending[root]--
+	ready := pending[root] == 0
+	stmts := groups[root]
+	if ready {
+		delete(groups, root)
+	}
+	mu.Unlock()
+	if ready {
+		if len(stmts) > 0 {
+			c.hold(HoldIndex)
+		}
+		if err := execAll(ctx, w.tgt, false, stmts); err != nil {
+			return fmt.Errorf("pgclone: creating constraints and indexes: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -202,6 +202,9 @@ type schemaObjects struct {
 	comments    []commentDef
 	grants      []grantDef
 	skipped     []string // objects of the copied schemas that are not copied, and why
+	// codeOnLoad holds the copied tables whose load runs user functions:
+	// a domain CHECK or a generated column that calls one.
+	codeOnLoad map[string]bool
 }
 
 type extension struct {
@@ -368,6 +371,23 @@ func readSchemaObjects(ctx context.Context, q Querier, cat *catalogState, opts *
 		}
 		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	so.codeOnLoad = map[string]bool{}
+	err = scan("functions run by COPY", `
+		SELECT DISTINCT `+sqlName("n.nspname", "c.relname")+`
+		FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE a.attrelid = ANY ($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped AND (
+		  EXISTS (SELECT 1 FROM pg_attrdef ad WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum AND a.attgenerated <> ''
+		          AND `+usesUserFunction("pg_attrdef", "ad.oid")+`)
+		  OR EXISTS (SELECT 1 FROM pg_constraint k WHERE k.contypid = a.atttypid AND `+usesUserFunction("pg_constraint", "k.oid")+`))`,
+		[]any{oids}, func(rows pgx.Rows) error {
+			var name string
+			err := rows.Scan(&name)
+			so.codeOnLoad[name] = true
+			return err
+		})
 	if err != nil {
 		return nil, err
 	}
