@@ -67,7 +67,7 @@ func (d *piiScanDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 					"table":                  str("`schema.table`."),
 					"column":                 str("Column name."),
 					"sql_type":               str("The column's SQL type."),
-					"kind":                   str("The most likely kind of personal data: `email`, `phone`, `first_name`, `last_name`, `full_name`, `address`, `birth_date`, `credit_card`, `iban`, `national_id`, `ip` or `free_text_pii`."),
+					"kind":                   str("The most likely kind of personal data: `email`, `phone`, `first_name`, `last_name`, `full_name`, `address`, `birth_date`, `credit_card`, `iban`, `national_id`, `ip`, `free_text_pii`, `username`, `credential`, `binary_document`, `postal_code` or `company`."),
 					"confidence":             schema.Float64Attribute{MarkdownDescription: "How sure the detector is, from 0 to 1.", Computed: true},
 					"reason":                 str("Why the detector thinks so."),
 					"suggested_transformer":  str("The transformer of the suggested rule."),

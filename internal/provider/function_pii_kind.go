@@ -45,7 +45,8 @@ var piiResultTypes = map[string]attr.Type{
 var piiKinds = []string{
 	masking.KindEmail, masking.KindPhone, masking.KindFirstName, masking.KindLastName, masking.KindFullName,
 	masking.KindAddress, masking.KindBirthDate, masking.KindCreditCard, masking.KindIBAN, masking.KindNationalID,
-	masking.KindIP, masking.KindFreeTextPII,
+	masking.KindIP, masking.KindFreeTextPII, masking.KindUsername, masking.KindCredential, masking.KindBinaryDocument,
+	masking.KindPostalCode, masking.KindCompany,
 }
 
 func (f *piiKindFunction) Metadata(_ context.Context, _ function.MetadataRequest, resp *function.MetadataResponse) {
