@@ -697,6 +697,11 @@ func (r *postgresCloneResource) ModifyPlan(ctx context.Context, req resource.Mod
 		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
 	}
 	if state != nil {
+		if state.OwnerID.IsNull() || state.OwnerID.ValueString() == "" {
+			// A clone made before owners existed (state version 0) gets
+			// its owner at the next apply, which this plan makes an update.
+			plan.OwnerID = types.StringUnknown()
+		}
 		age, stale := r.stale(*state, plan)
 		if stale {
 			resp.Diagnostics.AddWarning("Staging Data Is Stale",
@@ -1183,6 +1188,13 @@ func (r *postgresCloneResource) Update(ctx context.Context, req resource.UpdateR
 		}
 	} else {
 		plan.OwnerID = state.OwnerID
+		if plan.Environment.ValueString() != state.Environment.ValueString() && !plan.ClonedAt.IsUnknown() {
+			// The owner catalog records the environment (a clone of the
+			// same environment may take the schemas over): keep it current.
+			if !r.adopt(ctx, plan, state, &resp.Diagnostics) {
+				return
+			}
+		}
 	}
 	if !plan.ClonedAt.IsUnknown() {
 		plan.DurationSeconds = state.DurationSeconds

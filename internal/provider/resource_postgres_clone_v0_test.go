@@ -1,0 +1,80 @@
+package provider
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stagingkit/terraform-provider-staging/internal/pgtest"
+)
+
+// TestAccPostgresClone_v0StateAdoptsOwner applies a clone, turns its state
+// into what version 0 of the resource wrote (no owner_id, and no record in
+// the staging database's owner catalog), and applies again through the
+// real terraform binary: the first apply records an owner without a
+// "Provider produced inconsistent result" error, and the next plan is
+// empty.
+func TestAccPostgresClone_v0StateAdoptsOwner(t *testing.T) {
+	requireTerraform(t)
+	prod, staging := seededShop(t)
+	cli := buildProvider(t)
+	dir := t.TempDir()
+	cfg := cloneConfig(filepath.Join(dir, "registry.db"), prod, staging, shopRules())
+	cfg = "terraform {\n  required_providers {\n    staging = { source = \"stagingkit/staging\" }\n  }\n}\n" + cfg
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command("terraform", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+cli, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run("apply", "-auto-approve", "-input=false", "-no-color"); err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+
+	// Version 0: no owner_id, timeouts without update, no owner records.
+	statePath := filepath.Join(dir, "terraform.tfstate")
+	raw, err := os.ReadFile(statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st map[string]any
+	if err := json.Unmarshal(raw, &st); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range st["resources"].([]any) {
+		res := r.(map[string]any)
+		if res["type"] != "staging_postgres_clone" {
+			continue
+		}
+		inst := res["instances"].([]any)[0].(map[string]any)
+		inst["schema_version"] = 0
+		delete(inst["attributes"].(map[string]any), "owner_id")
+	}
+	st["serial"] = st["serial"].(float64) + 1
+	raw, _ = json.MarshalIndent(st, "", "  ")
+	if err := os.WriteFile(statePath, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pgtest.Exec(t, staging, `DELETE FROM stagingkit_clone.schema_owners`)
+
+	out, err := run("apply", "-auto-approve", "-input=false", "-no-color")
+	if err != nil {
+		t.Fatalf("the first apply after the upgrade failed: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "owner_id") {
+		t.Errorf("the plan did not show the owner being recorded:\n%s", out)
+	}
+	if n := pgCount(t, staging, `SELECT count(*) FROM stagingkit_clone.schema_owners WHERE schema_name = 'public' AND owner_id <> ''`); n != 1 {
+		t.Fatalf("no owner recorded for public after the upgrade (%d records)", n)
+	}
+	if out, err := run("plan", "-detailed-exitcode", "-input=false", "-no-color"); err != nil {
+		t.Fatalf("the plan after adoption is not empty: %v\n%s", err, out)
+	}
+}
