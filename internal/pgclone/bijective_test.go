@@ -121,3 +121,50 @@ func TestAnalyze_foreignKeyEndsMaskedAlike(t *testing.T) {
 		t.Errorf("the domain difference is not named: %v", got)
 	}
 }
+
+// TestAnalyze_uniqueIgnoringCase checks that a unique index on lower(col)
+// makes the column a key compared ignoring case: a transformer that is
+// bijective only on exact text is refused there (issue #10).
+func TestAnalyze_uniqueIgnoringCase(t *testing.T) {
+	c := pgtest.Require(t)
+	prod := c.NewDatabase(t)
+	pgtest.Exec(t, prod,
+		`CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, code text NOT NULL)`,
+		`CREATE UNIQUE INDEX users_email_ci ON users (lower(email))`,
+		`CREATE UNIQUE INDEX users_code_ci ON users (upper(code))`,
+		`INSERT INTO users SELECT g, 'user.number' || g || '@example.com', 'CODE' || (100000 + g) FROM generate_series(1, 20) g`)
+	ctx := context.Background()
+	conn := dial(t, prod)
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	a, err := Analyze(ctx, tx, Options{Key: testKey(t, "ci"), Rules: []ColumnRule{
+		{Table: "users", Column: "email", Spec: masking.Spec{Transformer: "email"}},
+		{Table: "users", Column: "code", Spec: masking.Spec{Transformer: "format_preserving"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Problem{}
+	for _, p := range a.Problems {
+		got[p.Kind+" "+p.Column] = p
+	}
+	if p, ok := got["non_bijective_unique code"]; !ok || !strings.Contains(p.Detail, "case-insensitive") {
+		t.Errorf("format_preserving with letters under upper(code): %v", a.Problems)
+	}
+	if _, ok := got["non_bijective_unique email"]; ok {
+		t.Errorf("email is bijective ignoring case: %v", a.Problems)
+	}
+	a, err = Analyze(ctx, tx, Options{Key: testKey(t, "ci"), Rules: []ColumnRule{
+		{Table: "users", Column: "email", Spec: masking.Spec{Transformer: "text_scramble"}},
+		{Table: "users", Column: "code", Spec: masking.Spec{Transformer: "keep"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Problems) != 1 || a.Problems[0].Kind != ProblemNonBijectiveUnique || a.Problems[0].Column != "email" {
+		t.Errorf("text_scramble on a column under a unique lower() index: %v", a.Problems)
+	}
+}
