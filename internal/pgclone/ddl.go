@@ -201,6 +201,7 @@ type schemaObjects struct {
 	rowSecurity []rowSecurity
 	comments    []commentDef
 	grants      []grantDef
+	statistics  []string // CREATE STATISTICS (source names)
 	skipped     []string // objects of the copied schemas that are not copied, and why
 	// codeOnLoad holds the copied tables whose load runs user functions:
 	// a domain CHECK or a generated column that calls one.

@@ -23,7 +23,7 @@ const (
 
 // NotCopied is an object that a copy never reproduces, by design.
 type NotCopied struct {
-	Kind   string // publication, subscription, foreign_server, user_mapping, event_trigger, foreign_table; operator, cast, collation, statistics, inheritance (not yet)
+	Kind   string // publication, subscription, foreign_server, user_mapping, event_trigger, foreign_table; inheritance (not yet)
 	Name   string
 	Reason string
 }
@@ -40,10 +40,6 @@ var notCopiedReasons = map[string]string{
 	"foreign_table":  "a foreign table reads another database through a foreign server, which is not copied",
 	// Not reproduced by this version yet: listed so that nothing is
 	// missing silently.
-	"operator":    "operators are not copied by this version; create them in staging",
-	"cast":        "casts are not copied by this version; create them in staging",
-	"collation":   "collations are not copied by this version; create them in staging (columns that use them fail to be created)",
-	"statistics":  "extended statistics are not copied by this version; run CREATE STATISTICS and ANALYZE in staging",
 	"inheritance": "table inheritance outside partitioning is not copied by this version: the child is copied as a plain table",
 }
 
@@ -57,14 +53,6 @@ func readNotCopied(ctx context.Context, q Querier, schemas []string) ([]NotCopie
 		UNION ALL SELECT 'foreign_server', srvname::text FROM pg_foreign_server
 		UNION ALL SELECT 'user_mapping', srvname || ' for ' || usename FROM pg_user_mappings
 		UNION ALL SELECT 'event_trigger', evtname::text FROM pg_event_trigger
-		UNION ALL SELECT 'operator', o.oid::regoperator::text FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
-		  WHERE n.nspname = ANY ($1::text[]) AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_operator'::regclass AND x.objid = o.oid AND x.deptype = 'e')
-		UNION ALL SELECT 'cast', format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) FROM pg_cast c
-		  WHERE c.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_cast'::regclass AND x.objid = c.oid AND x.deptype = 'e')
-		UNION ALL SELECT 'collation', n.nspname || '.' || c.collname FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace
-		  WHERE n.nspname = ANY ($1::text[]) AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_collation'::regclass AND x.objid = c.oid AND x.deptype = 'e')
-		UNION ALL SELECT 'statistics', n.nspname || '.' || s.stxname FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace
-		  WHERE n.nspname = ANY ($1::text[])
 		UNION ALL SELECT 'inheritance', cn.nspname || '.' || c.relname || ' inherits ' || pn.nspname || '.' || p.relname
 		  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
 		  JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace

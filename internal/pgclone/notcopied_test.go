@@ -31,7 +31,13 @@ func TestAnalyze_notCopiedAndUnreproducible(t *testing.T) {
 		`CREATE FOREIGN TABLE remote_docs (id int) SERVER other_db`,
 		`CREATE STATISTICS docs_stats ON id, title FROM docs`,
 		`CREATE FUNCTION text_eq_ci(text, text) RETURNS bool LANGUAGE sql IMMUTABLE AS $$ SELECT lower($1) = lower($2) $$`,
-		`CREATE OPERATOR === (LEFTARG = text, RIGHTARG = text, FUNCTION = text_eq_ci)`,
+		`CREATE OPERATOR === (LEFTARG = text, RIGHTARG = text, FUNCTION = text_eq_ci, COMMUTATOR = ===)`,
+		`CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`,
+		`ALTER TABLE docs ADD COLUMN tag text COLLATE ci`,
+		`CREATE TYPE mood AS ENUM ('calm', 'angry')`,
+		`CREATE FUNCTION mood_level(mood) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT CASE $1 WHEN 'calm' THEN 0 ELSE 1 END $$`,
+		`CREATE CAST (mood AS int) WITH FUNCTION mood_level(mood) AS ASSIGNMENT`,
+		`CREATE VIEW loud_docs AS SELECT id FROM docs WHERE title === 'DOC 1'`,
 	)
 	staging := cluster.NewDatabase(t)
 	opts := Options{Key: testKey(t, "notcopied"), Parallelism: 1}
@@ -65,13 +71,24 @@ func TestAnalyze_notCopiedAndUnreproducible(t *testing.T) {
 			t.Errorf("%s %s: no reason", n.Kind, n.Name)
 		}
 	}
-	if got, want := strings.Join(notCopied, ", "), "event_trigger audit_ddl, foreign_server other_db, foreign_table public.remote_docs, operator public.===(text,text), publication docs_pub, statistics public.docs_stats, user_mapping other_db for postgres"; got != want {
+	if got, want := strings.Join(notCopied, ", "), "event_trigger audit_ddl, foreign_server other_db, foreign_table public.remote_docs, publication docs_pub, user_mapping other_db for postgres"; got != want {
 		t.Errorf("NotCopied = %s\nwant       %s", got, want)
 	}
 	if s := strings.Join(res.Skipped, "\n"); !strings.Contains(s, "function public.c_validator: excluded by exclude_objects") {
 		t.Errorf("Skipped = %s", s)
 	}
 	dst := dial(t, staging)
+	// Operators, collations, casts and extended statistics are copied.
+	sameCatalog(t, dial(t, prod), dst, map[string][]string{
+		"function": {"c_validator"}, "relation": {"remote_docs"}, "column": {"remote_docs"},
+		"trigger": {"audit_ddl"}, "comment": {"remote_docs"},
+	}, "public")
+	if got := queryString(t, dst, `SELECT count(*)::text FROM loud_docs`); got != "1" {
+		t.Errorf("the view using operator === sees %s rows, want 1", got)
+	}
+	if got := queryString(t, dst, `SELECT 'angry'::mood::int::text`); got != "1" {
+		t.Errorf("the cast gives %s", got)
+	}
 	if got := queryString(t, dst, `SELECT count(*)::text || '/' || count(body)::text FROM docs`); got != "3/0" {
 		t.Errorf("docs in staging (rows/bodies) = %s, want 3/0", got)
 	}

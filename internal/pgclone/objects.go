@@ -66,6 +66,10 @@ const (
 	KindComment          = "comment"
 	KindExtension        = "extension"
 	KindGrant            = "grant" // objects with privileges granted to other roles
+	KindCollation        = "collation"
+	KindOperator         = "operator"
+	KindCast             = "cast"
+	KindStatistics       = "statistics"
 )
 
 // triggerDef is one user trigger of a copied table or view.
@@ -251,6 +255,55 @@ func readMoreObjects(ctx context.Context, q Querier, cat *catalogState, so *sche
 		return err
 	}
 
+	// Collations, operators and casts.
+	err = scan("collations, operators and casts", `
+		SELECT 'o' || co.oid, 'collation', `+sqlName("n.nspname", "co.collname")+`,
+		       format('CREATE COLLATION %I.%I (provider = %s%s, deterministic = %s)', n.nspname, co.collname,
+		              CASE co.collprovider WHEN 'i' THEN 'icu' ELSE 'libc' END,
+		              CASE WHEN co.collprovider = 'i' THEN ', locale = ' || quote_literal(coalesce(to_jsonb(co)->>'colliculocale', to_jsonb(co)->>'colllocale'))
+		                   ELSE ', lc_collate = ' || quote_literal(co.collcollate) || ', lc_ctype = ' || quote_literal(co.collctype) END,
+		              co.collisdeterministic::text)
+		FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace
+		WHERE n.nspname = ANY ($1::text[]) AND `+notExt("pg_collation", "co.oid")+`
+		UNION ALL
+		SELECT 'p' || o.oid, 'operator', quote_ident(n.nspname) || '.' || o.oprname,
+		       format('CREATE OPERATOR %s.%s (FUNCTION = %s%s%s%s%s%s%s%s%s)', quote_ident(n.nspname), o.oprname, o.oprcode::regproc::text,
+		              CASE WHEN o.oprleft <> 0 THEN ', LEFTARG = ' || format_type(o.oprleft, NULL) ELSE '' END,
+		              CASE WHEN o.oprright <> 0 THEN ', RIGHTARG = ' || format_type(o.oprright, NULL) ELSE '' END,
+		              (SELECT ', COMMUTATOR = OPERATOR(' || quote_ident(xn.nspname) || '.' || x.oprname || ')' FROM pg_operator x
+		                 JOIN pg_namespace xn ON xn.oid = x.oprnamespace WHERE x.oid = o.oprcom),
+		              (SELECT ', NEGATOR = OPERATOR(' || quote_ident(xn.nspname) || '.' || x.oprname || ')' FROM pg_operator x
+		                 JOIN pg_namespace xn ON xn.oid = x.oprnamespace WHERE x.oid = o.oprnegate),
+		              CASE WHEN o.oprrest <> 0 THEN ', RESTRICT = ' || o.oprrest::regproc::text ELSE '' END,
+		              CASE WHEN o.oprjoin <> 0 THEN ', JOIN = ' || o.oprjoin::regproc::text ELSE '' END,
+		              CASE WHEN o.oprcanhash THEN ', HASHES' ELSE '' END,
+		              CASE WHEN o.oprcanmerge THEN ', MERGES' ELSE '' END)
+		FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+		WHERE n.nspname = ANY ($1::text[]) AND `+notExt("pg_operator", "o.oid")+`
+		UNION ALL
+		SELECT 'k' || c.oid, 'cast', format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL),
+		       format('CREATE CAST (%s AS %s) %s%s', format_type(c.castsource, NULL), format_type(c.casttarget, NULL),
+		              CASE c.castmethod WHEN 'f' THEN 'WITH FUNCTION ' || c.castfunc::regprocedure::text WHEN 'i' THEN 'WITH INOUT' ELSE 'WITHOUT FUNCTION' END,
+		              CASE c.castcontext WHEN 'a' THEN ' AS ASSIGNMENT' WHEN 'i' THEN ' AS IMPLICIT' ELSE '' END)
+		FROM pg_cast c
+		WHERE c.oid >= 16384 AND `+notExt("pg_cast", "c.oid")+`
+		  AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_cast'::regclass AND x.objid = c.oid AND x.deptype = 'i')
+		  AND (EXISTS (SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid IN (c.castsource, c.casttarget) AND n.nspname = ANY ($1::text[]))
+		       OR EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.oid = c.castfunc AND n.nspname = ANY ($1::text[])))`,
+		[]any{schemas}, func(rows pgx.Rows) error {
+			o := preObject{}
+			var kind string
+			if err := rows.Scan(&o.key, &kind, &o.name, &o.ddl); err != nil {
+				return err
+			}
+			o.kind = map[string]string{"collation": KindCollation, "operator": KindOperator, "cast": KindCast}[kind]
+			pre = append(pre, o)
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+
 	// Tables, views and materialized views.
 	for _, rel := range cat.order {
 		if rel.included {
@@ -332,6 +385,14 @@ func readMoreObjects(ctx context.Context, q Querier, cat *catalogState, so *sche
 		  UNION ALL
 		  SELECT 'pg_constraint'::regclass::oid, k.oid, 't' || k.contypid FROM pg_constraint k JOIN pg_type t ON t.oid = k.contypid
 		    JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = ANY ($1::text[])
+		  UNION ALL
+		  SELECT 'pg_collation'::regclass::oid, co.oid, 'o' || co.oid FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace
+		    WHERE n.nspname = ANY ($1::text[])
+		  UNION ALL
+		  SELECT 'pg_operator'::regclass::oid, o.oid, 'p' || o.oid FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+		    WHERE n.nspname = ANY ($1::text[])
+		  UNION ALL
+		  SELECT 'pg_cast'::regclass::oid, c.oid, 'k' || c.oid FROM pg_cast c WHERE c.oid >= 16384
 		)
 		SELECT DISTINCT a.owner, b.owner
 		FROM pg_depend d
@@ -367,6 +428,19 @@ func readMoreObjects(ctx context.Context, q Querier, cat *catalogState, so *sche
 		so.triggers = append(so.triggers, t)
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+
+	// Extended statistics.
+	err = scan("extended statistics", `
+		SELECT pg_get_statisticsobjdef(s.oid) FROM pg_statistic_ext s WHERE s.stxrelid = ANY ($1::oid[]) ORDER BY s.oid`,
+		[]any{relOIDs}, func(rows pgx.Rows) error {
+			var def string
+			err := rows.Scan(&def)
+			so.statistics = append(so.statistics, def)
+			return err
+		})
 	if err != nil {
 		return err
 	}
@@ -673,6 +747,10 @@ func (c *cloner) postDataObjects(targetRoles map[string]bool) []string {
 				c.count(KindIndex)
 			}
 		}
+	}
+	for _, st := range c.objs.statistics {
+		out = append(out, rw(st))
+		c.count(KindStatistics)
 	}
 	for _, t := range c.objs.triggers {
 		out = append(out, rw(t.def))

@@ -146,6 +146,13 @@ func catalogDefinitions(t testing.TB, conn *pgx.Conn, schemas ...string) map[str
 			       OR d.classoid = 'pg_trigger'::regclass AND (SELECT n.nspname FROM pg_trigger x JOIN pg_class c ON c.oid = x.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE x.oid = d.objoid) = ANY ($1)
 			       OR d.classoid = 'pg_policy'::regclass AND (SELECT n.nspname FROM pg_policy x JOIN pg_class c ON c.oid = x.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE x.oid = d.objoid) = ANY ($1))
 			  AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = d.classoid AND x.objid = d.objoid AND x.deptype = 'e')`,
+		"operator": `SELECT o.oid::regoperator::text || ' ' || o.oprcode::regproc::text || ' ' || o.oprcom::regoperator::text || ' ' || o.oprcanhash::text
+			FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE n.nspname = ANY ($1) AND ` + notExt("pg_operator", "o.oid"),
+		"cast": `SELECT format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) || ' ' || c.castfunc::regprocedure::text || ' ' || c.castcontext::text
+			FROM pg_cast c WHERE c.oid >= 16384 AND $1::text[] IS NOT NULL AND ` + notExt("pg_cast", "c.oid"),
+		"collation": `SELECT n.nspname || '.' || co.collname || ' ' || co.collprovider::text || ' ' || co.collisdeterministic::text || ' ' || coalesce(co.colliculocale, co.collcollate)
+			FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace WHERE n.nspname = ANY ($1) AND ` + notExt("pg_collation", "co.oid"),
+		"statistics": `SELECT pg_get_statisticsobjdef(s.oid) FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace WHERE n.nspname = ANY ($1)`,
 		"sequence": `SELECT n.nspname || '.' || c.relname || ' ' || format_type(s.seqtypid, NULL) || ' ' || s.seqstart || ' ' || s.seqincrement
 			FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY ($1)`,
 	}

@@ -154,8 +154,8 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"The staging database keeps its previous content until the new copy is complete and verified, then the copy replaces it in one transaction. " +
 			"The copy owns the schemas it copies in the staging database: objects that exist only in the staging copies of those schemas are replaced with them.\n\n" +
 			"**What is copied.** From the copied schemas: tables, partitioned tables and partitions, column defaults, identity and stored generated columns (recomputed from the masked data), " +
-			"sequences and their values, enums, domains and their checks, composite and range types, functions, procedures and aggregates, views, " +
-			"materialized views (created, refreshed from the masked data, then indexed; an unpopulated one stays unpopulated), primary, unique, exclusion, check and foreign keys, indexes, " +
+			"sequences and their values, enums, domains and their checks, composite and range types, collations, functions, procedures, aggregates, operators and casts, views, " +
+			"materialized views (created, refreshed from the masked data, then indexed; an unpopulated one stays unpopulated), primary, unique, exclusion, check and foreign keys, indexes, extended statistics, " +
 			"triggers (created after the data load, so they do not fire during it, with their enabled state), row-level security (enabled, forced) and policies, " +
 			"grants to roles that exist in staging, comments, and the extensions they use. Objects are created in dependency order (`pg_depend`). " +
 			"Function bodies are production's text; while the copy is built under a work name, bodies that say `public.x` are bound to the new copy, so that checks, " +
@@ -164,8 +164,8 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"Checks and indexes that call functions are built once all tables are loaded. Partitions whose partition key is masked are loaded through their root, which routes each row; " +
 			"rules on array columns mask each element (NULL elements kept). Schema and table names may hold dots: write them quoted, as in SQL (`\"sales.eu\".orders`).\n\n" +
 			"**What is skipped, and reported.** Listed in a plan warning and in `skipped`: publications, subscriptions, foreign servers, user mappings, event triggers and foreign tables " +
-			"(never copied: they are paths out of staging, or back to production); operators, casts, collations, extended statistics and table inheritance outside partitioning " +
-			"(not copied by this version); objects left out through `allow_dropped_dependents` or `exclude_objects`; grants and policies for roles staging does not have " +
+			"(never copied: they are paths out of staging, or back to production); table inheritance outside partitioning " +
+			"(not copied by this version: a child is copied as a plain table); objects left out through `allow_dropped_dependents` or `exclude_objects`; grants and policies for roles staging does not have " +
 			"(a policy only for such roles applies to no one there). Ownership is not copied: the staging login owns the copy. `objects` counts what was created, per kind.\n\n" +
 			"**What is refused at plan time.** A column that looks like personal data without a rule; a non-bijective rule on a unique column; a rule naming nothing; " +
 			"excluding a table that a copied foreign key references or a copied view reads (unless `allow_dropped_dependents`); a C function, whose library only production has " +
@@ -276,7 +276,7 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"policy_hash":      stable("SHA-256 of the masking and subsetting policy (never of the key): equal hashes mean equal policies."),
 			"objects": schema.MapAttribute{
 				MarkdownDescription: "Schema objects the copy created in staging, per kind: `table`, `partition`, `view`, `materialized_view`, `sequence`, `enum`, `domain`, " +
-					"`composite_type`, `range_type`, `function`, `procedure`, `aggregate`, `constraint`, `foreign_key`, `index`, `trigger`, `policy`, `row_security`, `grant`, `comment`.",
+					"`composite_type`, `range_type`, `collation`, `function`, `procedure`, `aggregate`, `operator`, `cast`, `constraint`, `foreign_key`, `index`, `statistics`, `trigger`, `policy`, `row_security`, `grant`, `comment`.",
 				ElementType: types.Int64Type, Computed: true,
 				PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
 			},
