@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math/big"
 	"math/bits"
+	"sync"
 )
 
 // This file implements FF1, the format-preserving encryption mode of NIST
@@ -36,6 +37,33 @@ const ff1ScratchLen = 16 + 16 + 64
 // ff1 is FF1 keyed with one AES key.
 type ff1 struct {
 	b cipher.Block
+	// cache, when set, keeps the parameters and CIPH(P) of each (radix,
+	// length, tweak length) seen, so that a value costs one AES block
+	// less and no division to set up.
+	cache *ff1Cache
+}
+
+// ff1Cache maps radix<<40 | n<<8 | tweak length to ff1Params.
+type ff1Cache struct {
+	m sync.Map
+}
+
+// params returns the FF1 parameters for radix and n with CIPH(P) for a
+// tweak of tlen bytes filled in when a cache is set.
+func (f ff1) params(radix uint64, n, tlen int) ff1Params {
+	if f.cache == nil || radix > 1<<16 || tlen > 255 || n >= 1<<32 {
+		return newFF1Params(radix, n)
+	}
+	key := radix<<40 | uint64(n)<<8 | uint64(tlen)
+	if v, ok := f.cache.m.Load(key); ok {
+		return *v.(*ff1Params)
+	}
+	p := newFF1Params(radix, n)
+	p.pBlock(p.cp[:], tlen)
+	f.b.Encrypt(p.cp[:], p.cp[:])
+	p.cpSet = true
+	f.cache.m.Store(key, &p)
+	return p
 }
 
 // ff1Params are the values FF1 derives from radix and n.
@@ -46,6 +74,8 @@ type ff1Params struct {
 	powU, powV uint64 // radix^u, radix^v (fast path only)
 	invU, invV uint64 // floor((2^64-1) / pow), for Barrett reduction
 	fast       bool
+	cp         [16]byte // CIPH(P), when cpSet (for one tweak length)
+	cpSet      bool
 }
 
 // pow64 returns r^e and whether it fits in a uint64. 2^64 itself is
@@ -188,8 +218,12 @@ func addMod(a, b, m uint64) uint64 {
 // them with the CBC state.
 func (f ff1) setup(p *ff1Params, scratch, tweak []byte) (cp, x, q []byte) {
 	cp, x = scratch[0:16], scratch[16:32]
-	p.pBlock(cp, len(tweak))
-	f.b.Encrypt(cp, cp)
+	if p.cpSet {
+		copy(cp, p.cp[:])
+	} else {
+		p.pBlock(cp, len(tweak))
+		f.b.Encrypt(cp, cp)
+	}
 	q = scratch[32 : 32+p.qLen(len(tweak))]
 	copy(q, tweak)
 	clear(q[len(tweak):])
@@ -261,7 +295,7 @@ func (f ff1) decrypt(x []byte, radix int, tweak, scratch []byte) {
 }
 
 func (f ff1) crypt(x []byte, radix int, tweak, scratch []byte, inverse bool) {
-	p := newFF1Params(uint64(radix), len(x))
+	p := f.params(uint64(radix), len(x), len(tweak))
 	if !p.fastOK(tweak) {
 		f.cryptBig(&p, x, tweak, inverse)
 		return

@@ -55,7 +55,7 @@ func mustFF1(t testing.TB, keyHex string) ff1 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ff1{b}
+	return ff1{b: b}
 }
 
 // TestFF1_NISTSamples checks encryption and decryption against NIST's nine
@@ -78,6 +78,19 @@ func TestFF1_NISTSamples(t *testing.T) {
 			f.decrypt(x, s.radix, tweak, scratch)
 			if got := fromNumerals(x); got != s.pt {
 				t.Fatalf("decrypt = %s, want %s", got, s.pt)
+			}
+			// The same sample with the parameter cache, twice (a miss, a hit).
+			fc := ff1{b: f.b, cache: &ff1Cache{}}
+			for range 2 {
+				y := toNumerals(s.pt)
+				fc.encrypt(y, s.radix, tweak, scratch)
+				if got := fromNumerals(y); got != s.ct {
+					t.Fatalf("cached encrypt = %s, want %s", got, s.ct)
+				}
+				fc.decrypt(y, s.radix, tweak, scratch)
+				if got := fromNumerals(y); got != s.pt {
+					t.Fatalf("cached decrypt = %s, want %s", got, s.pt)
+				}
 			}
 			// The same sample through math/big.
 			x = toNumerals(s.pt)
@@ -152,6 +165,7 @@ func TestFF1_Permutation(t *testing.T) {
 // clone's card-number workload: the target is >= 1,000,000 values/s/core.
 func BenchmarkFF1_16Digits(b *testing.B) {
 	f := mustFF1(b, "2B7E151628AED2A6ABF7158809CF4F3CEF4359D8D580AA4F7F036D6F04FC6A94")
+	f.cache = &ff1Cache{} // as the transformers build it
 	scratch := make([]byte, ff1ScratchLen)
 	x := toNumerals("4111111111111111")
 	tweak := []byte("8 bytes!")

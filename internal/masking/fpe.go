@@ -106,7 +106,7 @@ func (e fpe) permute128(xHi, xLo, nHi, nLo uint64, tweak, scratch []byte) (uint6
 	if mHi != 0 {
 		nbits = 64 + bits.Len64(mHi)
 	}
-	p := newFF1Params(2, nbits)
+	p := e.f.params(2, nbits, len(tweak))
 	for {
 		// A is the first u bits (the most significant), B the last v.
 		a, b := shr128(xHi, xLo, p.v), xLo&(1<<p.v-1)

@@ -98,7 +98,7 @@ func (b *build) fpe() (fpe, error) {
 	if err != nil {
 		return fpe{}, err
 	}
-	f := fpe{f: ff1{blk}}
+	f := fpe{f: ff1{b: blk, cache: &ff1Cache{}}}
 	mode, err := b.opts.oneOf("small_domain", "error", "error", "hash")
 	if err != nil {
 		return fpe{}, err
