@@ -99,23 +99,24 @@ func cliConfig(t *testing.T) string {
 	return mirrorCfg
 }
 
-// copyModules copies modules/ into a fresh directory of t's, so that each
-// test has its own .terraform, lock file and state, and returns the copy's
-// path. Examples refer to their modules by relative path, which the copy keeps.
-func copyModules(t *testing.T) string {
+// copyModule copies modules/<name> alone into a fresh directory of t's,
+// named as the module's own repository would be (terraform-staging-<name>),
+// and returns the copy's path: each test gets its own .terraform, lock file
+// and state, and applying the module's example there proves the module
+// works outside this tree, as it does when published on its own.
+func copyModule(t *testing.T, name string) string {
 	t.Helper()
-	src := filepath.Join(repoRoot(t), "modules")
-	dst := filepath.Join(t.TempDir(), "modules")
+	src := filepath.Join(repoRoot(t), "modules", name)
+	dst := filepath.Join(t.TempDir(), "terraform-staging-"+name)
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		rel, _ := filepath.Rel(src, p)
-		name := d.Name()
-		if d.IsDir() && (name == ".terraform") {
+		if d.IsDir() && d.Name() == ".terraform" {
 			return filepath.SkipDir
 		}
-		if !d.IsDir() && (name == ".terraform.lock.hcl" || strings.HasPrefix(name, "terraform.tfstate")) {
+		if !d.IsDir() && (d.Name() == ".terraform.lock.hcl" || strings.HasPrefix(d.Name(), "terraform.tfstate")) {
 			return nil
 		}
 		target := filepath.Join(dst, rel)
@@ -129,7 +130,7 @@ func copyModules(t *testing.T) string {
 		return os.WriteFile(target, b, 0o644)
 	})
 	if err != nil {
-		t.Fatalf("copying modules: %v", err)
+		t.Fatalf("copying modules/%s: %v", name, err)
 	}
 	return dst
 }

@@ -18,8 +18,8 @@ import (
 	"github.com/stagingkit/terraform-provider-staging/internal/shopdata"
 )
 
-// TestPostgresStaging_basic applies modules/postgres-staging/examples/basic
-// against two throwaway clusters ("production" seeded with the sample shop,
+// TestPostgresStaging_basic applies modules/postgres-staging/examples/basic,
+// copied out of the tree with its module alone, against two throwaway clusters ("production" seeded with the sample shop,
 // read through a least-privileged login, and "staging"), checks the copy and
 // the application role with SQL, applies again expecting no change, then
 // destroys and checks that the role and the copy are gone.
@@ -37,7 +37,7 @@ func TestPostgresStaging_basic(t *testing.T) {
 
 	envName := uniqueName(t, "shop")
 	root := randomHex(t, 32)
-	dir := filepath.Join(copyModules(t), "postgres-staging", "examples", "basic")
+	dir := filepath.Join(copyModule(t, "postgres-staging"), "examples", "basic")
 	opts := options(t, dir, map[string]any{
 		"environment_name": envName,
 		"staging_port":     stagingCluster.Port,

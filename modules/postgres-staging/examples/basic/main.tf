@@ -82,11 +82,16 @@ provider "staging" {
   }
 }
 
-module "environment" {
-  source = "../../../environment"
+# The environment this copy belongs to (the `environment` module does the
+# same; declared here so the example stands alone when the module is
+# published on its own).
+resource "staging_team" "shop" {
+  name = "shop"
+}
 
+resource "staging_environment" "shop" {
   name       = var.environment_name
-  team       = "shop"
+  team       = staging_team.shop.name
   production = "prod-eu"
   ttl        = "3d"
 }
@@ -94,7 +99,7 @@ module "environment" {
 module "database" {
   source = "../.."
 
-  environment  = module.environment.environment
+  environment  = { name = staging_environment.shop.name, namespace = staging_environment.shop.namespace }
   staging_host = var.staging_host
   staging_port = var.staging_port
   masking_key  = var.masking_key
@@ -124,7 +129,7 @@ module "database" {
 
 output "environment" {
   description = "The environment."
-  value       = module.environment.environment
+  value       = { name = staging_environment.shop.name, namespace = staging_environment.shop.namespace, expires_at = staging_environment.shop.expires_at }
 }
 
 output "connection" {
