@@ -138,7 +138,7 @@ func newEmail(b *build) (built, error) {
 	}}, nil
 }
 
-// emailCase folds c to the e-mail class alphabet: a letter's value 0-25 (any
+// emailClass folds c to the e-mail class alphabet: a letter's value 0-25 (any
 // case) with radix-1 25, a digit's 0-9 with radix-1 9; ok is false for
 // punctuation, which is kept.
 func emailClass(c byte) (v, r byte, ok bool) {

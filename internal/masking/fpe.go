@@ -106,18 +106,13 @@ func (e fpe) permute128(xHi, xLo, nHi, nLo uint64, tweak, scratch []byte) (uint6
 	if mHi != 0 {
 		nbits = 64 + bits.Len64(mHi)
 	}
+	// nbits <= 126, so both halves have at most 63 bits: FF1's fast path.
 	p := e.f.params(2, nbits, len(tweak))
 	for {
 		// A is the first u bits (the most significant), B the last v.
 		a, b := shr128(xHi, xLo, p.v), xLo&(1<<p.v-1)
-		if p.v == 64 {
-			b = xLo
-		}
 		a, b = e.f.encryptInts(&p, scratch, tweak, a, b)
 		xHi, xLo = a>>(64-p.v), a<<p.v|b
-		if p.v == 64 {
-			xHi, xLo = a, b
-		}
 		if xHi < nHi || (xHi == nHi && xLo < nLo) {
 			return xHi, xLo
 		}

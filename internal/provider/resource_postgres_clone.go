@@ -74,6 +74,7 @@ type postgresCloneModel struct {
 	AllowDroppedDependents types.Bool     `tfsdk:"allow_dropped_dependents"`
 	ExcludeObjects         types.List     `tfsdk:"exclude_objects"`
 	OnDrift                types.String   `tfsdk:"on_drift"`
+	RoleMap                types.Map      `tfsdk:"role_map"`
 	Parallelism            types.Int64    `tfsdk:"parallelism"`
 	RefreshAfter           types.String   `tfsdk:"refresh_after"`
 	Triggers               types.Map      `tfsdk:"triggers"`
@@ -157,7 +158,7 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"sequences and their values, enums, domains and their checks, composite and range types, collations, functions, procedures, aggregates, operators and casts, views, " +
 			"materialized views (created, refreshed from the masked data, then indexed; an unpopulated one stays unpopulated), primary, unique, exclusion, check and foreign keys, indexes, extended statistics, " +
 			"triggers (created after the data load, so they do not fire during it, with their enabled state), row-level security (enabled, forced) and policies, " +
-			"grants to roles that exist in staging, comments, and the extensions they use. Objects are created in dependency order (`pg_depend`). " +
+			"grants to roles that exist in staging (mapped through `role_map`), comments, and the extensions they use. Objects are created in dependency order (`pg_depend`). " +
 			"Function bodies are production's text; while the copy is built under a work name, bodies that say `public.x` are bound to the new copy, so that checks, " +
 			"expression indexes, generated columns, domain checks and materialized-view refreshes compute from the masked staging data, never from the previous copy, " +
 			"and the verbatim bodies are put back in the transaction that swaps the copy in (SQL built in strings and run with `EXECUTE` is not rewritten). " +
@@ -172,7 +173,7 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"(unless `exclude_objects`); an extension the staging server cannot create (unless `exclude_objects`); a column of type `oid` or `lo` in a database with large objects, unless a rule nulls it; a `tsvector` beside masked columns without a rule " +
 			"(it holds the production words it was derived from).\n\n" +
 			"**Re-copies are in-place updates.** Changing what shapes the data (`key_version`, `rule`, `subset`, `virtual_foreign_key`, `schemas`, `exclude_schemas`, " +
-			"`tables`, `exclude_tables`, `default_action`, `null_dangling_references`, `allow_dropped_dependents`, `exclude_objects`, `triggers`), or a copy older than `refresh_after`, plans an update that builds the new copy " +
+			"`tables`, `exclude_tables`, `default_action`, `null_dangling_references`, `allow_dropped_dependents`, `exclude_objects`, `role_map`, `triggers`), or a copy older than `refresh_after`, plans an update that builds the new copy " +
 			"in shadow schemas beside the old one and swaps it in atomically: a failed, timed-out or killed re-copy leaves staging exactly as it was, and the state unchanged. " +
 			"Only a change of `source` or `target` (the databases read and written) replaces the resource.\n\n" +
 			"**Destroying drops the copy.** `terraform destroy`, removing the resource, and `terraform apply -replace` (and a change of `source` or `target`) drop the copied schemas " +
@@ -232,6 +233,11 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 				MarkdownDescription: "Globs of `schema.name` of functions, procedures, aggregates, views and materialized views of the copied schemas, and names of extensions, to leave out of the copy: " +
 					"the way past an object staging cannot reproduce, such as a C function whose library only production has, or an extension the staging server does not have. " +
 					"Objects that use them fail to be created. Listed in `skipped`.",
+				ElementType: types.StringType, Optional: true,
+			},
+			"role_map": schema.MapAttribute{
+				MarkdownDescription: "Production role to staging role, for the grants and row-level security policies the copy reproduces. " +
+					"A role not named keeps its name; grants and policy roles whose role does not exist in staging are left out and listed in `skipped`.",
 				ElementType: types.StringType, Optional: true,
 			},
 			"on_drift": schema.StringAttribute{
@@ -438,7 +444,7 @@ func configKnown(ctx context.Context, m postgresCloneModel) bool {
 			}
 		}
 	}
-	return !m.DefaultAction.IsUnknown() && !m.NullDanglingReferences.IsUnknown()
+	return !m.DefaultAction.IsUnknown() && !m.NullDanglingReferences.IsUnknown() && !m.RoleMap.IsUnknown()
 }
 
 // ruleSpec converts a rule block into a masking spec, typing each option
@@ -525,6 +531,9 @@ func (r *postgresCloneResource) options(ctx context.Context, m postgresCloneMode
 	opts.Subset.NullDangling = m.NullDanglingReferences.ValueBool()
 	opts.AllowDroppedDependents = m.AllowDroppedDependents.ValueBool()
 	opts.ExcludeObjects = list(m.ExcludeObjects)
+	if !m.RoleMap.IsNull() && !m.RoleMap.IsUnknown() {
+		diags.Append(m.RoleMap.ElementsAs(ctx, &opts.RoleMap, false)...)
+	}
 	opts.Subset.Seed = subsetSeed(keySecret)
 	return opts
 }
@@ -754,7 +763,7 @@ func dataChanged(state, plan postgresCloneModel) bool {
 		{state.Schemas, plan.Schemas}, {state.ExcludeSchemas, plan.ExcludeSchemas},
 		{state.Tables, plan.Tables}, {state.ExcludeTables, plan.ExcludeTables},
 		{state.DefaultAction, plan.DefaultAction}, {state.NullDanglingReferences, plan.NullDanglingReferences},
-		{state.AllowDroppedDependents, plan.AllowDroppedDependents}, {state.ExcludeObjects, plan.ExcludeObjects},
+		{state.AllowDroppedDependents, plan.AllowDroppedDependents}, {state.ExcludeObjects, plan.ExcludeObjects}, {state.RoleMap, plan.RoleMap},
 		{state.Triggers, plan.Triggers},
 		{state.Rules, plan.Rules}, {state.Subsets, plan.Subsets}, {state.VirtualForeignKeys, plan.VirtualForeignKeys},
 	}
