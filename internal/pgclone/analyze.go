@@ -77,6 +77,10 @@ type Options struct {
 	// on names of extensions, to leave out: the way past an object the
 	// target cannot reproduce.
 	ExcludeObjects []string
+	// RoleMap maps production roles to staging roles for grants and
+	// policies; a role it does not name keeps its name. Grants and policy
+	// roles that do not exist in the target are left out and listed.
+	RoleMap map[string]string
 
 	// failAfterRows, when positive, makes the copy fail once that many
 	// rows (over all tables) have been read: tests break a clone midway.

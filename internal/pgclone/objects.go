@@ -449,7 +449,7 @@ func readMoreObjects(ctx context.Context, q Querier, cat *catalogState, so *sche
 	err = scan("row-level security", `
 		SELECT `+sqlName("n.nspname", "c.relname")+`, c.relrowsecurity, c.relforcerowsecurity,
 		       coalesce(pol.polname::text, ''), coalesce(pol.polpermissive, true), coalesce(pol.polcmd::text, '*'),
-		       coalesce(array(SELECT CASE WHEN r = 0 THEN 'public' ELSE (SELECT rolname::text FROM pg_roles WHERE oid = r) END
+		       coalesce(array(SELECT CASE WHEN r = 0 THEN '' ELSE (SELECT rolname::text FROM pg_roles WHERE oid = r) END
 		                      FROM unnest(pol.polroles) r), '{}'),
 		       coalesce(pg_get_expr(pol.polqual, pol.polrelid), ''), coalesce(pg_get_expr(pol.polwithcheck, pol.polrelid), '')
 		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -536,9 +536,10 @@ func readGrants(ctx context.Context, q Querier, schemas []string, rels []uint32)
 		  WHERE n.nspname = ANY ($1::text[]) AND t.typacl IS NOT NULL
 		)
 		SELECT o.kind, CASE o.kind WHEN 'COLUMN' THEN quote_ident(a.attname) ELSE '' END, i.identity,
-		       coalesce(array_agg(CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE (SELECT rolname::text FROM pg_roles WHERE oid = x.grantee) END
-		                          || ' ' || x.privilege_type || CASE WHEN x.is_grantable THEN ' G' ELSE '' END ORDER BY x.grantee, x.privilege_type)
-		                FILTER (WHERE x.grantee <> o.owner), '{}')
+		       coalesce(array_agg(CASE WHEN x.grantee = 0 THEN '' ELSE (SELECT rolname::text FROM pg_roles WHERE oid = x.grantee) END
+		                          ORDER BY x.grantee, x.privilege_type) FILTER (WHERE x.grantee <> o.owner), '{}'),
+		       coalesce(array_agg(x.privilege_type::text ORDER BY x.grantee, x.privilege_type) FILTER (WHERE x.grantee <> o.owner), '{}'),
+		       coalesce(array_agg(x.is_grantable ORDER BY x.grantee, x.privilege_type) FILTER (WHERE x.grantee <> o.owner), '{}')
 		FROM objs o CROSS JOIN LATERAL pg_identify_object(o.classid, o.objid, 0) i
 		LEFT JOIN pg_attribute a ON o.kind = 'COLUMN' AND a.attrelid = o.objid AND a.attnum = o.subid
 		CROSS JOIN LATERAL aclexplode(o.acl) x
@@ -551,29 +552,39 @@ func readGrants(ctx context.Context, q Querier, schemas []string, rels []uint32)
 	var out []grantDef
 	for rows.Next() {
 		var g grantDef
-		if err := rows.Scan(&g.kind, &g.column, &g.object, &g.grants); err != nil {
+		var roles, privs []string
+		var options []bool
+		if err := rows.Scan(&g.kind, &g.column, &g.object, &roles, &privs, &options); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("reading privileges: %w", err)
+		}
+		for i := range roles {
+			g.grants = append(g.grants, grant{role: roles[i], privilege: privs[i], grantOption: options[i]})
 		}
 		out = append(out, g)
 	}
 	return out, rows.Err()
 }
 
-// grantDef is the non-default ACL of one object: grants are "role
-// PRIVILEGE" or "role PRIVILEGE G" (with grant option); role is PUBLIC or
-// a role name.
+// grantDef is the non-default ACL of one object.
 type grantDef struct {
 	kind   string // SCHEMA, TABLE, SEQUENCE, COLUMN, ROUTINE, TYPE
 	column string // quoted, for COLUMN
 	object string // pg_identify_object identity (source names)
-	grants []string
+	grants []grant
 }
 
-// grantSQL renders an ACL: privileges PUBLIC has by default are revoked
-// first (pg_dump does the same), then each grant to a role that exists in
-// the target; grants to other roles are listed in skipped.
-func (g grantDef) sql(roles map[string]bool) (stmts, skipped []string) {
+// grant is one privilege granted to a role ("" for PUBLIC).
+type grant struct {
+	role, privilege string
+	grantOption     bool
+}
+
+// sql renders an ACL: privileges PUBLIC has by default are revoked first
+// (pg_dump does the same), then each grant, to the role roleMap maps the
+// production role to (the same name by default) when it exists in the
+// target; grants to other roles are listed in skipped.
+func (g grantDef) sql(roles map[string]bool, roleMap map[string]string) (stmts, skipped []string) {
 	on, cols := g.kind+" "+g.object, ""
 	if g.kind == "COLUMN" {
 		on, cols = "TABLE "+g.object, " ("+g.column+")"
@@ -581,18 +592,17 @@ func (g grantDef) sql(roles map[string]bool) (stmts, skipped []string) {
 		stmts = append(stmts, "REVOKE ALL ON "+on+" FROM PUBLIC")
 	}
 	for _, gr := range g.grants {
-		parts := strings.Split(gr, " ")
-		role, priv := parts[0], parts[1]
 		grantee := "PUBLIC"
-		if role != "PUBLIC" {
+		if gr.role != "" {
+			role := mapRole(gr.role, roleMap)
 			if !roles[role] {
-				skipped = append(skipped, fmt.Sprintf("grant of %s on %s%s to %s: the role does not exist in the target", priv, on, cols, role))
+				skipped = append(skipped, fmt.Sprintf("grant of %s on %s%s to %s: the role does not exist in the target (role_map can map it to one that does)", gr.privilege, on, cols, role))
 				continue
 			}
 			grantee = pgx.Identifier{role}.Sanitize()
 		}
-		st := "GRANT " + priv + cols + " ON " + on + " TO " + grantee
-		if len(parts) > 2 {
+		st := "GRANT " + gr.privilege + cols + " ON " + on + " TO " + grantee
+		if gr.grantOption {
 			st += " WITH GRANT OPTION"
 		}
 		stmts = append(stmts, st)
@@ -773,8 +783,8 @@ func (c *cloner) postDataObjects(targetRoles map[string]bool) []string {
 			var roles []string
 			var missing []string
 			for _, r := range p.roles {
-				switch {
-				case r == "public":
+				switch r = mapRole(r, c.opts.RoleMap); {
+				case r == "":
 					roles = append(roles, "PUBLIC")
 				case targetRoles[r]:
 					roles = append(roles, pgx.Identifier{r}.Sanitize())
@@ -783,7 +793,7 @@ func (c *cloner) postDataObjects(targetRoles map[string]bool) []string {
 				}
 			}
 			if len(roles) == 0 {
-				c.skipped = append(c.skipped, fmt.Sprintf("policy %s on %s: its roles (%s) do not exist in the target, so it applies to no one there", p.name, rs.table, strings.Join(missing, ", ")))
+				c.skipped = append(c.skipped, fmt.Sprintf("policy %s on %s: its roles (%s) do not exist in the target, so it applies to no one there (role_map can map them)", p.name, rs.table, strings.Join(missing, ", ")))
 				continue
 			}
 			if len(missing) > 0 {
@@ -809,7 +819,7 @@ func (c *cloner) postDataObjects(targetRoles map[string]bool) []string {
 		}
 	}
 	for _, g := range c.objs.grants {
-		stmts, skipped := g.sql(targetRoles)
+		stmts, skipped := g.sql(targetRoles, c.opts.RoleMap)
 		for _, st := range stmts {
 			if g.kind == "SCHEMA" {
 				// The identity of a schema is its bare name.
@@ -839,6 +849,15 @@ func (c *cloner) rewriteComment(sql string) string {
 		}
 	}
 	return c.names.rewrite(sql)
+}
+
+// mapRole is the staging role of production role r: roleMap's entry, or
+// r itself.
+func mapRole(r string, roleMap map[string]string) string {
+	if m, ok := roleMap[r]; ok {
+		return m
+	}
+	return r
 }
 
 // unquoteIdent returns the name an identifier, quoted or not, stands for.

@@ -383,3 +383,43 @@ func TestDrift(t *testing.T) {
 		t.Errorf("drift = %q, %v\nwant    %q", drift, err, want)
 	}
 }
+
+// TestClone_roleMap: grants and policy roles follow role_map; those whose
+// role does not exist in the target are left out and listed.
+func TestClone_roleMap(t *testing.T) {
+	ctx := context.Background()
+	cluster := pgtest.Require(t)
+	prod := cluster.NewDatabase(t)
+	pgtest.Exec(t, prod, `DO $$ BEGIN
+			IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rm_prod app') THEN CREATE ROLE "rm_prod app"; END IF;
+			IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rm_stg_app') THEN CREATE ROLE rm_stg_app; END IF;
+			IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rm_auditor') THEN CREATE ROLE rm_auditor; END IF;
+		END $$`,
+		`CREATE TABLE notes (id int PRIMARY KEY, tenant int NOT NULL)`,
+		`GRANT SELECT, UPDATE ON notes TO "rm_prod app"`,
+		`GRANT SELECT ON notes TO rm_auditor WITH GRANT OPTION`,
+		`ALTER TABLE notes ENABLE ROW LEVEL SECURITY`,
+		`CREATE POLICY app ON notes TO "rm_prod app" USING (tenant = 1)`,
+		`CREATE POLICY audit ON notes FOR SELECT TO rm_auditor USING (true)`)
+	staging := cluster.NewDatabase(t)
+	res, err := Clone(ctx, sourceConfig(t, prod), mustConfig(t, staging), Options{Key: testKey(t, "roles"), Parallelism: 1,
+		RoleMap: map[string]string{"rm_prod app": "rm_stg_app", "rm_auditor": "rm_no_such_role"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := dial(t, staging)
+	if got := queryString(t, dst, `SELECT string_agg(grantee || ':' || privilege_type, ',' ORDER BY grantee, privilege_type) FROM information_schema.role_table_grants
+		WHERE table_name = 'notes' AND grantee LIKE 'rm\_%'`); got != "rm_stg_app:SELECT,rm_stg_app:UPDATE" {
+		t.Errorf("grants on notes in staging = %s", got)
+	}
+	if got := queryString(t, dst, `SELECT string_agg(policyname || ':' || roles::text, ',' ORDER BY policyname) FROM pg_policies WHERE tablename = 'notes'`); got != "app:{rm_stg_app}" {
+		t.Errorf("policies in staging = %s", got)
+	}
+	skipped := strings.Join(res.Skipped, "\n")
+	for _, want := range []string{"grant of SELECT on TABLE public.notes to rm_no_such_role: the role does not exist in the target",
+		"policy audit on public.notes: its roles (rm_no_such_role) do not exist in the target"} {
+		if !strings.Contains(skipped, want) {
+			t.Errorf("skipped = %s\nwant %s", skipped, want)
+		}
+	}
+}
