@@ -41,6 +41,29 @@ func IsPostgres(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 
+// libpqKeywords are the connection keywords libpq and pgx read.
+var libpqKeywords = map[string]bool{
+	"host": true, "hostaddr": true, "port": true, "dbname": true, "user": true, "password": true, "passfile": true,
+	"connect_timeout": true, "options": true, "application_name": true, "sslmode": true, "sslcert": true, "sslkey": true,
+	"sslrootcert": true, "sslpassword": true, "sslsni": true, "service": true, "servicefile": true, "target_session_attrs": true,
+	"client_encoding": true, "krbsrvname": true, "gssencmode": true, "channel_binding": true,
+}
+
+// IsKeywordValue reports whether s is a keyword/value connection string
+// ("host=db dbname=app user=u password='…'"): its first setting names a
+// libpq connection keyword.
+func IsKeywordValue(s string) bool {
+	settings := parseKeywordValue(s)
+	if len(settings) == 0 || !keywordValue.MatchString(s) {
+		return false
+	}
+	key := settings[0].key
+	if key == "database" {
+		key = "dbname"
+	}
+	return libpqKeywords[key] && !strings.ContainsAny(strings.TrimLeft(s, space)[:strings.IndexByte(strings.TrimLeft(s, space), '=')], "/\\")
+}
+
 // keywordValue matches the start of a keyword/value setting: a keyword at
 // the start of the string or after white space, then '='.
 var keywordValue = regexp.MustCompile(`(?:^|[ \t\n\r\v\f])[A-Za-z_]+[ \t\n\r\v\f]*=`)

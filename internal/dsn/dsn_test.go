@@ -241,3 +241,23 @@ func FuzzDescribeAny(f *testing.F) {
 		}
 	})
 }
+
+func TestIsKeywordValue(t *testing.T) {
+	for s, want := range map[string]bool{
+		"host=127.0.0.1 port=5432 dbname=reg user=postgres password='correct horse battery'": true,
+		"  dbname = reg host=db": true,
+		"user=u":                 true,
+		"/var/lib/registry.db":   false,
+		"registry.db":            false,
+		"/tmp/a=b.db":            false,
+		"name=x.db":              false,
+		"postgres://u:p@h/db":    false,
+		"C:\\data\\host=1.db":    false,
+		"host":                   false,
+		"":                       false,
+	} {
+		if got := IsKeywordValue(s); got != want {
+			t.Errorf("IsKeywordValue(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

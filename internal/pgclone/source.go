@@ -66,30 +66,62 @@ func (s SourceSettings) Params() map[string]string {
 	return p
 }
 
-// SourceRole is what the login of a source session may do beyond reading.
+// SourceRole is what the login of a source session may do beyond reading,
+// itself or through a role it can SET ROLE to (any role it is a member
+// of, directly or not).
 type SourceRole struct {
 	Name      string
 	Superuser bool
 	BypassRLS bool
-	// ExecuteServerProgram and WriteServerFiles are memberships of
-	// pg_execute_server_program and pg_write_server_files.
-	ExecuteServerProgram, WriteServerFiles bool
+	// SuperuserVia, ReplicationVia and CreateRoleVia name the roles the
+	// login is a member of that have that attribute ("" when none).
+	SuperuserVia, ReplicationVia, CreateRoleVia string
+	// Replication and CreateRole are the login's own attributes.
+	Replication, CreateRole bool
+	// ExecuteServerProgram, WriteServerFiles and SignalBackend are
+	// memberships of pg_execute_server_program, pg_write_server_files and
+	// pg_signal_backend.
+	ExecuteServerProgram, WriteServerFiles, SignalBackend bool
 }
 
-// Dangerous lists the privileges that let a session write although its
-// transaction is READ ONLY: COPY … TO PROGRAM runs a shell command,
-// COPY … TO 'file' writes a server file, and a superuser can do both and
-// open sessions of its own (dblink_connect_u).
+// Dangerous lists the privileges that let a session change production
+// although its transaction is READ ONLY: COPY … TO PROGRAM runs a shell
+// command, COPY … TO 'file' writes a server file, a superuser can do both
+// and open sessions of its own (dblink_connect_u), REPLICATION creates and
+// drops replication slots (pg_drop_replication_slot is a function, allowed
+// in a read-only transaction), CREATEROLE grants roles (through a session
+// dblink opens), and pg_signal_backend ends production sessions. A role the
+// login can SET ROLE to counts as the login's own: set_config('role', …)
+// is allowed in a read-only transaction.
 func (r SourceRole) Dangerous() []string {
 	var out []string
 	if r.Superuser {
 		out = append(out, "is a superuser")
+		return out
 	}
-	if r.ExecuteServerProgram && !r.Superuser {
+	if r.SuperuserVia != "" {
+		out = append(out, fmt.Sprintf("can SET ROLE to the superuser role(s) %s", r.SuperuserVia))
+	}
+	if r.ExecuteServerProgram {
 		out = append(out, "is a member of pg_execute_server_program (COPY … TO PROGRAM runs shell commands on the server)")
 	}
-	if r.WriteServerFiles && !r.Superuser {
+	if r.WriteServerFiles {
 		out = append(out, "is a member of pg_write_server_files (COPY … TO 'file' writes files on the server)")
+	}
+	switch {
+	case r.Replication:
+		out = append(out, "has REPLICATION (it can create and drop replication slots)")
+	case r.ReplicationVia != "":
+		out = append(out, fmt.Sprintf("can SET ROLE to %s, which has REPLICATION (it can create and drop replication slots)", r.ReplicationVia))
+	}
+	switch {
+	case r.CreateRole:
+		out = append(out, "has CREATEROLE (it can grant itself other roles)")
+	case r.CreateRoleVia != "":
+		out = append(out, fmt.Sprintf("can SET ROLE to %s, which has CREATEROLE (it can grant itself other roles)", r.CreateRoleVia))
+	}
+	if r.SignalBackend {
+		out = append(out, "is a member of pg_signal_backend (it can cancel and terminate production sessions)")
 	}
 	return out
 }
@@ -98,12 +130,20 @@ func (r SourceRole) Dangerous() []string {
 func InspectSourceRole(ctx context.Context, q Querier) (SourceRole, error) {
 	var r SourceRole
 	err := q.QueryRow(ctx, `
-SELECT r.rolname, r.rolsuper, r.rolbypassrls,
-       CASE WHEN to_regrole('pg_execute_server_program') IS NULL THEN false
-            ELSE pg_catalog.pg_has_role(r.oid, 'pg_execute_server_program', 'MEMBER') END,
-       CASE WHEN to_regrole('pg_write_server_files') IS NULL THEN false
-            ELSE pg_catalog.pg_has_role(r.oid, 'pg_write_server_files', 'MEMBER') END
-FROM pg_catalog.pg_roles r WHERE r.rolname = current_user`).Scan(&r.Name, &r.Superuser, &r.BypassRLS, &r.ExecuteServerProgram, &r.WriteServerFiles)
+WITH me AS (SELECT oid, rolname, rolsuper, rolbypassrls, rolreplication, rolcreaterole FROM pg_catalog.pg_roles WHERE rolname = current_user),
+via AS (
+  SELECT s.rolname, s.rolsuper, s.rolreplication, s.rolcreaterole
+  FROM pg_catalog.pg_roles s, me
+  WHERE s.oid <> me.oid AND pg_catalog.pg_has_role(me.oid, s.oid, 'MEMBER'))
+SELECT me.rolname, me.rolsuper, me.rolbypassrls, me.rolreplication, me.rolcreaterole,
+       coalesce((SELECT string_agg(rolname, ', ' ORDER BY rolname) FROM via WHERE rolsuper), ''),
+       coalesce((SELECT string_agg(rolname, ', ' ORDER BY rolname) FROM via WHERE rolreplication), ''),
+       coalesce((SELECT string_agg(rolname, ', ' ORDER BY rolname) FROM via WHERE rolcreaterole), ''),
+       EXISTS (SELECT 1 FROM via WHERE rolname = 'pg_execute_server_program'),
+       EXISTS (SELECT 1 FROM via WHERE rolname = 'pg_write_server_files'),
+       EXISTS (SELECT 1 FROM via WHERE rolname = 'pg_signal_backend')
+FROM me`).Scan(&r.Name, &r.Superuser, &r.BypassRLS, &r.Replication, &r.CreateRole,
+		&r.SuperuserVia, &r.ReplicationVia, &r.CreateRoleVia, &r.ExecuteServerProgram, &r.WriteServerFiles, &r.SignalBackend)
 	if err != nil {
 		return r, fmt.Errorf("reading the privileges of the login: %w", err)
 	}
@@ -118,7 +158,7 @@ type PrivilegedLoginError struct {
 }
 
 func (e *PrivilegedLoginError) Error() string {
-	return fmt.Sprintf("the production login %q %s. A READ ONLY transaction does not stop such a login from writing (COPY … TO PROGRAM, COPY … TO 'file', dblink), "+
+	return fmt.Sprintf("the production login %q %s. A READ ONLY transaction does not stop such a login from changing production (COPY … TO PROGRAM, COPY … TO 'file', dblink, replication slots, signals), "+
 		"so production would be only read by promise, not by construction. Connect with a login that only reads, for example:\n\n"+
 		"  CREATE ROLE staging_reader LOGIN PASSWORD '…' BYPASSRLS;\n  GRANT pg_read_all_data TO staging_reader;  -- PostgreSQL 14+, or GRANT SELECT per schema\n\n"+
 		"or, to accept the risk, set allow_privileged_login = true on the connection",
@@ -145,10 +185,11 @@ type WritePrivilege struct {
 	Privileges []string // OWNER, INSERT, UPDATE, DELETE, TRUNCATE
 }
 
-// WritePrivileges lists the tables among tables ("schema.table") that the
-// login owns or may INSERT into, UPDATE, DELETE from or TRUNCATE.
+// WritePrivileges lists the tables among tables ("schema.table"), or
+// among all tables of the database when tables is nil, that the login owns
+// or may INSERT into, UPDATE, DELETE from or TRUNCATE.
 func WritePrivileges(ctx context.Context, q Querier, tables []string) ([]WritePrivilege, error) {
-	if len(tables) == 0 {
+	if tables != nil && len(tables) == 0 {
 		return nil, nil
 	}
 	want := map[string]bool{}
@@ -166,7 +207,7 @@ FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamesp
 WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'pg_catalog' AND n.nspname <> 'information_schema'
 ORDER BY 1, 2`)
 	if err != nil {
-		return nil, fmt.Errorf("reading the login's privileges on the copied tables: %w", err)
+		return nil, fmt.Errorf("reading the login's privileges on tables: %w", err)
 	}
 	defer rows.Close()
 	var out []WritePrivilege
@@ -176,7 +217,7 @@ ORDER BY 1, 2`)
 		if err := rows.Scan(&schema, &name, &flags[0], &flags[1], &flags[2], &flags[3], &flags[4]); err != nil {
 			return nil, err
 		}
-		if !want[Name{schema, name}.String()] {
+		if tables != nil && !want[Name{schema, name}.String()] {
 			continue
 		}
 		w := WritePrivilege{Table: Name{schema, name}.String()}

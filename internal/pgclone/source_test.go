@@ -132,3 +132,48 @@ func pgCount(t *testing.T, dsn, q string) int {
 	}
 	return n
 }
+
+// TestCheckSourceRole_privilegesThroughRoles: what a login can reach with
+// SET ROLE counts as its own, and replication, CREATEROLE and
+// pg_signal_backend change production from a read-only transaction too.
+func TestCheckSourceRole_privilegesThroughRoles(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.Require(t).NewDatabase(t)
+	pgtest.Exec(t, db,
+		`DO $$ DECLARE r text; BEGIN
+		   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'src_admin') THEN CREATE ROLE src_admin NOLOGIN SUPERUSER; END IF;
+		   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'src_repl_group') THEN CREATE ROLE src_repl_group NOLOGIN REPLICATION; END IF;
+		   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'src_middle') THEN CREATE ROLE src_middle NOLOGIN; END IF;
+		   FOREACH r IN ARRAY ARRAY['src_sneaky', 'src_repl', 'src_replvia', 'src_creator', 'src_signal', 'src_plain'] LOOP
+		     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN EXECUTE format('CREATE ROLE %I LOGIN', r); END IF;
+		   END LOOP;
+		 END $$`,
+		`GRANT src_admin TO src_middle`, `GRANT src_middle TO src_sneaky`, // superuser two steps away
+		`ALTER ROLE src_repl REPLICATION`, `GRANT src_repl_group TO src_replvia`,
+		`ALTER ROLE src_creator CREATEROLE`, `GRANT pg_signal_backend TO src_signal`,
+		`GRANT pg_read_all_data TO src_plain`)
+	for login, want := range map[string]string{
+		"src_sneaky":  "can SET ROLE to the superuser role(s) src_admin",
+		"src_repl":    "has REPLICATION",
+		"src_replvia": "can SET ROLE to src_repl_group, which has REPLICATION",
+		"src_creator": "has CREATEROLE",
+		"src_signal":  "pg_signal_backend",
+		"src_plain":   "",
+	} {
+		conn := dial(t, db)
+		if _, err := conn.Exec(ctx, "SET SESSION AUTHORIZATION "+login); err != nil {
+			t.Fatal(err)
+		}
+		_, err := SourceSettings{}.CheckSourceRole(ctx, conn)
+		var pe *PrivilegedLoginError
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: %v, want accepted", login, err)
+		case want != "" && (!errors.As(err, &pe) || !strings.Contains(err.Error(), want)):
+			t.Errorf("%s: %v, want a *PrivilegedLoginError saying %q", login, err, want)
+		}
+		if _, err := (SourceSettings{AllowPrivilegedLogin: true}).CheckSourceRole(ctx, conn); err != nil {
+			t.Errorf("%s with the opt-out: %v", login, err)
+		}
+	}
+}

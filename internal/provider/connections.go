@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/stagingkit/terraform-provider-staging/internal/dsn"
@@ -57,8 +58,9 @@ func postgresConnBlock() schema.ListNestedBlock {
 			},
 			"role": schema.StringAttribute{
 				MarkdownDescription: "`production` or `staging`. A production connection is only ever read: its sessions start with `default_transaction_read_only = on` " +
-					"and `row_security = off`, run one statement at a time over the extended protocol inside `READ ONLY` transactions, and its login must not be " +
-					"a superuser or a member of `pg_execute_server_program` or `pg_write_server_files`. Objects that write refuse it.",
+					"and `row_security = off`, run one statement at a time over the extended protocol inside `READ ONLY` transactions, and its login must not be able to change " +
+					"production around a read-only transaction: not a superuser, not `REPLICATION` or `CREATEROLE`, not a member of `pg_execute_server_program`, " +
+					"`pg_write_server_files` or `pg_signal_backend`, and not a member of a role that is any of these. Objects that write refuse it.",
 				Required:   true,
 				Validators: []validator.String{stringvalidator.OneOf(roleProduction, roleStaging)},
 			},
@@ -75,9 +77,10 @@ func postgresConnBlock() schema.ListNestedBlock {
 				Validators:          []validator.String{durationValidator{}},
 			},
 			"allow_privileged_login": schema.BoolAttribute{
-				MarkdownDescription: "Accept a production login that is a superuser or a member of `pg_execute_server_program` or `pg_write_server_files`. " +
-					"A `READ ONLY` transaction does not stop such a login from writing (`COPY … TO PROGRAM`, `COPY … TO 'file'`, `dblink`), so by default it is refused " +
-					"at plan time. Prefer a login that only reads (`pg_read_all_data` and `BYPASSRLS`). Default `false`.",
+				MarkdownDescription: "Accept a production login that is (or can `SET ROLE` to) a superuser, has `REPLICATION` or `CREATEROLE`, or is a member of " +
+					"`pg_execute_server_program`, `pg_write_server_files` or `pg_signal_backend`. A `READ ONLY` transaction does not stop such a login from changing production " +
+					"(`COPY … TO PROGRAM`, `COPY … TO 'file'`, `dblink`, replication slots, ending sessions), so by default it is refused at plan time. " +
+					"Prefer a login that only reads (`pg_read_all_data` and `BYPASSRLS`). Default `false`.",
 				Optional: true,
 			},
 		}},
@@ -200,6 +203,7 @@ func (c pgConnection) readOnly(ctx context.Context, at path.Path, summary string
 			}
 			return nil, nil, false
 		}
+		c.warnWritePrivileges(ctx, conn, at, diags)
 	}
 	tx, err = conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
@@ -211,6 +215,37 @@ func (c pgConnection) readOnly(ctx context.Context, at path.Path, summary string
 		_ = tx.Rollback(context.WithoutCancel(ctx))
 		closeConn()
 	}, true
+}
+
+// maxListedTables bounds the tables a write-privilege warning lists.
+const maxListedTables = 10
+
+// warnWritePrivileges warns when the production login owns or may change
+// tables: the provider only reads, but such a login could write through a
+// session of its own (dblink with its credentials), so a read-only role is
+// the guarantee that does not depend on the provider.
+func (c pgConnection) warnWritePrivileges(ctx context.Context, conn *pgx.Conn, at path.Path, diags *diagnostics) {
+	ws, err := pgclone.WritePrivileges(ctx, conn, nil)
+	if err != nil {
+		tflog.Warn(ctx, "cannot read the production login's table privileges", map[string]any{"connection": c.name, "error": dsn.Scrub(err, c.dsn).Error()})
+		return
+	}
+	if len(ws) == 0 {
+		return
+	}
+	var b strings.Builder
+	for i, w := range ws {
+		if i == maxListedTables {
+			fmt.Fprintf(&b, "\n  - and %d more tables", len(ws)-i)
+			break
+		}
+		fmt.Fprintf(&b, "\n  - %s: %s", w.Table, strings.Join(w.Privileges, ", "))
+	}
+	diags.AddAttributeWarning(at, "Production Login Can Write",
+		fmt.Sprintf("The login of connection %q owns or may change tables of production:%s\n\n"+
+			"This provider only reads them, inside READ ONLY transactions of sessions that start read-only, but a query could reach them through a session "+
+			"of its own (dblink with the login's credentials). A login that cannot write is a guarantee that does not depend on this provider: "+
+			"connect with a read-only role (one granted only pg_read_all_data, or SELECT on the schemas it reads, and BYPASSRLS).", c.name, b.String()))
 }
 
 // sourceErrorDetail explains an error of a read on this connection: a lock

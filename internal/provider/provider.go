@@ -91,7 +91,7 @@ func (p *stagingProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 			"and named PostgreSQL connections that objects refer to instead of carrying credentials.",
 		Attributes: map[string]schema.Attribute{
 			"registry": schema.StringAttribute{
-				MarkdownDescription: "Where the environment registry lives: a `postgres://` DSN for a registry shared by teams, or a file path for the embedded SQLite registry. " +
+				MarkdownDescription: "Where the environment registry lives: a PostgreSQL DSN (`postgres://…` or keyword/value `host=… dbname=…`) for a registry shared by teams, or a file path for the embedded SQLite registry. " +
 					"Defaults to the `" + EnvRegistry + "` environment variable, else `registry.db` under the user's data directory " +
 					"(`$XDG_DATA_HOME/terraform-provider-staging` or `~/.local/share/terraform-provider-staging` on Linux). Never logged.",
 				Optional:  true,

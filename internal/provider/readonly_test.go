@@ -79,6 +79,7 @@ func (v *prodVictim) state(t *testing.T) string {
 		`SELECT 'relation locks ' || count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE d.datname = current_database() AND l.locktype = 'relation' AND l.pid <> pg_backend_pid()`,
 		`SELECT 'other sessions ' || count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
 		`SELECT 'transaction read only default ' || setting FROM pg_settings WHERE name = 'default_transaction_read_only'`,
+		`SELECT 'replication slots ' || count(*) || ' ' || coalesce(string_agg(slot_name, ',' ORDER BY slot_name), '') FROM pg_replication_slots`,
 	} {
 		var line string
 		// Sessions of the provider end just after terraform does: give
@@ -223,6 +224,46 @@ func TestAccReadOnly_privilegedLogin(t *testing.T) {
 	if _, err := os.Stat(v.marker); err == nil {
 		t.Fatal("COPY TO PROGRAM ran")
 	}
+
+	// A login that can SET ROLE to a superuser role is a superuser
+	// (set_config('role', …) runs in a read-only transaction), and a
+	// REPLICATION login drops replication slots from a SELECT: both are
+	// refused before the query runs.
+	pgtest.Exec(t, v.super,
+		`DO $$ BEGIN
+		   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ro_admin') THEN CREATE ROLE ro_admin NOLOGIN SUPERUSER; END IF;
+		   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ro_sneaky') THEN CREATE ROLE ro_sneaky LOGIN PASSWORD 'sneaky-pw' BYPASSRLS; END IF;
+		   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ro_repl') THEN CREATE ROLE ro_repl LOGIN REPLICATION PASSWORD 'repl-pw' BYPASSRLS; END IF;
+		 END $$`,
+		`GRANT pg_read_all_data, ro_admin TO ro_sneaky`, `GRANT pg_read_all_data TO ro_repl`,
+		`SELECT pg_create_physical_replication_slot('ro_standby')`)
+	t.Cleanup(func() { pgtest.Exec(t, v.super, `SELECT pg_drop_replication_slot('ro_standby')`) })
+	before = v.state(t)
+	sneaky, repl := mustParseURL(t, v.super), mustParseURL(t, v.super)
+	sneaky.User, repl.User = urlUser("ro_sneaky", "sneaky-pw"), urlUser("ro_repl", "repl-pw")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories(newTestClock()),
+		Steps: []resource.TestStep{
+			{
+				Config: maskedRowsConfig(t.TempDir()+"/r.db", sneaky.String(),
+					"SELECT x.a AS id, shell() AS email FROM (SELECT set_config('role', 'ro_admin', false) AS a) x", ""),
+				ExpectError: regexp.MustCompile(`(?s)Privileged Production Login.*SET\s+ROLE\s+to\s+the\s+superuser\s+role\(s\)\s+ro_admin`),
+			},
+			{
+				Config:      maskedRowsConfig(t.TempDir()+"/r.db", repl.String(), "SELECT pg_drop_replication_slot('ro_standby')::text AS email", ""),
+				ExpectError: regexp.MustCompile(`(?s)Privileged Production Login.*REPLICATION`),
+			},
+		},
+	})
+	if after := v.state(t); after != before {
+		t.Fatalf("production changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	if _, err := os.Stat(v.marker); err == nil {
+		t.Fatal("COPY TO PROGRAM ran")
+	}
+	if n := pgCount(t, v.super, `SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'ro_standby'`); n != 1 {
+		t.Fatal("the replication slot was dropped")
+	}
 }
 
 // TestAccReadOnly_rowSecurity: a login subject to row-level security fails
@@ -360,6 +401,12 @@ resource "staging_postgres_clone" "c" {
 	warnings := planWarnings(t, cfg(u.String()))
 	if !regexp.MustCompile(`(?s)Production Login Can Write.*public\.users: INSERT, DELETE`).MatchString(warnings) {
 		t.Fatalf("no write-privilege warning in the plan:\n%s", warnings)
+	}
+	// So does every other read through that login: a masked_rows query
+	// could reach the tables through dblink with the login's credentials.
+	warnings = planWarnings(t, maskedRowsConfig(t.TempDir()+"/r.db", u.String(), "SELECT id, email FROM users", ""))
+	if !regexp.MustCompile(`(?s)Production Login Can Write.*public\.users: INSERT, DELETE.*dblink`).MatchString(warnings) {
+		t.Fatalf("no write-privilege warning in the masked_rows plan:\n%s", warnings)
 	}
 }
 

@@ -603,16 +603,6 @@ func (r *postgresCloneResource) analyze(ctx context.Context, m postgresCloneMode
 		diags.AddAttributeWarning(path.Root("source"), "Objects Not Copied",
 			"The copy will not reproduce these objects of production in staging:"+b.String()+"\n\nAfter the apply, the attribute skipped lists them with everything else left out.")
 	}
-	if len(a.WritePrivileges) > 0 && src.role == roleProduction {
-		var b strings.Builder
-		for _, w := range a.WritePrivileges {
-			fmt.Fprintf(&b, "\n  - %s: %s", w.Table, strings.Join(w.Privileges, ", "))
-		}
-		diags.AddAttributeWarning(path.Root("source"), "Production Login Can Write",
-			fmt.Sprintf("The login of connection %q owns or may change tables this copy reads:%s\n\n"+
-				"The copy only reads them, inside READ ONLY transactions of sessions that start read-only, but a login that cannot write is a guarantee that does not depend on this provider: "+
-				"connect with a read-only role (for example one granted only pg_read_all_data, or SELECT on these schemas, and BYPASSRLS).", src.name, b.String()))
-	}
 	return a, !diags.HasError()
 }
 

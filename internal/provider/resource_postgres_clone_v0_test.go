@@ -77,4 +77,16 @@ func TestAccPostgresClone_v0StateAdoptsOwner(t *testing.T) {
 	if out, err := run("plan", "-detailed-exitcode", "-input=false", "-no-color"); err != nil {
 		t.Fatalf("the plan after adoption is not empty: %v\n%s", err, out)
 	}
+
+	// Renaming the environment updates the catalog, which a
+	// create_before_destroy successor's take-over is judged by.
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(strings.Replace(cfg, `name = "shop-demo"`, `name = "shop-demo-renamed"`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run("apply", "-auto-approve", "-input=false", "-no-color"); err != nil {
+		t.Fatalf("renaming the environment: %v\n%s", err, out)
+	}
+	if n := pgCount(t, staging, `SELECT count(*) FROM stagingkit_clone.schema_owners WHERE schema_name = 'public' AND environment = 'shop-demo-renamed'`); n != 1 {
+		t.Fatal("the owner catalog still names the old environment")
+	}
 }

@@ -44,8 +44,12 @@ type Options struct {
 // that the registry can share a database with other things.
 const PostgresSchema = "staging_registry"
 
-// IsPostgresDSN reports whether location names a PostgreSQL registry.
-func IsPostgresDSN(location string) bool { return dsn.IsPostgres(location) }
+// IsPostgresDSN reports whether location names a PostgreSQL registry: a
+// postgres:// URL or a keyword/value string ("host=… dbname=…"), which
+// must never be taken for a file name.
+func IsPostgresDSN(location string) bool {
+	return dsn.IsPostgres(location) || dsn.IsKeywordValue(location)
+}
 
 // DefaultPath is where the embedded registry lives when none is configured:
 // registry.db under the user's data directory ($XDG_DATA_HOME or

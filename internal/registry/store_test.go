@@ -738,3 +738,29 @@ func TestStore_recordEvent(t *testing.T) {
 		}
 	})
 }
+
+// TestOpen_keywordValueDSN: a keyword/value DSN opens the PostgreSQL
+// registry; it is never taken for a SQLite file name (which would put the
+// password in a file name and silently start an empty registry).
+func TestOpen_keywordValueDSN(t *testing.T) {
+	c := pgtest.Require(t)
+	dir := t.TempDir()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd) //nolint:errcheck // back where the test started
+	kv := fmt.Sprintf("host=127.0.0.1 port=%d dbname=postgres user=postgres password='%s' sslmode=disable", c.Port, c.Password)
+	s, err := registry.Open(ctx, kv, registry.Options{})
+	if err != nil {
+		t.Fatalf("Open(keyword/value DSN): %v", err)
+	}
+	s.Close()
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		t.Errorf("Open created %q in the working directory", e.Name())
+	}
+}
