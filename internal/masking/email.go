@@ -1,6 +1,9 @@
 package masking
 
-import "strings"
+import (
+	"math/bits"
+	"strings"
+)
 
 func init() {
 	register(entry{
@@ -10,6 +13,7 @@ func init() {
 				{Name: "domain_mode", Type: "string", Description: `"keep" (default), "replace" (every domain becomes replacement_domain) or "map" (domains listed in domain_map are replaced, others kept).`},
 				{Name: "replacement_domain", Type: "string", Description: `Replacement domain for domain_mode "replace" (default "example.com"). (The spec's own domain, which keys the masking, is a different thing.)`},
 				{Name: "domain_map", Type: "map", Description: `Map from original domain (lower case) to replacement domain, for domain_mode "map".`},
+				{Name: "local_part", Type: "string", Description: `"shape" (default) encrypts the local part keeping its pattern of letters, digits and punctuation; "hash" replaces it by 16 keyed pseudo-random lower-case letters and digits, which keeps nothing of it (not its length) but is not bijective.`},
 			}},
 		version: 2, validate: true, make: newEmail,
 	})
@@ -58,6 +62,18 @@ func newEmail(b *build) (built, error) {
 	if err != nil {
 		return built{}, err
 	}
+	localMode, err := b.opts.oneOf("local_part", "shape", "shape", "hash")
+	if err != nil {
+		return built{}, err
+	}
+	var localHash prf
+	if localMode == "hash" {
+		lb, err := b.block("local_hash")
+		if err != nil {
+			return built{}, err
+		}
+		localHash = prf{lb}
+	}
 	repl, err := b.opts.str("replacement_domain", "example.com")
 	if err != nil {
 		return built{}, err
@@ -85,7 +101,7 @@ func newEmail(b *build) (built, error) {
 	if err != nil {
 		return built{}, err
 	}
-	return built{bijective: mode == "keep", passEmpty: true, body: func(dst, src []byte) ([]byte, error) {
+	return built{bijective: mode == "keep" && localMode == "shape", passEmpty: true, body: func(dst, src []byte) ([]byte, error) {
 		at := -1
 		for i := len(src) - 1; i >= 0; i-- {
 			if src[i] == '@' {
@@ -130,7 +146,9 @@ func newEmail(b *build) (built, error) {
 		scratch = scratch[outMax:]
 		vals, rad, fs := scratch[:len(local)], scratch[len(local):2*len(local)], scratch[2*len(local):]
 		var err error
-		if dst, err = emailLocal(f, dst, local, fnv64(domain), vals, rad, fs); err != nil {
+		if localMode == "hash" {
+			dst = emailLocalHash(localHash, dst, local, fnv64(domain), fs)
+		} else if dst, err = emailLocal(f, dst, local, fnv64(domain), vals, rad, fs); err != nil {
 			return dst, err
 		}
 		dst = append(dst, '@')
@@ -306,4 +324,25 @@ func numDigits(b []byte) uint64 {
 		v = v*10 + uint64(c-'0')
 	}
 	return v
+}
+
+// emailLocalHash appends 16 lower-case letters and digits chosen by a keyed
+// hash of the case-folded local part (and the domain), for local_part =
+// "hash". scratch must hold len(local)+16 bytes.
+func emailLocalHash(p prf, dst, local []byte, tweak uint64, scratch []byte) []byte {
+	w := scratch[16 : 16+len(local)]
+	for i, c := range local {
+		w[i] = foldASCII(c)
+	}
+	hi, lo := p.sum(scratch[:16], tweak, w)
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	// Each 64-bit word yields 8 base-36 digits by repeated multiplication.
+	for _, x := range [2]uint64{hi, lo} {
+		for range 8 {
+			var d uint64
+			d, x = bits.Mul64(x, uint64(len(alphabet)))
+			dst = append(dst, alphabet[d])
+		}
+	}
+	return dst
 }

@@ -13,7 +13,7 @@ var keeps = map[string]string{
 	"null":              "Nothing: every value becomes NULL.",
 	"redact":            "Nothing: every value becomes one constant.",
 	"hash":              "Nothing of the value; equal values (in one domain) give equal hashes.",
-	"email":             "The domain (with domain_mode keep), and which characters of the local part are letters (in their case), digits or punctuation, so the length of each dot-separated part; a local part with fewer than 1,000,000 possible values may gain or lose a .digits suffix.",
+	"email":             "The domain (with domain_mode keep), and which characters of the local part are letters (in their case), digits or punctuation, so the length of each dot-separated part; a local part with fewer than 1,000,000 possible values may gain or lose a .digits suffix. With local_part = \"hash\" only the domain is kept.",
 	"first_name":        "Upper- or lower-case style; one name always gives the same name in a domain (and in last_name and full_name).",
 	"last_name":         "Upper- or lower-case style; one name always gives the same name in a domain.",
 	"full_name":         "The number of words, the \"Last, First\" order and the case style.",

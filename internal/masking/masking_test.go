@@ -658,3 +658,28 @@ func TestCatalogSaysWhatSurvives(t *testing.T) {
 		t.Errorf("keeps describes %d transformers, the catalog has %d", len(keeps), len(Catalog()))
 	}
 }
+
+// TestEmailLocalPartHash checks local_part = "hash": a local part of fixed
+// length that keeps nothing of the input, case-insensitive, not bijective.
+func TestEmailLocalPartHash(t *testing.T) {
+	k := testKey(t, "local-hash")
+	tr := mustNew(t, Spec{Transformer: "email", Options: map[string]any{"local_part": "hash"}}, k)
+	if tr.Bijective() {
+		t.Errorf("local_part = hash claims to be bijective")
+	}
+	a, _ := MaskString(tr, "Alice.Smith@example.com")
+	b, _ := MaskString(tr, "alice.smith@example.com")
+	c, _ := MaskString(tr, "bo@example.com")
+	for _, out := range []string{a, c} {
+		local, domain, _ := strings.Cut(out, "@")
+		if len(local) != 16 || domain != "example.com" {
+			t.Errorf("%q: want 16 characters @example.com", out)
+		}
+		if _, err := mail.ParseAddress(out); err != nil {
+			t.Errorf("%q: %v", out, err)
+		}
+	}
+	if a != b || a == c {
+		t.Errorf("case variants should agree and other addresses differ: %q %q %q", a, b, c)
+	}
+}
