@@ -642,6 +642,10 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 			}
 			f := findings[0]
 			s := f.Suggested
+			if s.Transformer == "email" && s.OnInvalid == "" && !col.unique && !col.uniqueExpr && !p.uniqueInPartitions(rel, col.name) {
+				// Uniqueness does not need the address's shape: keep less.
+				s.Options = map[string]any{"local_part": "hash"}
+			}
 			problem(ProblemUnmaskedPII, rel.qualified(), col.name, fmt.Sprintf(
 				"looks like %s (confidence %.2f: %s) but has no rule; add one, or a rule with transformer \"keep\" to copy it as is", f.Kind, f.Confidence, f.Reason), &s)
 		}

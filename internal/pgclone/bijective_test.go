@@ -168,3 +168,36 @@ func TestAnalyze_uniqueIgnoringCase(t *testing.T) {
 		t.Errorf("text_scramble on a column under a unique lower() index: %v", a.Problems)
 	}
 }
+
+// TestAnalyze_suggestionsKeepLess checks that a suggested e-mail rule keeps
+// the address's shape only where uniqueness needs it.
+func TestAnalyze_suggestionsKeepLess(t *testing.T) {
+	c := pgtest.Require(t)
+	prod := c.NewDatabase(t)
+	pgtest.Exec(t, prod,
+		`CREATE TABLE users (email text PRIMARY KEY, backup_email text)`,
+		`INSERT INTO users SELECT 'user.number' || g || '@example.com', 'other.number' || g || '@example.org' FROM generate_series(1, 20) g`)
+	ctx := context.Background()
+	conn := dial(t, prod)
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	a, err := Analyze(ctx, tx, Options{Key: testKey(t, "suggest")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]*masking.Spec{}
+	for _, p := range a.Problems {
+		if p.Kind == ProblemUnmaskedPII {
+			got[p.Column] = p.Suggested
+		}
+	}
+	if s := got["email"]; s == nil || s.Transformer != "email" || s.Options["local_part"] != nil {
+		t.Errorf("unique e-mail column: suggested %+v, want email keeping its shape", s)
+	}
+	if s := got["backup_email"]; s == nil || s.Transformer != "email" || s.Options["local_part"] != "hash" {
+		t.Errorf("non-unique e-mail column: suggested %+v, want email with local_part = hash", s)
+	}
+}
