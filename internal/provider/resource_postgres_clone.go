@@ -182,8 +182,8 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"the schemas no longer its own and leaves them.\n\n" +
 			"**Owner catalog.** Each clone has a stable `owner_id`. The staging database records, in table `" + pgclone.CatalogSchema + ".schema_owners` " +
 			"(schema, owner, environment, source connection, time), which clone holds each copied schema; a clone only replaces or drops schemas it holds. " +
-			"A second clone aimed at schemas another clone holds is refused, at plan time when it can be seen and always before its copy is swapped in, naming the other owner; " +
-			"a clone of the same `environment` takes the schemas over (that is how a `create_before_destroy` successor replaces its predecessor). " +
+			"A second clone aimed at schemas another clone holds is refused before anything is copied, naming the other owner (at plan time already for an update, or when the environments differ; a new clone of no or the same environment gets a plan warning, as it may be the replacement of the holder); " +
+			"a clone of the same `environment` takes the schemas over (that is how a `create_before_destroy` successor replaces its predecessor), and the clone that held them warns at its next plan. " +
 			"Clones made by earlier versions of the provider record their schemas on their next update. " +
 			"The swap waits for sessions reading the previous copy with a bounded lock timeout and retries with backoff; when it gives up, the error names the sessions (pid, user, application, state).",
 		Attributes: map[string]schema.Attribute{
@@ -1137,6 +1137,25 @@ func (r *postgresCloneResource) Read(ctx context.Context, req resource.ReadReque
 		tflog.Warn(ctx, "cloned tables are missing from the staging database; the copy will be made again", map[string]any{"missing": len(names) - present})
 		resp.State.RemoveResource(ctx)
 		return
+	}
+	// Schemas another clone has taken over (a clone of the same
+	// environment from another configuration): this one no longer holds
+	// them, and its destroy will leave them alone.
+	if own := state.OwnerID.ValueString(); own != "" {
+		recs, err := pgclone.Owners(ctx, conn, stateSchemas(state))
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("target"), "Error Reading PostgreSQL Clone", dsn.Scrub(err, dst.dsn).Error())
+			return
+		}
+		for _, s := range slices.Sorted(maps.Keys(recs)) {
+			if rec := recs[s]; rec.Owner.ID != own {
+				resp.Diagnostics.AddAttributeWarning(path.Root("owner_id"), "Staging Copy Taken Over",
+					fmt.Sprintf("Schema %q of the staging database (connection %q) is now held by another clone (owner %s, environment %q, source connection %q, since %s), "+
+						"not by this one (owner %s). That is expected after a create_before_destroy replacement; otherwise a second configuration of the same environment "+
+						"writes this database. Until this clone copies again, its destroy leaves the schema alone.",
+						s, dst.name, rec.Owner.ID, rec.Owner.Environment, rec.Owner.Source, rec.UpdatedAt.UTC().Format(time.RFC3339), own))
+			}
+		}
 	}
 	// Objects changed in staging by hand since the copy.
 	drift, err := pgclone.Drift(ctx, conn, stateSchemas(state))

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -89,4 +90,57 @@ func TestAccPostgresClone_v0StateAdoptsOwner(t *testing.T) {
 	if n := pgCount(t, staging, `SELECT count(*) FROM stagingkit_clone.schema_owners WHERE schema_name = 'public' AND environment = 'shop-demo-renamed'`); n != 1 {
 		t.Fatal("the owner catalog still names the old environment")
 	}
+}
+
+// tfDir is a terraform working directory run with the real binary and a
+// locally built provider.
+type tfDir struct {
+	t        *testing.T
+	dir, cli string
+}
+
+func newTFDir(t *testing.T, cli, config string) tfDir {
+	t.Helper()
+	d := tfDir{t: t, dir: t.TempDir(), cli: cli}
+	config = "terraform {\n  required_providers {\n    staging = { source = \"stagingkit/staging\" }\n  }\n}\n" + config
+	if err := os.WriteFile(filepath.Join(d.dir, "main.tf"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// run runs terraform with args and fails the test when it fails.
+func (d tfDir) run(args ...string) string {
+	d.t.Helper()
+	cmd := exec.Command("terraform", append(args, "-input=false", "-no-color")...)
+	cmd.Dir = d.dir
+	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+d.cli, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		d.t.Fatalf("terraform %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// TestAccPostgresClone_takeOverIsVisible: a second configuration of the
+// same environment takes the copy over (as a create_before_destroy
+// successor does); the first one's next plan says so instead of "No
+// changes" in silence, and its destroy leaves the other's copy alone.
+func TestAccPostgresClone_takeOverIsVisible(t *testing.T) {
+	requireTerraform(t)
+	prod, staging := seededShop(t)
+	cli := buildProvider(t)
+	first := newTFDir(t, cli, cloneConfig(filepath.Join(t.TempDir(), "a.db"), prod, staging, shopRules()))
+	second := newTFDir(t, cli, cloneConfig(filepath.Join(t.TempDir(), "b.db"), prod, staging, shopRules()+"\n  key_version = 2\n"))
+	first.run("apply", "-auto-approve")
+	second.run("apply", "-auto-approve")
+	out := first.run("plan")
+	if !regexp.MustCompile(`(?s)Staging Copy Taken Over.*held\s+by\s+another\s+clone.*environment\s+"shop-demo"`).MatchString(out) {
+		t.Fatalf("the first configuration's plan does not say its copy was taken over:\n%s", out)
+	}
+	first.run("destroy", "-auto-approve")
+	if n := pgCount(t, staging, `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relname = 'customers'`); n != 1 {
+		t.Fatal("the first configuration's destroy dropped the copy the second one holds")
+	}
+	second.run("destroy", "-auto-approve")
 }
