@@ -2,6 +2,7 @@ package provider
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"os/exec"
@@ -29,9 +30,11 @@ func (d killDir) env(extra ...string) []string {
 	return append(env, extra...)
 }
 
-// write sets the configuration: the clone reading source, with key, and
-// create_before_destroy when cbd is set.
-func (d killDir) write(source, key string, cbd bool) {
+// write sets the configuration: the clone reading source, with a masking
+// key derived from label (a valid 32-byte key), and create_before_destroy
+// when cbd is set.
+func (d killDir) write(source, label string, cbd bool) {
+	key := fmt.Sprintf("%x", sha256.Sum256([]byte(label)))
 	body := shopRules()
 	if cbd {
 		body += "\n  lifecycle {\n    create_before_destroy = true\n  }\n"
