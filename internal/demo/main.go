@@ -1,13 +1,15 @@
-// Command demo runs the masked-clone half of `make demo`: it starts two
+// Command demo runs the PostgreSQL half of `make demo`: it starts two
 // local PostgreSQL clusters (or uses STAGING_DEMO_PROD_DSN and
 // STAGING_DEMO_STAGING_DSN), seeds "production" with a sample shop, applies
-// examples/postgres-clone with the locally built provider, and prints a
-// report a person reads at a glance. `demo stop` removes what it started.
+// examples/complete (modules/staging-stack: environment, masked clone,
+// application login, scaled application inputs, parity and isolation
+// checks) with the locally built provider, and prints a report a person
+// reads at a glance. `demo stop` removes what it started.
 //
 // Usage (from the repository root, after make build):
 //
 //	go run ./internal/demo [-scale 0.02] [-dir .demo]
-//	go run ./internal/demo -dir .demo destroy   (terraform destroy of the clone example)
+//	go run ./internal/demo -dir .demo destroy   (terraform destroy of the complete example)
 //	go run ./internal/demo -dir .demo stop      (stop the clusters it started)
 package main
 
@@ -20,7 +22,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -207,16 +209,22 @@ func run(ctx context.Context, dir string, scale float64) error {
 			sz.Customers, sz.Orders, sz.Payments, sz.Tickets, time.Since(start).Round(time.Millisecond))
 	}
 
-	work := filepath.Join(dir, "postgres-clone")
-	if err := os.MkdirAll(work, 0o700); err != nil {
+	// The example refers to ../../modules: copy both, keeping the layout.
+	if err := copyTree("modules", filepath.Join(dir, "modules")); err != nil {
 		return err
 	}
-	if err := copyDir("examples/postgres-clone", work); err != nil {
+	if err := copyTree(filepath.Join("examples", "complete"), workDir(dir)); err != nil {
 		return err
 	}
-	fmt.Println("Applying examples/postgres-clone (an environment, a PII scan, and a masked 20% clone)...")
-	logPath := filepath.Join(dir, "postgres-clone.log")
-	out, err := terraform(ctx, dir, st, "apply").CombinedOutput()
+	fmt.Println("Applying examples/complete (modules/staging-stack: an environment with a lease, a masked 20% clone,")
+	fmt.Println("the application's login and scaled inputs, parity and isolation checks)...")
+	logPath := filepath.Join(dir, "complete.log")
+	out, err := terraformOutput(ctx, dir, st, "get")
+	if err == nil {
+		var more []byte
+		more, err = terraformOutput(ctx, dir, st, "apply", "-auto-approve")
+		out = append(out, more...)
+	}
 	_ = os.WriteFile(logPath, out, 0o600)
 	if err != nil {
 		os.Stdout.Write(out)
@@ -227,27 +235,79 @@ func run(ctx context.Context, dir string, scale float64) error {
 			fmt.Println("  " + l)
 		}
 	}
-	return report(ctx, prod, st.StagingDSN)
+	if err := writeEnv(dir, st); err != nil {
+		return err
+	}
+	outputs, err := terraformOutput(ctx, dir, st, "output", "-json")
+	if err != nil {
+		return fmt.Errorf("terraform output: %w\n%s", err, outputs)
+	}
+	if err := summary(outputs); err != nil {
+		return err
+	}
+	if err := report(ctx, prod, st.StagingDSN); err != nil {
+		return err
+	}
+	return checks(outputs, dir)
 }
 
-// terraform prepares a terraform command in the clone example's directory
-// with the demo's CLI configuration, registry and connections.
-func terraform(ctx context.Context, dir string, st state, verb string) *exec.Cmd {
+// workDir is where the demo applies examples/complete.
+func workDir(dir string) string { return filepath.Join(dir, "examples", "complete") }
+
+// terraformOutput runs terraform verb args in the example's directory with
+// the demo's CLI configuration, registry, connections and secrets, and
+// returns what it printed.
+func terraformOutput(ctx context.Context, dir string, st state, verb string, args ...string) ([]byte, error) {
+	cmd := terraform(ctx, dir, st, verb, args...)
+	if verb == "output" {
+		return cmd.Output()
+	}
+	return cmd.CombinedOutput()
+}
+
+// terraform prepares a terraform command in the example's directory with
+// the demo's CLI configuration, registry, connections and secrets (passed
+// as TF_VAR_ variables, never on the command line).
+func terraform(ctx context.Context, dir string, st state, verb string, args ...string) *exec.Cmd {
 	key := os.Getenv("STAGING_DEMO_MASKING_KEY")
 	if key == "" {
-		key = demoMaskingKey(dir)
+		key = demoSecret(dir, "masking.key")
 	}
-	cmd := exec.CommandContext(ctx, "terraform", verb, "-auto-approve", "-input=false", "-no-color")
-	cmd.Dir = filepath.Join(dir, "postgres-clone")
+	host, port := "127.0.0.1", "5432"
+	if cfg, err := pgx.ParseConfig(st.StagingDSN); err == nil {
+		host, port = cfg.Host, fmt.Sprint(cfg.Port)
+	}
+	cmd := exec.CommandContext(ctx, "terraform", append(append([]string{verb}, args...), "-no-color")...)
+	if verb == "apply" || verb == "destroy" {
+		cmd.Args = append(cmd.Args, "-input=false")
+	}
+	cmd.Dir = workDir(dir)
 	cmd.Env = append(os.Environ(),
 		"TF_CLI_CONFIG_FILE="+filepath.Join(dir, "terraformrc"),
 		"STAGING_REGISTRY="+filepath.Join(dir, "registry.db"),
 		"CHECKPOINT_DISABLE=1",
+		"STAGING_ACTOR="+cmp.Or(os.Getenv("STAGING_ACTOR"), cmp.Or(os.Getenv("USER"), "demo")+"@demo"),
 		"TF_VAR_prod_dsn="+cmp.Or(st.ProdReaderDSN, st.ProdDSN),
 		"TF_VAR_staging_dsn="+st.StagingDSN,
 		"TF_VAR_masking_key="+key,
+		"TF_VAR_credential_root_secret="+demoSecret(dir, "credential-root.secret"),
+		"TF_VAR_staging_host="+host,
+		"TF_VAR_staging_port="+port,
 	)
 	return cmd
+}
+
+// writeEnv writes dir/env.sh: the environment terraform needs to plan or
+// apply the demo's example by hand (CLI configuration, registry, and the
+// demo's local connections and secrets, readable by the owner only).
+func writeEnv(dir string, st state) error {
+	var b strings.Builder
+	b.WriteString("# Source this to run terraform in " + workDir(dir) + " (make demo wrote it).\n")
+	for _, kv := range terraform(context.Background(), dir, st, "plan").Env[len(os.Environ()):] {
+		k, v, _ := strings.Cut(kv, "=")
+		fmt.Fprintf(&b, "export %s='%s'\n", k, strings.ReplaceAll(v, "'", `'\''`))
+	}
+	return os.WriteFile(filepath.Join(dir, "env.sh"), []byte(b.String()), 0o600)
 }
 
 // destroy runs terraform destroy on the clone example.
@@ -259,8 +319,17 @@ func destroy(ctx context.Context, dir string) error {
 	if p, s := os.Getenv("STAGING_DEMO_PROD_DSN"), os.Getenv("STAGING_DEMO_STAGING_DSN"); p != "" && s != "" {
 		st.ProdDSN, st.StagingDSN = p, s
 	}
-	if out, err := terraform(ctx, dir, st, "destroy").CombinedOutput(); err != nil {
-		return fmt.Errorf("terraform destroy failed: %w\n%s", err, out)
+	if _, err := os.Stat(workDir(dir)); err != nil {
+		return nil // nothing was applied
+	}
+	out, err := terraformOutput(ctx, dir, st, "destroy", "-auto-approve")
+	if err != nil {
+		return fmt.Errorf("terraform destroy of examples/complete failed: %w\n%s", err, out)
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.Contains(l, "Destroy complete") {
+			fmt.Println("  examples/complete: " + l)
+		}
 	}
 	return nil
 }
@@ -320,43 +389,39 @@ func report(ctx context.Context, prod *pgx.Conn, stagingDSN string) error {
 	return nil
 }
 
-// copyDir copies the regular files of src into dst.
-func copyDir(src, dst string) error {
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".tf") {
-			continue
-		}
-		in, err := os.Open(filepath.Join(src, e.Name()))
+// copyTree copies the .tf and .md files under src into dst, keeping the
+// layout and leaving out .terraform directories, lock files and state.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		out, err := os.Create(filepath.Join(dst, e.Name()))
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			if d.Name() == ".terraform" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(target, 0o700)
+		}
+		if !strings.HasSuffix(d.Name(), ".tf") && !strings.HasSuffix(d.Name(), ".tftest.hcl") {
+			return nil
+		}
+		b, err := os.ReadFile(p)
 		if err != nil {
-			in.Close()
 			return err
 		}
-		_, err = io.Copy(out, in)
-		in.Close()
-		if cerr := out.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+		return os.WriteFile(target, b, 0o600)
+	})
 }
 
-// demoMaskingKey returns the demo's masking key: 32 random bytes in hex,
-// made on the first run and kept in the demo directory so that a second
-// run masks the same way (and changes nothing). A real key is a production
-// secret, made the same way (openssl rand -hex 32).
-func demoMaskingKey(dir string) string {
-	path := filepath.Join(dir, "masking.key")
+// demoSecret returns one of the demo's secrets (the masking key, the
+// credential root secret): 32 random bytes in hex, made on the first run and
+// kept in the demo directory under name so that a second run masks and
+// derives the same way (and changes nothing). Real ones are production
+// secrets, made the same way (openssl rand -hex 32).
+func demoSecret(dir, name string) string {
+	path := filepath.Join(dir, name)
 	if b, err := os.ReadFile(path); err == nil && len(b) >= 64 {
 		return strings.TrimSpace(string(b))
 	}
