@@ -286,7 +286,7 @@ func TestMaskFunction_errors(t *testing.T) {
 		{
 			name: "unknown option",
 			call: `provider::staging::mask("a@example.com", "email", "aafc95318abe3f8b94d212d6ec1ce6b11dae8fcaf7b907ed795f45552986f926", { keep_issuer = true })`,
-			want: `Invalid\s+value\s+for\s+"options"\s+parameter:\s+Invalid\s+option\s+"keep_issuer"\s+of\s+transformer\s+"email":\s+unknown\s+option;\s+valid\s+options\s+are:\s+domain_map,\s+domain_mode,\s+invalid_value,\s+replacement_domain`,
+			want: `Invalid\s+value\s+for\s+"options"\s+parameter:\s+Invalid\s+option\s+"keep_issuer"\s+of\s+transformer\s+"email":\s+unknown\s+option;\s+valid\s+options\s+are:\s+domain_map,\s+domain_mode,\s+invalid_value,\s+local_part,\s+replacement_domain,\s+small_domain`,
 		},
 		{
 			name: "bad on_invalid",
