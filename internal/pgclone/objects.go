@@ -690,7 +690,7 @@ func orderObjects(objs []preObject, deps [][2]string) []preObject {
 	return out
 }
 
-// searchPathLine matches the SET search_path clause of pg_get_functiondef.
+// searchPathClause starts the SET search_path clause of pg_get_functiondef.
 const searchPathClause = "\n SET search_path TO "
 
 // bindToShadows returns the build-time version of a function definition:
