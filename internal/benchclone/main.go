@@ -53,6 +53,7 @@ var rules = []pgclone.ColumnRule{
 	{Table: "customers", Column: "phone", Spec: masking.Spec{Transformer: "phone"}},
 	{Table: "customers", Column: "birth_date", Spec: masking.Spec{Transformer: "date_shift"}},
 	{Table: "addresses", Column: "street", Spec: masking.Spec{Transformer: "address"}},
+	{Table: "addresses", Column: "postal_code", Spec: masking.Spec{Transformer: "text_scramble"}},
 	{Table: "payments", Column: "card_number", Spec: masking.Spec{Transformer: "credit_card"}},
 	{Table: "payments", Column: "card_holder", Spec: masking.Spec{Transformer: "full_name"}},
 	{Table: "support_tickets", Column: "body", Spec: masking.Spec{Transformer: "text_scramble"}},
