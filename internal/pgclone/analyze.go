@@ -208,6 +208,7 @@ type column struct {
 	// UNIQUE (lower(email)); caseInsensitive: compared ignoring case there
 	// (lower() or upper() of it) or under a nondeterministic collation.
 	uniqueExpr, caseInsensitive bool
+	local                       bool   // defined by the table itself, not only inherited
 	identOpts                   string // identity sequence options
 	identLast                   *int64 // identity sequence's last value
 }
@@ -224,6 +225,9 @@ type relation struct {
 	root        string // qualified root of a partition tree; the name itself otherwise
 	partKey     string // pg_get_partkeydef for kind 'p'
 	partBound   string // FOR VALUES ... of a partition
+	// inherits are the parents of a table that inherits outside
+	// partitioning, in order.
+	inherits []string
 	// partCols are the columns of the partition key of a partitioned
 	// table; partExpr is set when the key has expressions.
 	partCols []string
@@ -333,7 +337,9 @@ func readCatalog(ctx context.Context, q Querier, opts *Options) (*catalogState, 
 		       coalesce(pg_get_expr(c.relpartbound, c.oid), ''),
 		       array(SELECT a.attname::text FROM pg_partitioned_table pt CROSS JOIN unnest(pt.partattrs::int2[]) k
 		             JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = k WHERE pt.partrelid = c.oid),
-		       coalesce((SELECT 0 = ANY (pt.partattrs::int2[]) FROM pg_partitioned_table pt WHERE pt.partrelid = c.oid), false)
+		       coalesce((SELECT 0 = ANY (pt.partattrs::int2[]) FROM pg_partitioned_table pt WHERE pt.partrelid = c.oid), false),
+		       array(SELECT `+sqlName("pn.nspname", "p.relname")+` FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
+		             JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid AND NOT c.relispartition ORDER BY i.inhseqno)
 		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE c.relkind IN ('r', 'p') AND c.relpersistence <> 't'
 		  AND n.nspname = ANY ($1::text[])
@@ -345,7 +351,7 @@ func readCatalog(ctx context.Context, q Querier, opts *Options) (*catalogState, 
 	for rows.Next() {
 		r := &relation{}
 		var kind string
-		if err := rows.Scan(&r.oid, &r.schema, &r.name, &kind, &r.unlogged, &r.isPartition, &r.parent, &r.root, &r.partKey, &r.partBound, &r.partCols, &r.partExpr); err != nil {
+		if err := rows.Scan(&r.oid, &r.schema, &r.name, &kind, &r.unlogged, &r.isPartition, &r.parent, &r.root, &r.partKey, &r.partBound, &r.partCols, &r.partExpr, &r.inherits); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("reading tables: %w", err)
 		}
@@ -394,6 +400,7 @@ func readCatalog(ctx context.Context, q Querier, opts *Options) (*catalogState, 
 		               WHERE i.indrelid = a.attrelid AND i.indisunique AND i.indexprs IS NOT NULL
 		                 AND (SELECT bool_or(strpos(e, f || '(' || quote_ident(a.attname) || ')') > 0 OR strpos(e, f || '((' || quote_ident(a.attname) || ')') > 0)
 		                      FROM (SELECT pg_get_expr(i.indexprs, i.indrelid) AS e) x, unnest(ARRAY['lower', 'upper']) AS f)),
+		       a.attislocal,
 		       coalesce((SELECT format('START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s CACHE %s %s',
 		                   s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, CASE WHEN s.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END)
 		                 FROM pg_depend dp JOIN pg_sequence s ON s.seqrelid = dp.objid
@@ -413,7 +420,7 @@ func readCatalog(ctx context.Context, q Querier, opts *Options) (*catalogState, 
 		var oid uint32
 		var c column
 		var identity, generated string
-		if err := rows.Scan(&oid, &c.num, &c.name, &c.typ, &c.notNull, &c.def, &identity, &generated, &c.collation, &c.unique, &c.uniqueExpr, &c.caseInsensitive, &c.identOpts, &c.identLast); err != nil {
+		if err := rows.Scan(&oid, &c.num, &c.name, &c.typ, &c.notNull, &c.def, &identity, &generated, &c.collation, &c.unique, &c.uniqueExpr, &c.caseInsensitive, &c.local, &c.identOpts, &c.identLast); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("reading columns: %w", err)
 		}

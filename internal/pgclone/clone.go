@@ -201,7 +201,8 @@ func PolicyHash(opts Options) string {
 // catalog in shadow schemas ("<schema>__stg_new") of the target:
 // extensions, sequences, then types (enums, domains, composite and range
 // types), collations, functions, procedures, aggregates, operators, casts,
-// tables, partitions, views and materialized views in dependency order (pg_depend; see objects.go for
+// tables (with their inheritance), partitions, views and materialized
+// views in dependency order (pg_depend; see objects.go for
 // how late-bound function bodies are handled). The data is streamed table
 // by table through the masking transformers, then primary, unique, check
 // and foreign keys and indexes are created, sequences set, materialized
@@ -220,9 +221,8 @@ func PolicyHash(opts Options) string {
 // them; when the target already has one in a live schema that is replaced,
 // it is moved to the new schema with ALTER EXTENSION ... SET SCHEMA inside
 // the swap (a non-relocatable one makes the clone fail before any write).
-// Not copied: ownership (the target login owns the copy) and table
-// inheritance outside partitioning; [Result.NotCopied] and
-// [Result.Skipped] list what was left out and why.
+// Not copied: ownership (the target login owns the copy); [Result.NotCopied]
+// and [Result.Skipped] list what was left out and why.
 func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (res Result, err error) {
 	start := time.Now()
 	if opts.Key.IsZero() {

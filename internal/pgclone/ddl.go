@@ -442,10 +442,15 @@ func tableDDL(rel *relation, parentIsCopied bool) string {
 		b.WriteString(" PARTITION OF " + quoteQualified(rel.parent) + " " + rel.partBound)
 	} else {
 		b.WriteString(" (")
-		for i, c := range rel.columns {
-			if i > 0 {
+		first := true
+		for _, c := range rel.columns {
+			if len(rel.inherits) > 0 && !c.local {
+				continue // comes with the parent
+			}
+			if !first {
 				b.WriteString(", ")
 			}
+			first = false
 			b.WriteString(pgx.Identifier{c.name}.Sanitize() + " " + c.typ)
 			if c.collation != "" {
 				b.WriteString(" COLLATE " + c.collation)
@@ -465,6 +470,13 @@ func tableDDL(rel *relation, parentIsCopied bool) string {
 			}
 		}
 		b.WriteString(")")
+		if len(rel.inherits) > 0 {
+			parents := make([]string, len(rel.inherits))
+			for i, p := range rel.inherits {
+				parents[i] = quoteQualified(p)
+			}
+			b.WriteString(" INHERITS (" + strings.Join(parents, ", ") + ")")
+		}
 	}
 	if rel.kind == 'p' {
 		b.WriteString(" PARTITION BY " + rel.partKey)

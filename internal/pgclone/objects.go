@@ -307,6 +307,16 @@ func readMoreObjects(ctx context.Context, q Querier, cat *catalogState, so *sche
 	// Tables, views and materialized views.
 	for _, rel := range cat.order {
 		if rel.included {
+			for _, parent := range rel.inherits {
+				if pr := cat.rels[parent]; pr == nil || !pr.included {
+					// Its parent is not copied: a plain table with all its columns.
+					so.skipped = append(so.skipped, fmt.Sprintf("inheritance of %s from %s: %s is not copied, so %s is copied as a plain table", rel.qualified(), parent, parent, rel.qualified()))
+					copied := *rel
+					copied.inherits = nil
+					rel = &copied
+					break
+				}
+			}
 			kind := KindTable
 			if rel.isPartition {
 				kind = KindPartition

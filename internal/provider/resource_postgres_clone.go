@@ -158,15 +158,15 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"sequences and their values, enums, domains and their checks, composite and range types, collations, functions, procedures, aggregates, operators and casts, views, " +
 			"materialized views (created, refreshed from the masked data, then indexed; an unpopulated one stays unpopulated), primary, unique, exclusion, check and foreign keys, indexes, extended statistics, " +
 			"triggers (created after the data load, so they do not fire during it, with their enabled state), row-level security (enabled, forced) and policies, " +
-			"grants to roles that exist in staging (mapped through `role_map`), comments, and the extensions they use. Objects are created in dependency order (`pg_depend`). " +
+			"grants to roles that exist in staging (mapped through `role_map`), comments, and the extensions they use. Table inheritance (outside partitioning) is kept. Objects are created in dependency order (`pg_depend`). " +
 			"Function bodies are production's text; while the copy is built under a work name, bodies that say `public.x` are bound to the new copy, so that checks, " +
 			"expression indexes, generated columns, domain checks and materialized-view refreshes compute from the masked staging data, never from the previous copy, " +
 			"and the verbatim bodies are put back in the transaction that swaps the copy in (SQL built in strings and run with `EXECUTE` is not rewritten). " +
 			"Checks and indexes that call functions are built once all tables are loaded. Partitions whose partition key is masked are loaded through their root, which routes each row; " +
 			"rules on array columns mask each element (NULL elements kept). Schema and table names may hold dots: write them quoted, as in SQL (`\"sales.eu\".orders`).\n\n" +
 			"**What is skipped, and reported.** Listed in a plan warning and in `skipped`: publications, subscriptions, foreign servers, user mappings, event triggers and foreign tables " +
-			"(never copied: they are paths out of staging, or back to production); table inheritance outside partitioning " +
-			"(not copied by this version: a child is copied as a plain table); objects left out through `allow_dropped_dependents` or `exclude_objects`; grants and policies for roles staging does not have " +
+			"(never copied: they are paths out of staging, or back to production); objects left out through `allow_dropped_dependents` or `exclude_objects`; " +
+			"a table that inherits from a table not copied (copied as a plain table); grants and policies for roles staging does not have " +
 			"(a policy only for such roles applies to no one there). Ownership is not copied: the staging login owns the copy. `objects` counts what was created, per kind.\n\n" +
 			"**What is refused at plan time.** A column that looks like personal data without a rule; a non-bijective rule on a unique column; a rule naming nothing; " +
 			"excluding a table that a copied foreign key references or a copied view reads (unless `allow_dropped_dependents`); a C function, whose library only production has " +
