@@ -15,6 +15,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stagingkit/terraform-provider-staging/internal/masking"
 	"github.com/stagingkit/terraform-provider-staging/internal/pgclone"
 )
@@ -57,6 +59,8 @@ func (d *maskedRowsDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Runs a query against a connection inside a `READ ONLY` transaction and returns its rows masked through rules, for fixtures and inspection. " +
 			"It fails closed like the clone: a result column that looks like personal data and has no rule (`keep` included) fails, naming it and suggesting a rule. " +
+			"Each result column is judged by the table column it is read from (as the server's row description says), so renaming it with `AS` hides nothing; " +
+			"a computed column, whose source cannot be told, needs a rule (`keep` if it is safe to show). " +
 			"It masks with the provider's `masking_key` (or `STAGING_MASKING_KEY`), which is never stored; the masked rows are, in state.",
 		Attributes: map[string]schema.Attribute{
 			"postgres": schema.StringAttribute{MarkdownDescription: "Name of a `postgres` block of the provider configuration.", Required: true},
@@ -115,6 +119,59 @@ func (d *maskedRowsDataSource) ValidateConfig(ctx context.Context, req datasourc
 		resp.Diagnostics.AddAttributeError(path.Root("query"), "Invalid Query",
 			"query must be exactly one SELECT, WITH, VALUES or TABLE statement, which only returns rows: "+err.Error()+".")
 	}
+}
+
+// columnSource is the table column a result column is read from.
+type columnSource struct{ table, column, sqlType string }
+
+// sourceColumns maps result columns (by position) to the table columns
+// they are read from, as the server's row description says (table OID and
+// attribute number); computed columns are absent.
+func sourceColumns(ctx context.Context, tx pgx.Tx, fields []pgconn.FieldDescription) (map[int]columnSource, error) {
+	var rels []uint32
+	var nums []int16
+	for _, f := range fields {
+		if f.TableOID != 0 && f.TableAttributeNumber > 0 {
+			rels = append(rels, f.TableOID)
+			nums = append(nums, int16(f.TableAttributeNumber))
+		}
+	}
+	out := map[int]columnSource{}
+	if len(rels) == 0 {
+		return out, nil
+	}
+	rows, err := tx.Query(ctx, `
+SELECT u.rel, u.num, n.nspname || '.' || c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod)
+FROM unnest($1::oid[], $2::int2[]) AS u(rel, num)
+JOIN pg_catalog.pg_attribute a ON a.attrelid = u.rel AND a.attnum = u.num
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace`, rels, nums)
+	if err != nil {
+		return nil, err
+	}
+	type key struct {
+		rel uint32
+		num int16
+	}
+	byKey := map[key]columnSource{}
+	for rows.Next() {
+		var k key
+		var s columnSource
+		if err := rows.Scan(&k.rel, &k.num, &s.table, &s.column, &s.sqlType); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		byKey[k] = s
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i, f := range fields {
+		if s, ok := byKey[key{f.TableOID, int16(f.TableAttributeNumber)}]; ok {
+			out[i] = s
+		}
+	}
+	return out, nil
 }
 
 // maskedRowsCursor is the cursor the query runs as.
@@ -189,7 +246,8 @@ func (d *maskedRowsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		names   []string
 		records [][]*string
 	)
-	for _, f := range rr.FieldDescriptions() {
+	fields := slices.Clone(rr.FieldDescriptions())
+	for _, f := range fields {
 		names = append(names, f.Name)
 	}
 	for rr.NextRow() {
@@ -213,9 +271,24 @@ func (d *maskedRowsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 				fmt.Sprintf("The query returns no column %q (it returns %s). Fix the rule's column or remove the rule.", name, strings.Join(names, ", ")))
 		}
 	}
-	// Fail closed: a column that looks personal needs a rule.
+	// Fail closed: a column that looks personal needs a rule. Each result
+	// column is judged by the table column it comes from (renaming it with
+	// AS hides nothing); a computed one, whose source cannot be told, needs
+	// a rule too.
+	sources, err := sourceColumns(ctx, tx, fields)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("query"), summary, "Reading where the result columns come from: "+conn.sourceErrorDetail(ctx, err))
+		return
+	}
 	for i, name := range names {
 		if byColumn[name] != nil {
+			continue
+		}
+		src, known := sources[i]
+		if !known {
+			resp.Diagnostics.AddAttributeError(path.Root("rule"), "Unmasked Computed Column",
+				fmt.Sprintf("Result column %q is computed, not read from a table column, so whether it holds personal data cannot be told from its source. "+
+					"Add a rule for it:\n\n  rule {\n    column      = %q\n    transformer = \"keep\"  # if it is safe to show, or a masking transformer\n  }", name, name))
 			continue
 		}
 		var samples []string
@@ -224,10 +297,18 @@ func (d *maskedRowsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 				samples = append(samples, *rec[i])
 			}
 		}
-		if f := masking.Detect(masking.Column{Name: name, Samples: samples}); len(f) > 0 {
+		f := masking.Detect(masking.Column{Name: src.column, SQLType: src.sqlType, Samples: samples})
+		if len(f) == 0 && src.column != name {
+			f = masking.Detect(masking.Column{Name: name, SQLType: src.sqlType, Samples: samples})
+		}
+		if len(f) > 0 {
+			from := ""
+			if src.column != name {
+				from = fmt.Sprintf(" (it is %s.%s)", src.table, src.column)
+			}
 			resp.Diagnostics.AddAttributeError(path.Root("rule"), "Unmasked Personal Data",
-				fmt.Sprintf("Result column %q looks like personal data (%s, confidence %.2f: %s) and has no rule. Add one such as:\n\n  rule {\n    column      = %q\n    transformer = %q\n  }\n\nor transformer = \"keep\" if it is safe to show.",
-					name, f[0].Kind, f[0].Confidence, f[0].Reason, name, f[0].Suggested.Transformer))
+				fmt.Sprintf("Result column %q%s looks like personal data (%s, confidence %.2f: %s) and has no rule. Add one such as:\n\n  rule {\n    column      = %q\n    transformer = %q\n  }\n\nor transformer = \"keep\" if it is safe to show.",
+					name, from, f[0].Kind, f[0].Confidence, f[0].Reason, name, f[0].Suggested.Transformer))
 		}
 	}
 	if resp.Diagnostics.HasError() {

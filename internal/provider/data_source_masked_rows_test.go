@@ -158,6 +158,16 @@ data "staging_masked_rows" "c" {
 				ExpectError: regexp.MustCompile(`(?s)The\s+query\s+failed:.*read-only\s+transaction`),
 			},
 			{
+				// A column renamed with AS is judged by the column it is read from.
+				Config:      shopProvider(reg, prod, "e997a0770a7f7fd2995536f940cb9a5852e540ed376b1644625a65ebbb7bb693") + ds("SELECT id, email, first_name AS x1 FROM customers", rules),
+				ExpectError: regexp.MustCompile(`(?s)Unmasked Personal Data.*Result\s+column\s+"x1"\s+\(it\s+is\s+public\.customers\.first_name\)`),
+			},
+			{
+				// A computed column's source cannot be told: it needs a rule.
+				Config:      shopProvider(reg, prod, "e997a0770a7f7fd2995536f940cb9a5852e540ed376b1644625a65ebbb7bb693") + ds("SELECT id, email, first_name, upper(last_name) AS u FROM customers", rules),
+				ExpectError: regexp.MustCompile(`(?s)Unmasked Computed Column.*Result\s+column\s+"u"\s+is\s+computed`),
+			},
+			{
 				// Refused before any server sees it.
 				Config:      shopProvider(reg, prod, "e997a0770a7f7fd2995536f940cb9a5852e540ed376b1644625a65ebbb7bb693") + ds("SELEKT 1", rules),
 				ExpectError: regexp.MustCompile(`(?s)Invalid Query.*starts\s+with\s+SELEKT`),
