@@ -180,6 +180,9 @@ type Analysis struct {
 	// Extensions the copy creates in the target: check them against the
 	// target with [MissingExtensions].
 	Extensions []string
+	// Roles that grants and policies of the copied schemas name (after
+	// RoleMap): check them against the target with [MissingRoles].
+	Roles []string
 }
 
 // identifierTransformers mask values that identify a person on their own:
@@ -606,6 +609,9 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 	if p.analysis.Extensions, err = readExtensions(ctx, q, opts); err != nil {
 		return nil, err
 	}
+	if p.analysis.Roles, err = readRoles(ctx, q, cat.schemas, opts); err != nil {
+		return nil, err
+	}
 
 	// Detection, on plain and partitioned tables (partitions are sampled
 	// through their root).
@@ -758,11 +764,32 @@ func (p *policy) ruledInAllLeaves(rel *relation, col string, ruled map[string]ma
 	return leaves > 0
 }
 
+// sampleRows caps the rows sampleColumns reads of one table, and
+// fullReadRows is the estimated size below which it reads the table from
+// its start instead of sampling pages.
+const (
+	sampleRows   = 10000
+	fullReadRows = 50000
+)
+
 // sampleColumns reads up to sampleSize non-NULL values of every column of
-// rel, in text form, in one query.
+// rel, in text form, in one query over at most sampleRows rows. A large
+// table is sampled across all its pages (TABLESAMPLE SYSTEM, at the rate
+// that gives about sampleRows rows by the planner's estimate), and the
+// values of each column are picked across the sampled rows by a hash, never
+// only the first ones: personal data that starts late in a table is seen.
 func sampleColumns(ctx context.Context, q Querier, rel *relation) ([][]string, error) {
 	if len(rel.columns) == 0 {
 		return nil, nil
+	}
+	var estimate float64
+	if err := q.QueryRow(ctx, `SELECT coalesce((SELECT reltuples::float8 FROM pg_catalog.pg_class WHERE oid = $1::regclass), -1)`,
+		quoteQualified(rel.qualified())).Scan(&estimate); err != nil {
+		return nil, fmt.Errorf("sampling %s: %w", rel.qualified(), err)
+	}
+	from := quoteQualified(rel.qualified())
+	if estimate > fullReadRows {
+		from += fmt.Sprintf(" TABLESAMPLE SYSTEM (%g)", min(100, 100*2*sampleRows/estimate))
 	}
 	exprs := make([]string, len(rel.columns))
 	for i, c := range rel.columns {
@@ -771,14 +798,17 @@ func sampleColumns(ctx context.Context, q Querier, rel *relation) ([][]string, e
 			exprs[i] = "'{}'::text[]"
 			continue
 		}
-		exprs[i] = fmt.Sprintf("ARRAY(SELECT %s::text FROM %s WHERE %s IS NOT NULL LIMIT %d)", id, quoteQualified(rel.qualified()), id, sampleSize)
+		// Spread over the sampled rows, deterministically (the same data
+		// gives the same plan): ordered by a hash of the value.
+		exprs[i] = fmt.Sprintf("ARRAY(SELECT v FROM (SELECT %s::text AS v FROM sampled WHERE %s IS NOT NULL) x ORDER BY pg_catalog.hashtext(v), v LIMIT %d)", id, id, sampleSize)
 	}
 	dest := make([][]string, len(rel.columns))
 	ptrs := make([]any, len(dest))
 	for i := range dest {
 		ptrs[i] = &dest[i]
 	}
-	if err := q.QueryRow(ctx, "SELECT "+strings.Join(exprs, ", ")).Scan(ptrs...); err != nil {
+	query := fmt.Sprintf("WITH sampled AS MATERIALIZED (SELECT * FROM %s LIMIT %d) SELECT %s", from, sampleRows, strings.Join(exprs, ", "))
+	if err := q.QueryRow(ctx, query).Scan(ptrs...); err != nil {
 		return nil, fmt.Errorf("sampling %s: %w", rel.qualified(), err)
 	}
 	return dest, nil

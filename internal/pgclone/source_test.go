@@ -177,3 +177,29 @@ func TestCheckSourceRole_privilegesThroughRoles(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyze_detectsLateData: personal data that only starts after the
+// first rows of a table is still sampled, so the plan fails closed.
+func TestAnalyze_detectsLateData(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.Require(t).NewDatabase(t)
+	pgtest.Exec(t, db, `CREATE TABLE contacts (id int PRIMARY KEY, handle text)`,
+		`INSERT INTO contacts SELECT g, 'n/a' FROM generate_series(1, 2000) g`,
+		`INSERT INTO contacts SELECT g, 'person' || g || '@example.com' FROM generate_series(2001, 2600) g`)
+	conn := dial(t, db)
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // read-only
+	a, err := Analyze(ctx, tx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range a.Problems {
+		if p.Kind == ProblemUnmaskedPII && p.Column == "handle" {
+			return
+		}
+	}
+	t.Fatalf("e-mail addresses after the first 2000 rows were not detected: %+v", a.Problems)
+}
