@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"strconv"
 	"sync"
 	"time"
 
@@ -140,6 +141,12 @@ func (p *stagingProvider) Configure(ctx context.Context, req provider.ConfigureR
 	location := cfg.Registry.ValueString()
 	if location == "" {
 		location = os.Getenv(EnvRegistry)
+	}
+	if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci && !registry.IsPostgresDSN(location) {
+		resp.Diagnostics.AddAttributeWarning(path.Root("registry"), "Embedded Staging Registry in CI",
+			"CI is set and the registry is the embedded SQLite file on this runner's disk, which disappears with the runner: "+
+				"every environment registered here would be forgotten, and nothing could find or clean it up. "+
+				"Set registry (or "+EnvRegistry+") to the team's PostgreSQL registry, such as postgres://staging@registry-db/staging.")
 	}
 	actor := cfg.Actor.ValueString()
 	if cfg.Actor.IsUnknown() || actor == "" {

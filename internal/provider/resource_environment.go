@@ -170,7 +170,7 @@ func (r *environmentResource) ModifyPlan(ctx context.Context, req resource.Modif
 		if err == nil && !r.data.now().Before(expires) {
 			resp.Diagnostics.AddWarning("Staging Environment Expired",
 				fmt.Sprintf("Staging environment %q expired at %s. Extend it by changing its ttl (the new ttl counts from the apply), "+
-					"or destroy it: terraform destroy -target=<this resource's address>.", state.Name.ValueString(), state.ExpiresAt.ValueString()))
+					"or destroy it: remove it from the configuration, or run terraform destroy -target with the address Terraform shows with this warning.", state.Name.ValueString(), state.ExpiresAt.ValueString()))
 		}
 	}
 }

@@ -368,7 +368,8 @@ func TestEnvironment_expiredWarning(t *testing.T) {
 	w := resp.Diagnostics.Warnings()[0]
 	if w.Summary() != "Staging Environment Expired" ||
 		!strings.Contains(w.Detail(), `"pay-old" expired at 2026-11-22T10:00:00Z`) ||
-		!strings.Contains(w.Detail(), "changing its ttl") || !strings.Contains(w.Detail(), "terraform destroy") {
+		!strings.Contains(w.Detail(), "changing its ttl") || !strings.Contains(w.Detail(), "terraform destroy") ||
+		strings.Contains(w.Detail(), "<") {
 		t.Errorf("warning = %s: %s", w.Summary(), w.Detail())
 	}
 }
