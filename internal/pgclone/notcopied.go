@@ -168,3 +168,45 @@ func (e *MissingExtensionsError) Error() string {
 	return "pgclone: the staging server cannot create extensions production has, nothing was copied: " + strings.Join(e.Extensions, ", ") +
 		"; install their packages on the staging server (pg_available_extensions lists what it can create), or leave them out with exclude_objects (objects that use them fail to be created)"
 }
+
+// readRoles lists the roles that grants and policies of the copied
+// schemas name (PUBLIC and the objects' owners aside), mapped through
+// Options.RoleMap: those the target lacks are left out of the copy.
+func readRoles(ctx context.Context, q Querier, schemas []string, opts *Options) ([]string, error) {
+	rows, err := q.Query(ctx, `
+		WITH acls(acl, owner) AS (
+		  SELECT n.nspacl, n.nspowner FROM pg_namespace n WHERE n.nspname = ANY ($1::text[])
+		  UNION ALL SELECT c.relacl, c.relowner FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY ($1::text[])
+		  UNION ALL SELECT a.attacl, c.relowner FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		    WHERE n.nspname = ANY ($1::text[]) AND a.attacl IS NOT NULL
+		  UNION ALL SELECT p.proacl, p.proowner FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = ANY ($1::text[])
+		  UNION ALL SELECT t.typacl, t.typowner FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = ANY ($1::text[])
+		), grantees AS (
+		  SELECT (aclexplode(acl)).grantee AS r, owner FROM acls WHERE acl IS NOT NULL
+		  UNION ALL SELECT unnest(pol.polroles), 0 FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		    WHERE n.nspname = ANY ($1::text[])
+		)
+		SELECT DISTINCT ro.rolname::text FROM grantees g JOIN pg_roles ro ON ro.oid = g.r WHERE g.r <> 0 AND g.r <> g.owner ORDER BY 1`, schemas)
+	if err != nil {
+		return nil, fmt.Errorf("reading the roles of grants and policies: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	for i, n := range names {
+		names[i] = mapRole(n, opts.RoleMap)
+	}
+	slices.Sort(names)
+	return slices.Compact(names), nil
+}
+
+// MissingRoles returns the roles among names that the target (q) does not
+// have.
+func MissingRoles(ctx context.Context, q Querier, names []string) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT n FROM unnest($1::text[]) AS n WHERE NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = n) ORDER BY 1`, names)
+	if err != nil {
+		return nil, fmt.Errorf("reading the target's roles: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}

@@ -414,8 +414,23 @@ func TestClone_roleMap(t *testing.T) {
 		`CREATE POLICY app ON notes TO "rm_prod app" USING (tenant = 1)`,
 		`CREATE POLICY audit ON notes FOR SELECT TO rm_auditor USING (true)`)
 	staging := cluster.NewDatabase(t)
-	res, err := Clone(ctx, sourceConfig(t, prod), mustConfig(t, staging), Options{Key: testKey(t, "roles"), Parallelism: 1,
-		RoleMap: map[string]string{"rm_prod app": "rm_stg_app", "rm_auditor": "rm_no_such_role"}})
+	opts := Options{Key: testKey(t, "roles"), Parallelism: 1, RoleMap: map[string]string{"rm_prod app": "rm_stg_app", "rm_auditor": "rm_no_such_role"}}
+	// At plan time: the roles grants and policies name, after the map,
+	// and those the target lacks.
+	src := dial(t, prod)
+	tx, err := src.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Analyze(ctx, tx, opts)
+	_ = tx.Rollback(ctx)
+	if err != nil || !slices.Equal(a.Roles, []string{"rm_no_such_role", "rm_stg_app"}) {
+		t.Errorf("Analysis.Roles = %q, %v", a.Roles, err)
+	}
+	if missing, err := MissingRoles(ctx, dial(t, staging), a.Roles); err != nil || !slices.Equal(missing, []string{"rm_no_such_role"}) {
+		t.Errorf("MissingRoles = %q, %v", missing, err)
+	}
+	res, err := Clone(ctx, sourceConfig(t, prod), mustConfig(t, staging), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

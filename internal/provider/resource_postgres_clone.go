@@ -796,6 +796,15 @@ func (r *postgresCloneResource) checkOwners(ctx context.Context, plan postgresCl
 				"Install their packages on the staging server, or leave them out with exclude_objects (objects that use them then fail to be created).",
 				dst.name, strings.Join(missing, ", ")))
 	}
+	// Roles that grants and policies name and staging does not have.
+	if missing, err := pgclone.MissingRoles(ctx, conn, a.Roles); err != nil {
+		tflog.Warn(ctx, "cannot read the staging server's roles at plan time", map[string]any{"error": dsn.Scrub(err, dst.dsn).Error()})
+	} else if len(missing) > 0 {
+		diags.AddAttributeWarning(path.Root("role_map"), "Roles Missing in Staging",
+			fmt.Sprintf("Grants or row-level security policies of production name roles the staging server (connection %q) does not have: %s. "+
+				"The copy leaves those grants out, and policies that apply only to them (they would apply to no one); skipped will list them. "+
+				"Create the roles in staging, or map them to staging roles with role_map.", dst.name, strings.Join(missing, ", ")))
+	}
 	recs, err := pgclone.Owners(ctx, conn, slices.Sorted(maps.Keys(schemas)))
 	if err != nil {
 		tflog.Warn(ctx, "cannot read the staging database's owner catalog at plan time", map[string]any{"error": dsn.Scrub(err, dst.dsn).Error()})
