@@ -368,10 +368,10 @@ func compare(r Rule, label string, pv any, pok bool, sv any, sok bool) string {
 			return fmt.Sprintf("production %s is not a version that %s can compare with staging %s (rule %s).", fv(pv), r.Match, fv(sv), label)
 		}
 		if pver.Major != sver.Major {
-			return fmt.Sprintf("staging %s has major version %d but production %s has %d (rule %s).", fv(sv), sver.Major, fv(pv), pver.Major, label)
+			return fmt.Sprintf("staging %s%s is not the same major version as production %s%s (rule %s).", fv(sv), versionNote(sv, sver), fv(pv), versionNote(pv, pver), label)
 		}
 		if r.Match == MatchSameMinor && pver.Minor != sver.Minor {
-			return fmt.Sprintf("staging %s has version %d.%d but production %s has %d.%d (rule %s).", fv(sv), sver.Major, sver.Minor, fv(pv), pver.Major, pver.Minor, label)
+			return fmt.Sprintf("staging %s%s is not the same minor version as production %s%s (rule %s).", fv(sv), versionNote(sv, sver), fv(pv), versionNote(pv, pver), label)
 		}
 		return ""
 	case MatchSameFamily:
@@ -390,6 +390,18 @@ func compare(r Rule, label string, pv any, pok bool, sv any, sok bool) string {
 		return compareScaled(r, label, pv, sv)
 	}
 	return ""
+}
+
+// versionNote names the version read from v, as " (version 15.4)", when
+// v's text does not already start with it (such as "PostgreSQL 15.4 on …"),
+// so that messages say each version once.
+func versionNote(v any, ver Version) string {
+	short := fmt.Sprintf("%d.%d", ver.Major, ver.Minor)
+	text := strings.TrimPrefix(strings.TrimSpace(fmt.Sprint(v)), "v")
+	if text == fmt.Sprint(ver.Major) || strings.HasPrefix(text, short) {
+		return ""
+	}
+	return " (version " + short + ")"
 }
 
 // fv formats a value for a message.

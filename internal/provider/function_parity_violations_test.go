@@ -66,7 +66,7 @@ output "violations" {
 					"rule":       knownvalue.StringExact("same_minor"),
 					"production": knownvalue.StringExact("15.4"),
 					"staging":    knownvalue.StringExact("16.1"),
-					"message":    knownvalue.StringRegexp(regexp.MustCompile(`^postgres\.version: staging "16\.1" has major version 16 but production "15\.4" has 15`)),
+					"message":    knownvalue.StringRegexp(regexp.MustCompile(`^postgres\.version: staging "16\.1" is not the same major version as production "15\.4" \(rule `)),
 				}),
 			})),
 		},

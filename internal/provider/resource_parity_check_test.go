@@ -134,7 +134,7 @@ resource "terraform_data" "version" {
 			},
 			{
 				Config:      config("16.1"),
-				ExpectError: regexp.MustCompile(`(?s)Staging\s+Parity\s+Violation.*version:\s+staging\s+"16\.1"\s+has\s+major\s+version\s+16`),
+				ExpectError: regexp.MustCompile(`(?s)Staging\s+Parity\s+Violation.*version:\s+staging\s+"16\.1"\s+is\s+not\s+the\s+same\s+major\s+version`),
 			},
 		},
 	})
@@ -157,12 +157,12 @@ match = "exact"`),
 			{
 				Config: rule(`{ version = "1.8.2" }`, `{ version = "2.0.0" }`, `path = "version"
 match = "same_major"`),
-				ExpectError: regexp.MustCompile(`(?s)Staging\s+Parity\s+Violation.*version:\s+staging\s+"2\.0\.0"\s+has\s+major\s+version\s+2\s+but\s+production\s+"1\.8\.2"\s+has\s+1\s+\(rule\s+same_major\)`),
+				ExpectError: regexp.MustCompile(`(?s)Staging\s+Parity\s+Violation.*version:\s+staging\s+"2\.0\.0"\s+is\s+not\s+the\s+same\s+major\s+version\s+as\s+production\s+"1\.8\.2"\s+\(rule\s+same_major\)`),
 			},
 			{
 				Config: rule(`{ postgres = { version = "15.4" } }`, `{ postgres = { version = "16.1" } }`, `path = "postgres.version"
 match = "same_minor"`),
-				ExpectError: regexp.MustCompile(`(?s)Staging\s+Parity\s+Violation.*postgres\.version:\s+staging\s+"16\.1"\s+has\s+major\s+version\s+16\s+but\s+production\s+"15\.4"\s+has\s+15\s+\(rule\s+same_minor\)`),
+				ExpectError: regexp.MustCompile(`(?s)Staging\s+Parity\s+Violation.*postgres\.version:\s+staging\s+"16\.1"\s+is\s+not\s+the\s+same\s+major\s+version\s+as\s+production\s+"15\.4"\s+\(rule\s+same_minor\)`),
 			},
 			{
 				Config: rule(`{ instance_type = "m6i.large" }`, `{ instance_type = "r6g.large" }`, `path = "instance_type"
