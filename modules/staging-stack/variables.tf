@@ -13,6 +13,11 @@ variable "team" {
   description = "The team that owns the environment; registered by this module unless `create_team` is false."
   type        = string
   nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$", var.team))
+    error_message = "Valid values for team are DNS labels: lowercase letters, digits and hyphens, starting with a letter, such as \"shop\"."
+  }
 }
 
 variable "create_team" {
@@ -39,6 +44,11 @@ variable "ttl" {
   type        = string
   default     = "72h"
   nullable    = false
+
+  validation {
+    condition     = can(regex("^([0-9]+[dw]|([0-9]+(\\.[0-9]+)?(h|m|s))+)$", var.ttl))
+    error_message = "Valid values for ttl are durations: whole days or weeks such as \"7d\" or \"2w\", or hours, minutes and seconds such as \"72h\"."
+  }
 }
 
 variable "lease" {
@@ -64,6 +74,11 @@ variable "database" {
     app_role                 = optional(object({ name = optional(string, "app"), preset = optional(string, "read_write"), schemas = optional(list(string), ["public"]), connection_limit = optional(number, -1), credential_version = optional(number, 1) }), {})
   })
   nullable = false
+
+  validation {
+    condition     = contains(["read_only", "read_write", "owner"], var.database.app_role.preset)
+    error_message = "Valid values for database.app_role.preset are \"read_only\", \"read_write\" and \"owner\"."
+  }
 }
 
 variable "masking_key" {
