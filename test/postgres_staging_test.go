@@ -227,3 +227,53 @@ func isInsufficientPrivilege(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "42501"
 }
+
+// TestPostgresStaging_rulesFromScan adds a personal column no rule covers
+// to production: the plan fails closed naming it, and with rules_from_scan
+// the scan's suggestion masks it.
+func TestPostgresStaging_rulesFromScan(t *testing.T) {
+	requireAcc(t)
+	t.Parallel()
+	ctx := testContext(t)
+
+	prodCluster := pgtest.StartForTest(t)
+	stagingCluster := pgtest.StartForTest(t)
+	prodDSN := prodCluster.NewDatabase(t)
+	stagingDSN := stagingCluster.NewDatabase(t)
+	seedShop(ctx, t, prodDSN)
+	pgtest.Exec(t, prodDSN,
+		`ALTER TABLE customers ADD COLUMN backup_email text`,
+		`UPDATE customers SET backup_email = 'backup.' || id || '@mail.example.org'`)
+
+	dir := filepath.Join(copyModule(t, "postgres-staging"), "examples", "basic")
+	vars := map[string]any{"environment_name": uniqueName(t, "scan"), "staging_port": stagingCluster.Port}
+	opts := options(t, dir, vars, map[string]string{
+		"TF_VAR_prod_dsn":               pgtest.ReaderDSN(t, prodDSN),
+		"TF_VAR_staging_dsn":            stagingDSN,
+		"TF_VAR_masking_key":            randomHex(t, 32),
+		"TF_VAR_credential_root_secret": randomHex(t, 32),
+	})
+	defer terraform.Destroy(t, opts)
+
+	out, err := terraform.InitAndApplyE(t, opts)
+	if err == nil || !strings.Contains(out, "backup_email") {
+		t.Fatalf("an unmasked personal column should fail the apply, naming it; err %v:\n%s", err, out)
+	}
+
+	opts.Vars["rules_from_scan"] = true
+	terraform.Apply(t, opts)
+	var rules map[string]string
+	terraform.OutputStruct(t, opts, "rules", &rules)
+	if rules["public.customers.backup_email"] != "email" || rules["public.customers.email"] != "email" {
+		t.Fatalf("rules = %v, want the given ones and the scan's email rule for backup_email", rules)
+	}
+	prod := connect(ctx, t, prodDSN)
+	staging := connect(ctx, t, stagingDSN)
+	backups := column(ctx, t, prod, "SELECT backup_email FROM customers")
+	if n := countIn(ctx, t, staging, "SELECT count(*) FROM customers WHERE backup_email = ANY($1)", backups); n != 0 {
+		t.Fatalf("%d staging customers kept a production backup_email", n)
+	}
+	if n := count(ctx, t, staging, "SELECT count(*) FROM customers WHERE backup_email LIKE '%@%'"); n == 0 {
+		t.Fatal("backup_email was not masked into addresses")
+	}
+}

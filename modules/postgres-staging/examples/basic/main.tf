@@ -55,6 +55,12 @@ variable "environment_name" {
   default     = "shop-staging"
 }
 
+variable "rules_from_scan" {
+  description = "Mask columns the rules below miss with the PII scan's suggestions."
+  type        = bool
+  default     = false
+}
+
 variable "staging_host" {
   description = "The staging database's host as the application reaches it."
   type        = string
@@ -116,6 +122,7 @@ module "database" {
     { table = "payments", column = "card_holder", transformer = "full_name" },
     { table = "support_tickets", column = "body", transformer = "text_scramble" },
   ]
+  rules_from_scan          = var.rules_from_scan
   subsets                  = [{ table = "customers", percent = 20 }]
   null_dangling_references = true
 
@@ -165,4 +172,9 @@ output "isolation_findings" {
 output "isolation_report" {
   description = "The isolation report (JSON), with the live probe's outcome."
   value       = module.database.isolation_report
+}
+
+output "rules" {
+  description = "The masking rules applied, given and suggested."
+  value       = module.database.rules
 }
