@@ -23,7 +23,13 @@ import (
 // installed as in the filesystem mirror; the modules accept >= 0.1.0, < 1.0.0.
 const mirrorVersion = "0.1.0"
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) {
+	code := pgtest.Main(m)
+	if mirrorDir != "" {
+		_ = os.RemoveAll(mirrorDir)
+	}
+	os.Exit(code)
+}
 
 // requireAcc skips t unless TF_ACC is set, like the provider's acceptance
 // tests: these suites run real terraform against real PostgreSQL.

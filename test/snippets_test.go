@@ -22,6 +22,7 @@ var snippetContext = map[string]string{
 	"var.staging_dsn":                           "variable \"staging_dsn\" {\n  type      = string\n  sensitive = true\n  ephemeral = true\n}\n",
 	"var.masking_key":                           "variable \"masking_key\" {\n  type      = string\n  sensitive = true\n  ephemeral = true\n}\n",
 	"var.credential_root_secret":                "variable \"credential_root_secret\" {\n  type      = string\n  sensitive = true\n  ephemeral = true\n}\n",
+	"staging_environment.checkout":              "resource \"staging_environment\" \"checkout\" {\n  name = \"pay-checkout\"\n  team = staging_team.payments.name\n  ttl  = \"7d\"\n}\n",
 	"staging_team.payments":                     "resource \"staging_team\" \"payments\" {\n  name = \"payments\"\n}\n",
 	"staging_environment.feature":               "resource \"staging_environment\" \"feature\" {\n  name = \"pay-feature-x\"\n  team = staging_team.payments.name\n  ttl  = \"72h\"\n}\n",
 	"data.staging_postgres_fingerprint.prod":    "data \"staging_postgres_fingerprint\" \"prod\" {\n  postgres = \"prod\"\n}\n",
@@ -56,7 +57,7 @@ func TestSnippets_runAsWritten(t *testing.T) {
 		for i, m := range fence.FindAllStringSubmatch(string(b), -1) {
 			n++
 			t.Run(strings.ReplaceAll(rel, "/", "_")+"_"+string(rune('a'+i)), func(t *testing.T) {
-				checkSnippet(t, root, cfg, m[1])
+				checkSnippet(t, root, cfg, m[1], true)
 			})
 		}
 	}
@@ -65,7 +66,7 @@ func TestSnippets_runAsWritten(t *testing.T) {
 	}
 }
 
-func checkSnippet(t *testing.T, root, cliCfg, src string) {
+func checkSnippet(t *testing.T, root, cliCfg, src string, plan bool) {
 	dir := t.TempDir()
 	body := dropForeignBlocks(t, src)
 	if gitModuleSource.MatchString(body) {
@@ -125,13 +126,17 @@ func checkSnippet(t *testing.T, root, cliCfg, src string) {
 	run("fmt", "-check", "-diff", "snippet.tf")
 	run("init", "-input=false", "-backend=false")
 	run("validate", "-no-color")
-	if !strings.Contains(body+ctx.String(), "postgres") && !strings.Contains(body, "module ") {
+	if plan && !strings.Contains(body+ctx.String(), "postgres") && !strings.Contains(body, "module ") {
 		run("plan", "-input=false", "-no-color", "-lock=false")
 	}
 }
 
+// foreignPrefixes are the resource types of providers that cannot be
+// installed here: snippets using them are checked without those blocks.
+var foreignPrefixes = []string{"aws_", "local_"}
+
 // dropForeignBlocks removes top-level blocks of providers that cannot be
-// installed here (resource and data types starting with aws_).
+// installed here (resource and data types in foreignPrefixes).
 func dropForeignBlocks(t *testing.T, src string) string {
 	t.Helper()
 	f, diags := hclsyntax.ParseConfig([]byte(src), "snippet.tf", hcl.InitialPos)
@@ -141,7 +146,7 @@ func dropForeignBlocks(t *testing.T, src string) string {
 	var out strings.Builder
 	last := 0
 	for _, b := range f.Body.(*hclsyntax.Body).Blocks {
-		if (b.Type == "resource" || b.Type == "data") && strings.HasPrefix(b.Labels[0], "aws_") {
+		if (b.Type == "resource" || b.Type == "data") && slices.ContainsFunc(foreignPrefixes, func(p string) bool { return strings.HasPrefix(b.Labels[0], p) }) {
 			r := b.Range()
 			out.WriteString(src[last:r.Start.Byte])
 			last = r.End.Byte
@@ -193,4 +198,48 @@ func addresses(t *testing.T, src string) (declared, referenced map[string]bool) 
 		return nil
 	})
 	return declared, referenced
+}
+
+// TestSnippets_examplesValidate runs terraform validate in every directory
+// of examples/ that docs/ is generated from, as the docs show them.
+func TestSnippets_examplesValidate(t *testing.T) {
+	requireAcc(t)
+	root := repoRoot(t)
+	cfg := cliConfig(t)
+	var dirs []string
+	_ = filepath.WalkDir(filepath.Join(root, "examples"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() && d.Name() == ".terraform" {
+			return filepath.SkipDir
+		}
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".tf") && !slices.Contains(dirs, filepath.Dir(p)) {
+			dirs = append(dirs, filepath.Dir(p))
+		}
+		return nil
+	})
+	if len(dirs) < 10 {
+		t.Fatalf("found %d example directories", len(dirs))
+	}
+	for _, src := range dirs {
+		rel, _ := filepath.Rel(root, src)
+		if rel == filepath.Join("examples", "complete") {
+			continue // refers to ../../modules; make modules-check validates it
+		}
+		t.Run(strings.ReplaceAll(rel, "/", "_"), func(t *testing.T) {
+			t.Parallel()
+			var all strings.Builder
+			entries, _ := os.ReadDir(src)
+			for _, e := range entries {
+				if e.IsDir() || !strings.HasSuffix(e.Name(), ".tf") {
+					continue
+				}
+				b, err := os.ReadFile(filepath.Join(src, e.Name()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				all.Write(b)
+				all.WriteString("\n")
+			}
+			checkSnippet(t, root, cfg, all.String(), false)
+		})
+	}
 }
