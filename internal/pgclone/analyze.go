@@ -87,6 +87,9 @@ type Options struct {
 	failAfterRows int64
 	// progressInterval overrides the 10 s progress period in tests.
 	progressInterval time.Duration
+	// leakBudget overrides the leak check's in-memory budget per column
+	// (bytes of hashes before a spill to disk) in tests.
+	leakBudget int
 }
 
 // TableProgress reports the copy of one table.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"os"
 	"runtime"
 	"slices"
 	"sort"
@@ -102,13 +103,6 @@ func (e *LeakError) Error() string {
 	}
 	return "pgclone: leak check failed, the target was not replaced: masking left production values unchanged, more often than chance explains, in " + strings.Join(parts, ", ")
 }
-
-// unchangedTolerance is the share of values a permutation may leave
-// unchanged by chance before the leak check calls it systematic: a random
-// permutation of a space of N values fixes about 1/N of them, which is far
-// below this for any space worth masking, while a rule that does not mask
-// (a prefix kept over the whole value, a pass-through) leaves nearly all.
-const unchangedTolerance = 0.001
 
 // errInjected is the failure failAfterRows injects.
 var errInjected = errors.New("pgclone: injected failure (test)")
@@ -236,6 +230,11 @@ func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (r
 	}
 	c := &cloner{opts: &opts, source: source, target: target}
 	defer c.closeAll()
+	defer func() {
+		if c.leakDir != "" {
+			_ = os.RemoveAll(c.leakDir)
+		}
+	}()
 
 	// Every source session starts read-only, with row security off and
 	// bounded lock waits (see SourceSettings.Params), and its login must
@@ -367,6 +366,7 @@ type cloner struct {
 	mu      sync.Mutex
 	results []TableResult
 	leaks   map[string]*leakHashes // "schema.table.column" (root table) -> hashes
+	leakDir string                 // spilled leak-check runs
 	// coincidental counts masked values equal to another row's production value.
 	coincidental map[string]int
 	// dataDuration is how long the data phase (the COPY streams) took.
@@ -574,6 +574,11 @@ func (c *cloner) build(ctx context.Context, snapshot string) error {
 	sort.SliceStable(tables, func(i, j int) bool { return tables[i].Rows > tables[j].Rows })
 	c.leaks = map[string]*leakHashes{}
 	c.seed = maphash.MakeSeed()
+	// Hashes of the leak check beyond its memory budget go here; Clone
+	// removes the directory whatever happens.
+	if c.leakDir, err = os.MkdirTemp("", "pgclone-leak-"); err != nil {
+		return fmt.Errorf("pgclone: leak check: %w", err)
+	}
 	// A table tree's keys, checks and indexes are built by the worker that
 	// copies its last table, while the other workers still copy: the
 	// server sorts for an index while it loads another table.
@@ -941,7 +946,7 @@ func (c *cloner) copyTable(ctx context.Context, w *worker, tp TablePlan) error {
 		if cp := masks[col.name]; cp != nil {
 			cm := columnMask{index: len(cols), t: cp.t, binDate: col.typ == "date"}
 			if cp.leak {
-				cm.leak = &leakHashes{}
+				cm.leak = newLeakHashes(cp.spec, c.opts.leakBudget, c.leakDir)
 				leakKeys[len(m.masks)] = rel.root + "." + col.name
 			}
 			m.masks = append(m.masks, cm)
@@ -1026,12 +1031,12 @@ func (c *cloner) copyTable(ctx context.Context, w *worker, tp TablePlan) error {
 			l := m.masks[i].leak
 			all := c.leaks[key]
 			if all == nil {
-				all = &leakHashes{}
+				all = &leakHashes{budget: c.opts.leakBudget, dir: c.leakDir}
 				c.leaks[key] = all
 			}
-			all.prod = append(all.prod, l.prod...)
-			all.masked = append(all.masked, l.masked...)
-			all.unchanged += l.unchanged
+			if err := all.absorb(l); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -1086,37 +1091,6 @@ func (c *cloner) progress(tp TablePlan, start time.Time, rows *atomic.Int64) fun
 			report(true)
 		}
 	}
-}
-
-// leakCheck fails when masking left the production value of a masked
-// identifier column unchanged in any row, and counts masked values that
-// equal another row's production value (over all partitions of a table)
-// as coincidental matches.
-func (c *cloner) leakCheck() error {
-	var leaks []Leak
-	c.coincidental = map[string]int{}
-	for _, key := range sortedStringKeys(c.leaks) {
-		l := c.leaks[key]
-		slices.Sort(l.prod)
-		n := 0
-		for _, h := range l.masked {
-			if _, found := slices.BinarySearch(l.prod, h); found {
-				n++
-			}
-		}
-		if l.unchanged > 0 && float64(l.unchanged) > unchangedTolerance*float64(len(l.masked)) {
-			leaks = append(leaks, Leak{Column: key, Count: l.unchanged, Total: len(l.masked)})
-			n -= l.unchanged
-		}
-		if n > 0 {
-			c.coincidental[key] = n
-		}
-	}
-	c.leaks = nil
-	if len(leaks) > 0 {
-		return &LeakError{Leaks: leaks}
-	}
-	return nil
 }
 
 // mark records the phase that ends now.

@@ -590,6 +590,19 @@ func TestClone_atomic(t *testing.T) {
 			}
 			return ctx, o
 		},
+		"leak spilled to disk": func() (context.Context, Options) {
+			// The same leak, with the leak check's hashes spilled to disk
+			// every 8 values: the merge finds what memory found.
+			o := testOptions(t, "second")
+			o.Rules = slicesClone(o.Rules)
+			for i, r := range o.Rules {
+				if r.Column == "mobile" {
+					o.Rules[i].Spec = masking.Spec{Transformer: "regex_replace", Options: map[string]any{"pattern": "^never$", "replacement": "x"}}
+				}
+			}
+			o.leakBudget = 128
+			return ctx, o
+		},
 	}
 	names := make([]string, 0, len(breakers))
 	for n := range breakers {
@@ -612,7 +625,7 @@ func TestClone_atomic(t *testing.T) {
 			if !errors.Is(err, context.Canceled) {
 				t.Errorf("%s: %v", name, err)
 			}
-		case "leak":
+		case "leak", "leak spilled to disk":
 			var le *LeakError
 			if !errors.As(err, &le) || len(le.Leaks) != 1 || le.Leaks[0].Column != "public.contacts.mobile" || le.Leaks[0].Count != 300 || le.Leaks[0].Total != 300 {
 				t.Errorf("%s: %v", name, err)
@@ -779,7 +792,7 @@ func TestCloneProgress_periodic(t *testing.T) {
 func TestLeakCheck_unchangedVersusCoincidental(t *testing.T) {
 	// 2,000 values of which one is a fixed point (0.05%: chance) and one
 	// equals another row's value; and a column where most values survive.
-	chance := &leakHashes{unchanged: 1}
+	chance := &leakHashes{unchanged: 1, total: 2000, domain: 1e6}
 	for i := uint64(0); i < 2000; i++ {
 		chance.prod = append(chance.prod, i)
 		chance.masked = append(chance.masked, 10000+i)
@@ -787,7 +800,7 @@ func TestLeakCheck_unchangedVersusCoincidental(t *testing.T) {
 	chance.masked[0], chance.masked[1] = 0, 5 // own value, another row's value
 	c := &cloner{leaks: map[string]*leakHashes{
 		"public.a.phone": chance,
-		"public.b.email": {prod: []uint64{5, 6, 7}, masked: []uint64{5, 6, 11}, unchanged: 2},
+		"public.b.email": {prod: []uint64{5, 6, 7}, masked: []uint64{5, 6, 11}, unchanged: 2, total: 3, domain: 1e6},
 	}}
 	err := c.leakCheck()
 	var le *LeakError

@@ -295,10 +295,8 @@ func (m *rowMasker) appendBinaryTuple(dst, tuple []byte) ([]byte, error) {
 			continue
 		}
 		if cm.leak != nil && len(val) > 0 && !isNull {
-			cm.leak.prod = append(cm.leak.prod, maphash.Bytes(m.seed, val))
-			cm.leak.masked = append(cm.leak.masked, maphash.Bytes(m.seed, out))
-			if bytes.Equal(val, out) {
-				cm.leak.unchanged++
+			if err := cm.leak.add(maphash.Bytes(m.seed, val), maphash.Bytes(m.seed, out), bytes.Equal(val, out)); err != nil {
+				return dst, err
 			}
 		}
 		dst = binary.BigEndian.AppendUint32(dst, uint32(len(out)))

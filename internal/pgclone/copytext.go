@@ -140,13 +140,6 @@ type columnMask struct {
 	binDate bool
 }
 
-// leakHashes collects hashes of one column's production and masked values,
-// and counts the values masking left unchanged.
-type leakHashes struct {
-	prod, masked []uint64
-	unchanged    int
-}
-
 // rowMasker rewrites text COPY lines, masking some columns. It reuses its
 // buffers: after warm-up a line costs no allocation besides what the
 // transformers need.
@@ -194,10 +187,8 @@ func (m *rowMasker) appendLine(dst, line []byte) ([]byte, error) {
 			continue
 		}
 		if cm.leak != nil && len(m.val) > 0 && !isNull {
-			cm.leak.prod = append(cm.leak.prod, maphash.Bytes(m.seed, m.val))
-			cm.leak.masked = append(cm.leak.masked, maphash.Bytes(m.seed, out))
-			if bytes.Equal(m.val, out) {
-				cm.leak.unchanged++
+			if err := cm.leak.add(maphash.Bytes(m.seed, m.val), maphash.Bytes(m.seed, out), bytes.Equal(m.val, out)); err != nil {
+				return dst, err
 			}
 		}
 		dst = appendCopyEscaped(dst, out)

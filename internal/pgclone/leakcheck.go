@@ -1,0 +1,361 @@
+package pgclone
+
+import (
+	"bufio"
+	"container/heap"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+
+	"github.com/stagingkit/terraform-provider-staging/internal/masking"
+)
+
+// The leak check compares, for every masked identifier column, 64-bit
+// hashes of the production values with hashes of the masked ones: a
+// masked value equal to its own production value is a leak unless chance
+// explains it, one equal to another row's production value is a
+// coincidence (counted and reported). It stays exact in bounded memory:
+// each column keeps at most leakBudget bytes of hashes in RAM and spills
+// sorted runs to temporary files beyond that; the check merge-joins the
+// sorted production runs against the sorted masked runs.
+
+// defaultLeakBudget is how many bytes of hashes one column's collector
+// keeps in memory before it spills a sorted run to disk.
+const defaultLeakBudget = 64 << 20
+
+// leakConfidence is the probability that a keyed permutation, by chance
+// alone, leaves more values unchanged than the tolerance allows: the leak
+// check's false-alarm rate per column.
+const leakConfidence = 1e-9
+
+// leakHashes collects hashes of one column's production and masked values,
+// and counts the values masking left unchanged.
+type leakHashes struct {
+	prod, masked []uint64 // in memory, unsorted
+	unchanged    int
+	total        int // values added, in memory or spilled
+	// domain is a lower bound on the number of values each value is
+	// permuted among (masking.DomainSize); 0 when unknown.
+	domain float64
+	// budget is how many bytes prod and masked may hold before a spill
+	// (0: defaultLeakBudget); dir is where runs go ("": os.TempDir()).
+	budget          int
+	dir             string
+	prodRuns, mRuns []string // sorted runs on disk
+}
+
+// newLeakHashes returns a collector for a column masked by spec.
+func newLeakHashes(spec masking.Spec, budget int, dir string) *leakHashes {
+	l := &leakHashes{budget: budget, dir: dir}
+	if n, ok := masking.DomainSize(spec); ok {
+		l.domain = n
+	}
+	return l
+}
+
+// add records one non-empty production value's hash and its masked hash.
+func (l *leakHashes) add(prod, masked uint64, unchanged bool) error {
+	if len(l.prod) == cap(l.prod) {
+		// Double up to the budget: append's gentler growth of large
+		// slices would copy the buffers several times over.
+		c := min(max(2*cap(l.prod), 1024), l.limit()/16+1)
+		l.prod = slices.Grow(l.prod, c-len(l.prod))
+		l.masked = slices.Grow(l.masked, c-len(l.masked))
+	}
+	l.prod = append(l.prod, prod)
+	l.masked = append(l.masked, masked)
+	l.total++
+	if unchanged {
+		l.unchanged++
+	}
+	return l.maybeSpill()
+}
+
+func (l *leakHashes) limit() int {
+	if l.budget > 0 {
+		return l.budget
+	}
+	return defaultLeakBudget
+}
+
+// maybeSpill writes the in-memory hashes as two sorted runs once they
+// exceed the budget.
+func (l *leakHashes) maybeSpill() error {
+	if 8*(len(l.prod)+len(l.masked)) < l.limit() {
+		return nil
+	}
+	return l.spill()
+}
+
+func (l *leakHashes) spill() error {
+	if len(l.prod) > 0 {
+		name, err := writeRun(l.dir, l.prod)
+		if err != nil {
+			return err
+		}
+		l.prodRuns = append(l.prodRuns, name)
+	}
+	if len(l.masked) > 0 {
+		name, err := writeRun(l.dir, l.masked)
+		if err != nil {
+			return err
+		}
+		l.mRuns = append(l.mRuns, name)
+	}
+	l.prod, l.masked = l.prod[:0], l.masked[:0]
+	return nil
+}
+
+// absorb moves o's hashes and runs into l (the collector of a table
+// tree's column), spilling when l exceeds its budget.
+func (l *leakHashes) absorb(o *leakHashes) error {
+	l.prodRuns = append(l.prodRuns, o.prodRuns...)
+	l.mRuns = append(l.mRuns, o.mRuns...)
+	l.prod = append(l.prod, o.prod...)
+	l.masked = append(l.masked, o.masked...)
+	l.unchanged += o.unchanged
+	l.total += o.total
+	if l.domain == 0 || (o.domain != 0 && o.domain < l.domain) {
+		l.domain = o.domain
+	}
+	o.prod, o.masked, o.prodRuns, o.mRuns = nil, nil, nil, nil
+	return l.maybeSpill()
+}
+
+// writeRun sorts hs and writes it to a new temporary file.
+func writeRun(dir string, hs []uint64) (string, error) {
+	slices.Sort(hs)
+	f, err := os.CreateTemp(dir, "leak-*.run")
+	if err != nil {
+		return "", fmt.Errorf("pgclone: leak check: spilling hashes: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 64<<10)
+	for _, h := range hs {
+		if w.Available() < 8 {
+			if err := w.Flush(); err != nil {
+				break
+			}
+		}
+		_, _ = w.Write(binary.LittleEndian.AppendUint64(w.AvailableBuffer(), h))
+	}
+	err = errors.Join(w.Flush(), f.Close())
+	if err != nil {
+		_ = os.Remove(f.Name())
+		return "", fmt.Errorf("pgclone: leak check: spilling hashes: %w", err)
+	}
+	return f.Name(), nil
+}
+
+// remove deletes l's runs.
+func (l *leakHashes) remove() {
+	for _, name := range slices.Concat(l.prodRuns, l.mRuns) {
+		_ = os.Remove(name)
+	}
+	l.prodRuns, l.mRuns = nil, nil
+}
+
+// matches counts the masked hashes found among the production hashes
+// (each masked hash once per occurrence), merging the sorted runs and the
+// sorted in-memory rest.
+func (l *leakHashes) matches() (int, error) {
+	prod, err := openMerge(l.prodRuns, l.prod)
+	if err != nil {
+		return 0, err
+	}
+	defer prod.close()
+	masked, err := openMerge(l.mRuns, l.masked)
+	if err != nil {
+		return 0, err
+	}
+	defer masked.close()
+	n := 0
+	p, pok := prod.next()
+	for m, mok := masked.next(); mok; m, mok = masked.next() {
+		for pok && p < m {
+			p, pok = prod.next()
+		}
+		if !pok {
+			break
+		}
+		if p == m {
+			n++
+		}
+	}
+	return n, errors.Join(prod.err, masked.err)
+}
+
+// runSource is one sorted input of a merge: a file read in blocks of
+// runBlock hashes, or a slice.
+type runSource struct {
+	f     *os.File
+	buf   []byte
+	block []uint64 // the file's block buffer
+	mem   []uint64 // the slice, or what is left of the file's current block
+	cur   uint64
+}
+
+// runBlock is how many hashes a merge reads from a run at once (32 KiB).
+const runBlock = 4096
+
+func (s *runSource) advance() (bool, error) {
+	if len(s.mem) == 0 && s.f != nil {
+		n, err := io.ReadFull(s.f, s.buf)
+		if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+			return false, fmt.Errorf("pgclone: leak check: reading spilled hashes: %w", err)
+		}
+		if n%8 != 0 {
+			return false, errors.New("pgclone: leak check: a spilled run was truncated")
+		}
+		s.mem = s.block[:0]
+		for i := 0; i < n; i += 8 {
+			s.mem = append(s.mem, binary.LittleEndian.Uint64(s.buf[i:]))
+		}
+	}
+	if len(s.mem) == 0 {
+		return false, nil
+	}
+	s.cur, s.mem = s.mem[0], s.mem[1:]
+	return true, nil
+}
+
+// mergeHeap is a k-way merge of sorted sources, smallest current first.
+type mergeHeap struct {
+	srcs []*runSource
+	err  error
+}
+
+func (h *mergeHeap) Len() int           { return len(h.srcs) }
+func (h *mergeHeap) Less(i, j int) bool { return h.srcs[i].cur < h.srcs[j].cur }
+func (h *mergeHeap) Swap(i, j int)      { h.srcs[i], h.srcs[j] = h.srcs[j], h.srcs[i] }
+func (h *mergeHeap) Push(x any)         { h.srcs = append(h.srcs, x.(*runSource)) }
+func (h *mergeHeap) Pop() any {
+	s := h.srcs[len(h.srcs)-1]
+	h.srcs = h.srcs[:len(h.srcs)-1]
+	return s
+}
+
+func openMerge(runs []string, mem []uint64) (*mergeHeap, error) {
+	h := &mergeHeap{}
+	all := make([]*runSource, 0, len(runs)+1)
+	for _, name := range runs {
+		f, err := os.Open(name)
+		if err != nil {
+			for _, s := range all {
+				_ = s.f.Close()
+			}
+			return nil, fmt.Errorf("pgclone: leak check: reading spilled hashes: %w", err)
+		}
+		all = append(all, &runSource{f: f, buf: make([]byte, 8*runBlock), block: make([]uint64, 0, runBlock)})
+	}
+	slices.Sort(mem)
+	all = append(all, &runSource{mem: mem})
+	for _, s := range all {
+		ok, err := s.advance()
+		if err != nil {
+			h.srcs = all
+			h.close()
+			return nil, err
+		}
+		if ok {
+			h.srcs = append(h.srcs, s)
+		} else if s.f != nil {
+			_ = s.f.Close()
+		}
+	}
+	heap.Init(h)
+	return h, nil
+}
+
+// next returns the smallest remaining hash.
+func (h *mergeHeap) next() (uint64, bool) {
+	if len(h.srcs) == 0 || h.err != nil {
+		return 0, false
+	}
+	s := h.srcs[0]
+	v := s.cur
+	ok, err := s.advance()
+	switch {
+	case err != nil:
+		h.err = err
+	case ok:
+		heap.Fix(h, 0)
+	default:
+		if s.f != nil {
+			_ = s.f.Close()
+		}
+		heap.Pop(h)
+	}
+	return v, true
+}
+
+func (h *mergeHeap) close() {
+	for _, s := range h.srcs {
+		if s.f != nil {
+			_ = s.f.Close()
+		}
+	}
+	h.srcs = nil
+}
+
+// unchangedTolerance is how many of n values a keyed permutation of
+// domain values (a lower bound on each value's domain) may leave unchanged
+// by chance: the number of such fixed points is Poisson with mean
+// n/domain, and the tolerance is the smallest k it exceeds with
+// probability below leakConfidence. For a large domain and a small column
+// that is 0; without a known domain it is 0.
+func unchangedTolerance(n int, domain float64) int {
+	if n <= 0 || domain <= 0 {
+		return 0
+	}
+	lambda := float64(n) / domain
+	if -math.Expm1(-lambda) < leakConfidence { // P(X > 0)
+		return 0
+	}
+	// cdf(k) summed in log space: e^-λ underflows for large λ.
+	cdf := 0.0
+	for k := 0; ; k++ {
+		lg, _ := math.Lgamma(float64(k + 1))
+		cdf += math.Exp(-lambda + float64(k)*math.Log(lambda) - lg)
+		if 1-cdf < leakConfidence || float64(k) > lambda+40*math.Sqrt(lambda)+60 {
+			return k
+		}
+	}
+}
+
+// leakCheck fails when masking left the production value of a masked
+// identifier column unchanged more often than chance explains for the
+// column's domain (see unchangedTolerance), and counts masked values that
+// equal another row's production value (over all partitions of a table)
+// as coincidental matches. It removes the spilled runs.
+func (c *cloner) leakCheck() error {
+	var leaks []Leak
+	c.coincidental = map[string]int{}
+	defer func() {
+		for _, l := range c.leaks {
+			l.remove()
+		}
+		c.leaks = nil
+	}()
+	for _, key := range sortedStringKeys(c.leaks) {
+		l := c.leaks[key]
+		n, err := l.matches()
+		if err != nil {
+			return err
+		}
+		if l.unchanged > unchangedTolerance(l.total, l.domain) {
+			leaks = append(leaks, Leak{Column: key, Count: l.unchanged, Total: l.total})
+			n -= l.unchanged
+		}
+		if n > 0 {
+			c.coincidental[key] = n
+		}
+	}
+	if len(leaks) > 0 {
+		return &LeakError{Leaks: leaks}
+	}
+	return nil
+}
