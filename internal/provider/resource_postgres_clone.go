@@ -712,7 +712,13 @@ func (r *postgresCloneResource) ModifyPlan(ctx context.Context, req resource.Mod
 			resp.Diagnostics.AddWarning("Staging Schema Changed by Hand",
 				fmt.Sprintf("%d objects of the copied schemas changed in staging since the copy (see drift) and on_drift is \"recopy\": this plan makes a fresh copy.", len(state.Drift.Elements())))
 		}
-		if !stale && !drifted && !dataChanged(*state, plan) {
+		outdated := versionChanges(ctx, *state, plan)
+		if len(outdated) > 0 {
+			resp.Diagnostics.AddWarning("Masking Algorithms Changed",
+				"Columns of the copy in staging were masked by transformer versions this provider no longer produces, so their masked values differ from what a copy made now would hold: "+
+					"this plan makes a fresh copy.\n\n  - "+strings.Join(outdated, "\n  - "))
+		}
+		if !stale && !drifted && len(outdated) == 0 && !dataChanged(*state, plan) {
 			resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 			return // an update that makes no new copy: nothing to check
 		}
@@ -743,6 +749,38 @@ func (r *postgresCloneResource) ModifyPlan(ctx context.Context, req resource.Mod
 	plan.PlannedRows = v
 	r.checkOwners(ctx, plan, state, a, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+}
+
+// versionChanges lists, as "column: why", the columns of the copy in
+// state whose transformer version differs from the version this provider
+// writes for the same transformer (for example FF1's /v2 replacing the
+// Feistel network's /v1). A column whose rule now names another
+// transformer is left out: the rule change plans the copy and says why.
+func versionChanges(ctx context.Context, state, plan postgresCloneModel) []string {
+	if state.TransformerVersions.IsNull() || state.TransformerVersions.IsUnknown() {
+		return nil
+	}
+	var versions map[string]string
+	if d := state.TransformerVersions.ElementsAs(ctx, &versions, false); d.HasError() {
+		return nil
+	}
+	ruled := map[string]string{} // "schema.table.column" -> transformer
+	rules, _ := knownElements[cloneRuleModel](ctx, plan.Rules, &diagnostics{})
+	for _, r := range rules {
+		ruled[pgclone.Qualify(r.Table.ValueString())+"."+r.Column.ValueString()] = r.Transformer.ValueString()
+	}
+	var out []string
+	for _, col := range slices.Sorted(maps.Keys(versions)) {
+		old := versions[col]
+		name, _, _ := strings.Cut(old, "/")
+		if t, ok := ruled[col]; ok && t != name {
+			continue
+		}
+		if why := masking.VersionChange(old); why != "" {
+			out = append(out, col+": "+why)
+		}
+	}
+	return out
 }
 
 // dataChanged reports whether the plan changes what shapes the copied
