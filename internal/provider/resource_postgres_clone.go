@@ -639,6 +639,8 @@ func addProblems(m postgresCloneModel, problems []pgclone.Problem, diags *diagno
 				fmt.Sprintf("%s: %s.", name, p.Detail))
 		case pgclone.ProblemUnreproducible:
 			diags.AddAttributeError(path.Root("exclude_objects"), "Object Cannot Be Reproduced in Staging", fmt.Sprintf("%s: %s.", name, p.Detail))
+		case pgclone.ProblemForeignKeyMasking:
+			diags.AddAttributeError(at, "Foreign Key Ends Masked Differently", fmt.Sprintf("%s: %s.", name, p.Detail))
 		case pgclone.ProblemDerivedData:
 			diags.AddAttributeError(at, "Derived Column Would Leak", fmt.Sprintf("%s: %s.", name, p.Detail))
 		case pgclone.ProblemLargeObjects:

@@ -47,7 +47,7 @@ func TestAccPostgresClone_maskingRefusals(t *testing.T) {
 				// The two ends of the foreign key in different domains.
 				Config: cloneConfigWith(reg, conns, rule("accounts", "email", "email", `domain = "account_email"`)+
 					rule("orders", "account_email", "email", "")),
-				ExpectError: regexp.MustCompile(`(?s)public\.orders\.account_email.*public\.accounts\.email.*domain`),
+				ExpectError: regexp.MustCompile(`(?s)Foreign Key Ends Masked Differently.*public\.orders\.account_email.*public\.accounts\.email.*domain`),
 			},
 			{
 				// One constant for every invalid value breaks a unique index.
