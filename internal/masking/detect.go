@@ -68,7 +68,7 @@ var nameRules = []nameRule{
 	{KindPhone, []string{"phone", "mobile", "cell", "cellphone", "telephone", "tel", "fax", "msisdn", "phonenumber", "mobilenumber", "contactnumber"}},
 	{KindFirstName, []string{"firstname", "givenname", "forename", "fname", "first", "given"}},
 	{KindLastName, []string{"lastname", "surname", "familyname", "lname", "maidenname"}},
-	{KindFullName, []string{"fullname", "name", "cardholder", "holdername", "contactname", "customername", "personname"}},
+	{KindFullName, []string{"fullname", "name", "cardholder", "holdername", "contactname", "customername", "personname", "holder"}},
 	{KindAddress, []string{"address", "addr", "street", "streetaddress", "addressline", "address1", "address2", "addressline1", "addressline2"}},
 	{KindBirthDate, []string{"dob", "birthdate", "dateofbirth", "birthday", "birth", "born"}},
 	{KindCreditCard, []string{"cardnumber", "creditcard", "ccnumber", "ccnum", "pan", "cardno", "cc"}},
@@ -133,7 +133,7 @@ func credentialName(toks []string) bool {
 }
 
 // tokenOnly words match whole tokens only ("fullname" contains "lname").
-var tokenOnly = map[string]bool{"fname": true, "lname": true, "birth": true}
+var tokenOnly = map[string]bool{"fname": true, "lname": true, "birth": true, "holder": true}
 
 // negativeTokens turn a name match off: they describe a property of the
 // data (a flag, a counter, a setting), not the data itself.
@@ -172,6 +172,32 @@ var objectTokens = map[string]bool{
 	"class": true, "type": true, "method": true, "function": true, "resource": true, "cluster": true,
 	"node": true, "plugin": true, "module": true, "route": true, "path": true, "key": true,
 	"middle": true, "first": false, "last": false, "title": true, "legal": false, "trade": true,
+}
+
+// ambiguousTokens are the object tokens that name what is shown for an
+// account or a user: with "name", a person's name as often as a thing's.
+var ambiguousTokens = map[string]bool{"display": true, "screen": true, "nick": true, "account": true, "public": true, "shown": true}
+
+// ambiguousNameConf marks a "*_name" column that may hold a person's or a
+// thing's name; Detect reports it when the sampled values are shaped like
+// person names (personNameShaped).
+const ambiguousNameConf = 0.49
+
+// ambiguousName reports a name like display_name: "name" and an
+// ambiguous token, no other object token.
+func ambiguousName(toks []string) bool {
+	hasName, amb := false, false
+	for _, t := range toks {
+		switch {
+		case t == "name":
+			hasName = true
+		case ambiguousTokens[t]:
+			amb = true
+		case objectTokens[t]:
+			return false
+		}
+	}
+	return hasName && amb
 }
 
 // personTokens qualify "name" as a person's name.
@@ -324,6 +350,10 @@ func nameKind(name string) map[string]float64 {
 			person = person || personTokens[t]
 		}
 		switch {
+		case object && !person && ambiguousName(toks):
+			// display_name, account_name: a person's or a thing's name;
+			// the values decide (see personNameShaped).
+			out[KindFullName] = ambiguousNameConf
 		case object && !person:
 			delete(out, KindFullName)
 		case person || joined != "name":
@@ -408,6 +438,14 @@ func Detect(c Column) []Finding {
 			case nameConf == 0 && f >= v.minFraction:
 				conf[v.kind] = v.weight * f
 				reason[v.kind] = pct(f) + " of sampled values are valid " + v.kind + " values"
+			}
+		}
+		// A name that may be a person's or a thing's: person-shaped
+		// values decide.
+		if byName[KindFullName] == ambiguousNameConf && kindAllowed(KindFullName, tc) {
+			if f := shapedFraction(samples); f >= 0.8 {
+				conf[KindFullName] = 0.7 + 0.3*f
+				reason[KindFullName] = "column name " + quote(c.Name) + " may name a person; " + pct(f) + " of sampled values are shaped like person names"
 			}
 		}
 		// Embedded e-mail addresses or phone numbers in free text.

@@ -28,7 +28,7 @@ var valueValidators = []valueValidator{
 	{kind: KindBirthDate, confirm: isDateLike},
 	{kind: KindFirstName, confirm: isWordName, detect: isKnownFirstName, minFraction: 0.6, weight: 0.75},
 	{kind: KindLastName, confirm: isWordName},
-	{kind: KindFullName, confirm: isPersonName, detect: isPersonName, minFraction: 0.6, weight: 0.85, required: true},
+	{kind: KindFullName, confirm: personNameShaped, detect: isPersonName, minFraction: 0.6, weight: 0.85, required: true},
 	{kind: KindAddress, confirm: isAddressLoose, detect: isStreetAddress, minFraction: 0.6, weight: 0.8},
 }
 
@@ -223,6 +223,55 @@ func isPersonName(s string) bool {
 	}
 	fw := strings.Fields(first)
 	return len(fw) > 0 && commonFirstNames[strings.ToLower(fw[0])]
+}
+
+// organisationWords mark a company's or an organisation's name.
+var organisationWords = map[string]bool{
+	"ltd": true, "ltd.": true, "limited": true, "inc": true, "inc.": true, "llc": true, "llp": true,
+	"gmbh": true, "ag": true, "sa": true, "s.a.": true, "s.p.a.": true, "spa": true, "srl": true,
+	"bv": true, "b.v.": true, "nv": true, "plc": true, "corp": true, "corp.": true, "corporation": true,
+	"co": true, "co.": true, "company": true, "group": true, "holding": true, "holdings": true,
+	"partners": true, "associates": true, "traders": true, "trading": true, "industries": true,
+	"international": true, "solutions": true, "services": true, "systems": true, "foundation": true,
+	"university": true, "school": true, "bank": true, "hotel": true, "restaurant": true, "shop": true,
+	"store": true, "the": true, "of": true, "and": true, "for": true, "kg": true, "oy": true, "ab": true,
+	"as": true, "pty": true, "kk": true, "sarl": true, "sas": true,
+}
+
+// personNameShaped accepts what a person's name looks like without knowing
+// the given name: 2 to 4 capitalised words of letters (or "Last, First"),
+// none of them a word of an organisation's name.
+func personNameShaped(s string) bool {
+	if isPersonName(s) {
+		return true
+	}
+	if i := strings.IndexByte(s, ','); i >= 0 {
+		s = s[:i] + " " + s[i+1:]
+	}
+	words := strings.Fields(s)
+	if len(words) < 2 || len(words) > 4 {
+		return false
+	}
+	for _, w := range words {
+		if !nameWord(w) || organisationWords[strings.ToLower(w)] {
+			return false
+		}
+	}
+	return true
+}
+
+// shapedFraction is the share of samples personNameShaped accepts.
+func shapedFraction(samples []string) float64 {
+	if len(samples) == 0 {
+		return 0
+	}
+	n := 0
+	for _, s := range samples {
+		if personNameShaped(s) {
+			n++
+		}
+	}
+	return float64(n) / float64(len(samples))
 }
 
 var streetWords = map[string]bool{
