@@ -19,60 +19,6 @@ terraform {
   }
 }
 
-variable "registry_dsn" {
-  description = "The shared registry (postgres://…); null for STAGING_REGISTRY or the embedded file."
-  type        = string
-  default     = null
-  sensitive   = true
-  ephemeral   = true
-}
-
-variable "prod_dsn" {
-  description = "Production, through a read-only login."
-  type        = string
-  sensitive   = true
-  ephemeral   = true
-}
-
-variable "staging_dsn" {
-  description = "The staging database the masked copy replaces."
-  type        = string
-  sensitive   = true
-  ephemeral   = true
-}
-
-variable "masking_key" {
-  description = "The environment's masking key."
-  type        = string
-  sensitive   = true
-  ephemeral   = true
-}
-
-variable "credential_root_secret" {
-  description = "The root secret staging credentials are derived from."
-  type        = string
-  sensitive   = true
-  ephemeral   = true
-}
-
-variable "staging_host" {
-  description = "The staging database's host as the application reaches it."
-  type        = string
-  default     = "127.0.0.1"
-}
-
-variable "staging_port" {
-  description = "The staging database's port."
-  type        = number
-  default     = 5432
-}
-
-variable "owner" {
-  description = "Who is responsible for the environment."
-  type        = string
-  default     = "alice@example.com"
-}
-
 provider "staging" {
   registry               = var.registry_dsn
   credential_root_secret = var.credential_root_secret
@@ -153,54 +99,4 @@ module "staging" {
     PAYMENTS_API = "https://api-m.sandbox.paypal.com"
   }
   production_hosts = ["*.prod.example.com", "shop.example.com"]
-}
-
-output "environment" {
-  description = "The environment: name, namespace, team, owner, production, expiry, tags."
-  value       = module.staging.environment
-}
-
-output "lease" {
-  description = "Who holds the environment, why, and until when."
-  value       = module.staging.lease
-}
-
-output "rows" {
-  description = "Rows per table in staging."
-  value       = module.staging.rows
-}
-
-output "app_config" {
-  description = "The application's staging configuration (DATABASE_URL without its password)."
-  value       = module.staging.app_config
-}
-
-output "app_inputs" {
-  description = "The application's staging inputs."
-  value       = module.staging.app_inputs
-}
-
-output "shrunk" {
-  description = "What was shrunk for staging, and why."
-  value       = module.staging.shrunk
-}
-
-output "database" {
-  description = "The staging database: connection without password, role, clone facts."
-  value       = module.staging.database
-}
-
-output "parity_report" {
-  description = "Parity of the database and of the application's inputs."
-  value       = module.staging.parity_report
-}
-
-output "isolation_findings" {
-  description = "What the isolation check found (nothing)."
-  value       = module.staging.isolation_findings
-}
-
-output "isolation_report" {
-  description = "The isolation check's report."
-  value       = module.staging.isolation_report
 }

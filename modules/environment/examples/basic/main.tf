@@ -11,20 +11,6 @@ terraform {
   }
 }
 
-variable "registry_dsn" {
-  description = "The shared registry, such as postgres://…; null for the embedded file (or STAGING_REGISTRY)."
-  type        = string
-  default     = null
-  sensitive   = true
-  ephemeral   = true
-}
-
-variable "name" {
-  description = "The environment's name."
-  type        = string
-  default     = "pay-feature-x"
-}
-
 provider "staging" {
   registry = var.registry_dsn
 }
@@ -44,14 +30,4 @@ module "environment" {
     duration = "4h"
     reason   = "end-to-end tests of pull request 1234"
   }
-}
-
-output "environment" {
-  description = "The environment, as the other modules take it."
-  value       = module.environment.environment
-}
-
-output "lease" {
-  description = "Who holds the environment, and until when."
-  value       = module.environment.lease
 }

@@ -13,66 +13,6 @@ terraform {
   }
 }
 
-variable "registry_dsn" {
-  description = "The shared registry, such as postgres://…; null for STAGING_REGISTRY or the embedded file."
-  type        = string
-  default     = null
-  sensitive   = true
-  ephemeral   = true
-}
-
-variable "prod_dsn" {
-  description = "Production, through a read-only login."
-  type        = string
-  sensitive   = true
-  ephemeral   = true
-}
-
-variable "staging_dsn" {
-  description = "The staging database the copy replaces."
-  type        = string
-  sensitive   = true
-  ephemeral   = true
-}
-
-variable "masking_key" {
-  description = "The environment's masking key (openssl rand -hex 32)."
-  type        = string
-  sensitive   = true
-  ephemeral   = true
-}
-
-variable "credential_root_secret" {
-  description = "The root secret staging credentials are derived from (openssl rand -hex 32)."
-  type        = string
-  sensitive   = true
-  ephemeral   = true
-}
-
-variable "environment_name" {
-  description = "The staging environment's name."
-  type        = string
-  default     = "shop-staging"
-}
-
-variable "rules_from_scan" {
-  description = "Mask columns the rules below miss with the PII scan's suggestions."
-  type        = bool
-  default     = false
-}
-
-variable "staging_host" {
-  description = "The staging database's host as the application reaches it."
-  type        = string
-  default     = "127.0.0.1"
-}
-
-variable "staging_port" {
-  description = "The staging database's port."
-  type        = number
-  default     = 5432
-}
-
 provider "staging" {
   registry               = var.registry_dsn
   credential_root_secret = var.credential_root_secret
@@ -132,49 +72,4 @@ module "database" {
     LIVE_PAYMENTS = "false"
   }
   production_hosts = ["*.prod.example.com"]
-}
-
-output "environment" {
-  description = "The environment."
-  value       = { name = staging_environment.shop.name, namespace = staging_environment.shop.namespace, expires_at = staging_environment.shop.expires_at }
-}
-
-output "connection" {
-  description = "How the application connects, without the password."
-  value       = module.database.connection
-}
-
-output "database_url" {
-  description = "The application's connection URL without its password."
-  value       = module.database.database_url
-}
-
-output "role_name" {
-  description = "The application's login."
-  value       = module.database.role_name
-}
-
-output "rows" {
-  description = "Rows per table in staging."
-  value       = module.database.rows
-}
-
-output "parity_report" {
-  description = "The parity report (JSON)."
-  value       = module.database.parity_report
-}
-
-output "isolation_findings" {
-  description = "The isolation findings (none)."
-  value       = module.database.isolation_findings
-}
-
-output "isolation_report" {
-  description = "The isolation report (JSON), with the live probe's outcome."
-  value       = module.database.isolation_report
-}
-
-output "rules" {
-  description = "The masking rules applied, given and suggested."
-  value       = module.database.rules
 }

@@ -1,0 +1,59 @@
+variable "registry_dsn" {
+  description = "The shared registry, such as postgres://…; null for STAGING_REGISTRY or the embedded file."
+  type        = string
+  default     = null
+  sensitive   = true
+  ephemeral   = true
+}
+
+variable "prod_dsn" {
+  description = "Production, through a read-only login."
+  type        = string
+  sensitive   = true
+  ephemeral   = true
+}
+
+variable "staging_dsn" {
+  description = "The staging database the copy replaces."
+  type        = string
+  sensitive   = true
+  ephemeral   = true
+}
+
+variable "masking_key" {
+  description = "The environment's masking key (openssl rand -hex 32)."
+  type        = string
+  sensitive   = true
+  ephemeral   = true
+}
+
+variable "credential_root_secret" {
+  description = "The root secret staging credentials are derived from (openssl rand -hex 32)."
+  type        = string
+  sensitive   = true
+  ephemeral   = true
+}
+
+variable "environment_name" {
+  description = "The staging environment's name."
+  type        = string
+  default     = "shop-staging"
+}
+
+variable "rules_from_scan" {
+  description = "Mask columns the rules below miss with the PII scan's suggestions."
+  type        = bool
+  default     = false
+}
+
+variable "staging_host" {
+  description = "The staging database's host as the application reaches it."
+  type        = string
+  default     = "127.0.0.1"
+}
+
+variable "staging_port" {
+  description = "The staging database's port."
+  type        = number
+  default     = 5432
+}
