@@ -113,6 +113,13 @@ func (l *leakHashes) spill() error {
 // absorb moves o's hashes and runs into l (the collector of a table
 // tree's column), spilling when l exceeds its budget.
 func (l *leakHashes) absorb(o *leakHashes) error {
+	if 8*(len(l.prod)+len(l.masked)+len(o.prod)+len(o.masked)) >= l.limit() {
+		// Spill o's rest from its own buffers rather than copy it here:
+		// the two together would exceed the budget.
+		if err := o.spill(); err != nil {
+			return err
+		}
+	}
 	l.prodRuns = append(l.prodRuns, o.prodRuns...)
 	l.mRuns = append(l.mRuns, o.mRuns...)
 	l.prod = append(l.prod, o.prod...)
