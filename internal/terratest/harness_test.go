@@ -1,4 +1,4 @@
-package test
+package terratest
 
 import (
 	"context"
@@ -53,14 +53,15 @@ var (
 	mirrorDir  string
 )
 
-// repoRoot is the checkout this package is in.
+// repoRoot is the checkout this package is in (it lives in
+// internal/terratest).
 func repoRoot(t *testing.T) string {
 	t.Helper()
 	wd, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return filepath.Dir(wd)
+	return filepath.Dir(filepath.Dir(wd))
 }
 
 // cliConfig builds the provider from this checkout once per test binary,

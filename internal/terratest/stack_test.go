@@ -1,4 +1,4 @@
-package test
+package terratest
 
 import (
 	"encoding/json"
