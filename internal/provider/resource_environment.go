@@ -80,9 +80,12 @@ func (r *environmentResource) Schema(_ context.Context, _ resource.SchemaRequest
 			},
 			"ttl": schema.StringAttribute{
 				MarkdownDescription: "Lifetime such as `72h` or `7d`, bounded by the team's `max_ttl`. Unset: the team's `default_ttl` (or `max_ttl`) applies, or the environment never expires. " +
-					"Changing it re-bases `expires_at` on the time of the apply: that is how an environment is extended.",
-				Optional:   true,
-				Validators: []validator.String{durationValidator{}},
+					"Changing it re-bases `expires_at` on the time of the apply: that is how an environment is extended. " +
+					"An imported environment's `ttl` is the registry's; it is kept while the configuration's means the same duration or, when unset, the team's default.",
+				Optional:      true,
+				Computed:      true,
+				Validators:    []validator.String{durationValidator{}},
+				PlanModifiers: []planmodifier.String{sameDurationAsState{}},
 			},
 			"labels": schema.MapAttribute{
 				MarkdownDescription: "Free-form labels, used by `staging_environments` to select environments.",
@@ -148,6 +151,14 @@ func (r *environmentResource) ModifyPlan(ctx context.Context, req resource.Modif
 			plan.Owner = types.StringValue(r.data.actor)
 		}
 	}
+	if config.TTL.IsNull() {
+		// Computed only so that an imported ttl the team defaults to can
+		// stay: unset means the team's default, planned as null.
+		plan.TTL = types.StringNull()
+		if state != nil && !state.TTL.IsNull() && r.isTeamDefault(ctx, plan.Team, state.TTL, &resp.Diagnostics) {
+			plan.TTL = state.TTL
+		}
+	}
 	if state == nil {
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 		return
@@ -173,6 +184,24 @@ func (r *environmentResource) ModifyPlan(ctx context.Context, req resource.Modif
 					"or destroy it: remove it from the configuration, or run terraform destroy -target with the address Terraform shows with this warning.", state.Name.ValueString(), state.ExpiresAt.ValueString()))
 		}
 	}
+}
+
+// isTeamDefault reports whether ttl is the duration team gives an
+// environment that sets none.
+func (r *environmentResource) isTeamDefault(ctx context.Context, team, ttl types.String, diags *diagnostics) bool {
+	if team.IsUnknown() || team.IsNull() {
+		return false
+	}
+	store := r.data.openStore(ctx, diags)
+	if store == nil {
+		return false
+	}
+	t := teamOf(ctx, store, team.ValueString())
+	if t == nil {
+		return false
+	}
+	def, err := registry.EffectiveTTL(*t, 0)
+	return err == nil && def != 0 && sameDuration(ttl, def)
 }
 
 // tagsFor computes the tags of the planned environment, whose expires_at is
@@ -306,7 +335,14 @@ func (r *environmentResource) Read(ctx context.Context, req resource.ReadRequest
 		resp.State.RemoveResource(ctx)
 		return
 	}
-	r.setState(ctx, &state, env, false, teamOf(ctx, store, env.Team), &resp.Diagnostics)
+	// An import cannot tell a ttl the team defaulted from one set to the
+	// same duration: it records the registry's, which the next plan keeps
+	// either way (ModifyPlan).
+	team := teamOf(ctx, store, env.Team)
+	if imported {
+		team = nil
+	}
+	r.setState(ctx, &state, env, false, team, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 }
 

@@ -165,7 +165,7 @@ func TestAccEnvironment_lifecycle(t *testing.T) {
 }
 
 // TestAccEnvironment_defaults checks the owner defaulting to the actor, the
-// team's default ttl, and that an unset ttl causes no drift after import.
+// team's default ttl, and that an unset ttl imports.
 func TestAccEnvironment_defaults(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b testBackend) {
 		clock := newTestClock()
@@ -188,6 +188,69 @@ func TestAccEnvironment_defaults(t *testing.T) {
 					ImportStateId:                        "pay-defaults",
 					ImportStateVerify:                    true,
 					ImportStateVerifyIdentifierAttribute: "name",
+					// An import cannot tell a defaulted ttl from an explicit
+					// one, so it records the registry's "2d"; the next plan
+					// keeps it (TestAccEnvironment_importEmptyPlan).
+					ImportStateVerifyIgnore: []string{"ttl"},
+				},
+			},
+		})
+	})
+}
+
+// TestAccEnvironment_importEmptyPlan imports a team and an environment whose
+// durations the configuration spells differently from the registry ("72h"
+// against "3d"), the environment's ttl equal to the team's default, and
+// checks that the plan after the import is empty.
+func TestAccEnvironment_importEmptyPlan(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b testBackend) {
+		clock := newTestClock()
+		cfg := envConfig(b.location, `default_ttl = "72h"`, `
+  name = "pay-import"
+  ttl  = "72h"`)
+		// Without a ttl, the team's default applies: importing it must not
+		// plan a change either.
+		cfgDefault := envConfig(b.location, `default_ttl = "72h"`, `name = "pay-import"`)
+		importStep := func(config, addr, id string) tfresource.TestStep {
+			return tfresource.TestStep{
+				Config:             config,
+				ResourceName:       addr,
+				ImportState:        true,
+				ImportStateId:      id,
+				ImportStatePersist: true,
+			}
+		}
+		tfresource.Test(t, tfresource.TestCase{
+			ProtoV6ProviderFactories: factories(clock),
+			CheckDestroy:             checkEnvironmentsDestroyed(t, b, clock),
+			PreCheck: func() {
+				// Registered elsewhere (another workspace, a script): the
+				// registry holds durations, not their spelling.
+				s := openRegistry(t, b, clock)
+				ctx := context.Background()
+				if _, err := s.CreateTeam(ctx, "someone", registry.Team{Name: "payments", DefaultTTL: 72 * time.Hour, MaxTTL: 14 * 24 * time.Hour}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.CreateEnvironment(ctx, "someone", registry.Environment{Name: "pay-import", Team: "payments", Owner: "tester", TTL: 72 * time.Hour}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			Steps: []tfresource.TestStep{
+				importStep(cfg, "staging_team.payments", "payments"),
+				importStep(cfg, "staging_environment.e", "pay-import"),
+				{
+					Config: cfg,
+					ConfigStateChecks: []statecheck.StateCheck{
+						// The registry's spelling, kept because it means the same.
+						statecheck.ExpectKnownValue("staging_team.payments", tfjsonpath.New("default_ttl"), knownvalue.StringExact("3d")),
+						statecheck.ExpectKnownValue("staging_team.payments", tfjsonpath.New("max_ttl"), knownvalue.StringExact("14d")),
+						statecheck.ExpectKnownValue("staging_environment.e", tfjsonpath.New("ttl"), knownvalue.StringExact("3d")),
+					},
+					ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				},
+				{
+					Config:           cfgDefault,
+					ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 				},
 			},
 		})

@@ -64,6 +64,7 @@ func (r *leaseResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				MarkdownDescription: "How long the claim lasts, such as `2h` or `1d`. Changing it renews an active lease: the new duration counts from the apply. It cannot renew an expired lease; replace the resource to take a new one.",
 				Required:            true,
 				Validators:          []validator.String{durationValidator{}},
+				PlanModifiers:       []planmodifier.String{sameDurationAsState{}},
 			},
 			"reason": schema.StringAttribute{
 				MarkdownDescription: "Why the environment is claimed; shown to whoever is refused.",

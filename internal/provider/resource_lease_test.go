@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -234,6 +235,46 @@ func TestAccLease_renewAfterExpiry(t *testing.T) {
 						statecheck.ExpectKnownValue(addr, tfjsonpath.New("acquired_at"), knownvalue.StringExact("2026-11-22T11:00:00Z")),
 						statecheck.ExpectKnownValue(addr, tfjsonpath.New("expires_at"), knownvalue.StringExact("2026-11-22T14:00:00Z")),
 						statecheck.ExpectKnownValue(addr, tfjsonpath.New("expired"), knownvalue.Bool(false)),
+					},
+				},
+			},
+		})
+	})
+}
+
+// TestAccLease_importEmptyPlan imports a lease taken elsewhere for two hours
+// into a configuration that spells its duration "120m": the plan after the
+// import is empty rather than a renewal.
+func TestAccLease_importEmptyPlan(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b testBackend) {
+		clock := newTestClock()
+		cfg := leaseConfig(b.location, "120m", "load test")
+		base := cfg[:strings.Index(cfg, `resource "staging_lease"`)]
+		var id string
+		resource.Test(t, resource.TestCase{
+			ProtoV6ProviderFactories: factories(clock),
+			CheckDestroy:             checkLeasesReleased(t, b, clock),
+			Steps: []resource.TestStep{
+				{Config: base},
+				{
+					PreConfig: func() {
+						l, err := openRegistry(t, b, clock).AcquireLease(context.Background(), "tester", registry.Lease{Environment: "qa-shared", Reason: "load test"}, 2*time.Hour)
+						if err != nil {
+							t.Fatal(err)
+						}
+						id = l.ID
+					},
+					Config:             cfg,
+					ResourceName:       "staging_lease.l",
+					ImportState:        true,
+					ImportStateIdFunc:  func(*terraform.State) (string, error) { return id, nil },
+					ImportStatePersist: true,
+				},
+				{
+					Config:           cfg,
+					ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+					ConfigStateChecks: []statecheck.StateCheck{
+						statecheck.ExpectKnownValue("staging_lease.l", tfjsonpath.New("duration"), knownvalue.StringExact("2h")),
 					},
 				},
 			},

@@ -66,11 +66,13 @@ func (r *teamResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				MarkdownDescription: "Lifetime given to the team's environments that set no `ttl`, such as `72h` or `7d`. Unset: such environments get `max_ttl`, or never expire if that is unset too.",
 				Optional:            true,
 				Validators:          []validator.String{durationValidator{}},
+				PlanModifiers:       []planmodifier.String{sameDurationAsState{}},
 			},
 			"max_ttl": schema.StringAttribute{
 				MarkdownDescription: "The longest `ttl` any of the team's environments may have, such as `14d`. Unset means no bound.",
 				Optional:            true,
 				Validators:          []validator.String{durationValidator{}},
+				PlanModifiers:       []planmodifier.String{sameDurationAsState{}},
 			},
 			"owners": schema.SetAttribute{
 				MarkdownDescription: "People or groups responsible for the team's environments.",

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -46,6 +47,32 @@ func (durationValidator) ValidateString(_ context.Context, req validator.StringR
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Duration",
 			fmt.Sprintf("Attribute %s value %q is not a valid duration: use a positive Go duration such as \"72h\" or \"90m\", or whole days or weeks such as \"7d\" or \"2w\".",
 				req.Path, req.ConfigValue.ValueString()))
+	}
+}
+
+// sameDurationAsState plans the prior state's spelling of a duration when
+// the configuration spells the same duration differently ("72h" against an
+// imported "3d"), so that the plan is empty rather than an update that
+// changes nothing. Terraform accepts a planned value that differs from the
+// configuration only in this case: the prior value, unchanged.
+type sameDurationAsState struct{}
+
+var _ planmodifier.String = sameDurationAsState{}
+
+func (sameDurationAsState) Description(context.Context) string {
+	return "keeps the prior spelling of a duration the configuration spells differently"
+}
+
+func (m sameDurationAsState) MarkdownDescription(ctx context.Context) string {
+	return m.Description(ctx)
+}
+
+func (sameDurationAsState) PlanModifyString(_ context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() || req.StateValue.IsNull() || req.StateValue.IsUnknown() {
+		return
+	}
+	if d, err := registry.ParseDuration(req.StateValue.ValueString()); err == nil && sameDuration(req.ConfigValue, d) {
+		resp.PlanValue = req.StateValue
 	}
 }
 
