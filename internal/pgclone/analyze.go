@@ -663,7 +663,7 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 				s.Options = map[string]any{"local_part": "hash"}
 			}
 			problem(ProblemUnmaskedPII, rel.qualified(), col.name, fmt.Sprintf(
-				"looks like %s (confidence %.2f: %s) but has no rule; add one, or a rule with transformer \"keep\" to copy it as is", f.Kind, f.Confidence, f.Reason), &s)
+				"looks like %s (confidence %.2f: %s)", f.Kind, f.Confidence, f.Reason), &s)
 		}
 	}
 

@@ -192,6 +192,11 @@ func TestAnalyze_suggestionsKeepLess(t *testing.T) {
 	for _, p := range a.Problems {
 		if p.Kind == ProblemUnmaskedPII {
 			got[p.Column] = p.Suggested
+			// The evidence only: the provider says "no rule" and the keep
+			// advice itself, once.
+			if strings.Contains(p.Detail, "rule") || strings.Contains(p.Detail, "keep") {
+				t.Errorf("%s: detail %q repeats what the diagnostic says", p.Column, p.Detail)
+			}
 		}
 	}
 	if s := got["email"]; s == nil || s.Transformer != "email" || s.Options["local_part"] != nil {

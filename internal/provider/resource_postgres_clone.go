@@ -625,11 +625,15 @@ func addProblems(m postgresCloneModel, problems []pgclone.Problem, diags *diagno
 		}
 		switch p.Kind {
 		case pgclone.ProblemUnmaskedPII:
-			detail := fmt.Sprintf("Column %s looks like personal data (%s) and has no masking rule, so it would reach staging unmasked.", name, p.Detail)
+			// p.Detail is the evidence only ("looks like email (confidence
+			// ...)"); the missing rule and the keep advice are said here, once.
+			detail := fmt.Sprintf("Column %s has no masking rule and %s, so it would reach staging unmasked.", name, p.Detail)
 			if p.Suggested != nil {
-				detail += "\n\nAdd a rule such as:\n\n" + suggestedRule(p.Table, p.Column, *p.Suggested) +
-					"\nor, if the column is safe to copy as it is, a rule with transformer = \"keep\"."
+				detail += "\n\nAdd a rule such as:\n\n" + suggestedRule(p.Table, p.Column, *p.Suggested) + "\nor"
+			} else {
+				detail += "\n\nAdd a masking rule for it, or"
 			}
+			detail += ", if the column is safe to copy as it is, a rule with transformer = \"keep\"."
 			diags.AddAttributeError(at, "Unmasked Personal Data", detail)
 		case pgclone.ProblemNonBijectiveUnique:
 			diags.AddAttributeError(at, "Masking Rule Breaks Uniqueness",
