@@ -4,7 +4,8 @@ provider "staging" {}
 
 # Teams share one registry in PostgreSQL. The DSN is never stored in state;
 # pass it through an ephemeral variable (kept out of saved plans too) or
-# STAGING_REGISTRY.
+# STAGING_REGISTRY. Resources choose it with provider = staging.shared.
+# tflint-ignore: terraform_unused_declarations
 provider "staging" {
   alias    = "shared"
   registry = var.registry_dsn

@@ -12,3 +12,7 @@ output "stale_environments" {
 data "staging_environments" "pr" {
   labels = { pr = "1234" }
 }
+
+output "pr_namespaces" {
+  value = [for e in data.staging_environments.pr.environments : e.namespace]
+}
