@@ -309,10 +309,10 @@ func TestAccPostgresClone_failClosed(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				// A personal column without a rule stops the plan, naming it,
-				// its kind and a rule to add.
+				// its kind and a rule to add. Each thing is said once: the
+				// missing rule, the evidence in one pair of parentheses, then
+				// the rule to add or keep.
 				Config:      cloneConfig(reg, prod, staging, shopRules("customers.phone")),
-				// Each thing is said once: the missing rule, the evidence in
-				// one pair of parentheses, then the rule to add or keep.
 				ExpectError: regexp.MustCompile(`(?s)Unmasked Personal Data.*Column\s+public\.customers\.phone\s+has\s+no\s+masking\s+rule\s+and\s+looks\s+like\s+phone\s+\(confidence\s+[0-9.]+:[^()]*\),\s+so\s+it\s+would\s+reach\s+staging\s+unmasked\.\s+Add\s+a\s+rule\s+such\s+as:.*transformer\s+=\s+"phone"\s+}\s+or,\s+if\s+the\s+column\s+is\s+safe\s+to\s+copy\s+as\s+it\s+is,\s+a\s+rule\s+with\s+transformer\s+=\s+"keep"\.\s*$`),
 			},
 			{
