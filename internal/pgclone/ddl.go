@@ -248,32 +248,43 @@ type viewDef struct {
 	deps         []uint32
 }
 
-// readSchemaObjects reads types, sequences, constraints, indexes, views and
-// extensions of the copied schemas and tables. search_path must be ”.
-func readSchemaObjects(ctx context.Context, q Querier, cat *catalogState, opts *Options, dropped map[string]bool) (*schemaObjects, error) {
-	so := &schemaObjects{}
-	schemas := cat.schemas
+// scanRows runs sql and calls each for every row, naming what in errors.
+func scanRows(ctx context.Context, q Querier, what, sql string, args []any, each func(pgx.Rows) error) error {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := each(rows); err != nil {
+			return fmt.Errorf("reading %s: %w", what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading %s: %w", what, err)
+	}
+	return nil
+}
+
+// includedOIDs are the OIDs of the relations the clone copies.
+func (cat *catalogState) includedOIDs() []uint32 {
 	var oids []uint32
 	for _, r := range cat.order {
 		if r.included {
 			oids = append(oids, r.oid)
 		}
 	}
+	return oids
+}
+
+// readSchemaObjects reads types, sequences, constraints, indexes, views and
+// extensions of the copied schemas and tables. search_path must be ”.
+func readSchemaObjects(ctx context.Context, q Querier, cat *catalogState, opts *Options, dropped map[string]bool) (*schemaObjects, error) {
+	so := &schemaObjects{}
+	schemas := cat.schemas
+	oids := cat.includedOIDs()
 	scan := func(what, sql string, args []any, each func(pgx.Rows) error) error {
-		rows, err := q.Query(ctx, sql, args...)
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", what, err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := each(rows); err != nil {
-				return fmt.Errorf("reading %s: %w", what, err)
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("reading %s: %w", what, err)
-		}
-		return nil
+		return scanRows(ctx, q, what, sql, args, each)
 	}
 	err := scan("extensions", `
 		SELECT e.extname, n.nspname,

@@ -117,27 +117,9 @@ type commentDef struct{ sql string }
 // search_path must be ”.
 func readMoreObjects(ctx context.Context, q Querier, cat *catalogState, so *schemaObjects, opts *Options, dropped map[string]bool) error {
 	schemas := cat.schemas
-	var relOIDs []uint32
-	for _, r := range cat.order {
-		if r.included {
-			relOIDs = append(relOIDs, r.oid)
-		}
-	}
+	relOIDs := cat.includedOIDs()
 	scan := func(what, sql string, args []any, each func(pgx.Rows) error) error {
-		rows, err := q.Query(ctx, sql, args...)
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", what, err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := each(rows); err != nil {
-				return fmt.Errorf("reading %s: %w", what, err)
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("reading %s: %w", what, err)
-		}
-		return nil
+		return scanRows(ctx, q, what, sql, args, each)
 	}
 	notExt := func(class, oid string) string {
 		return fmt.Sprintf("NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = '%s'::regclass AND x.objid = %s AND x.deptype = 'e')", class, oid)
