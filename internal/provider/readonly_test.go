@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -437,20 +436,5 @@ func quoteSQL(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") +
 func planWarnings(t *testing.T, config string) string {
 	t.Helper()
 	requireTerraform(t)
-	cli := buildProvider(t)
-	dir := t.TempDir()
-	config = "terraform {\n  required_providers {\n    staging = { source = \"stagingkit/staging\" }\n  }\n}\n" + config
-	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "terraform", "plan", "-input=false", "-no-color")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+cli, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("terraform plan: %v\n%s", err, out)
-	}
-	return string(out)
+	return newTFDir(t, buildProvider(t), config).run("plan")
 }

@@ -42,7 +42,7 @@ func (d killDir) write(source, label string, cbd bool) {
 	cfg := cloneConfigWith(d.reg, [][3]string{{"prod", d.prod, "production"}, {"prod2", d.prod2, "production"}, {"staging", d.stag, "staging"}}, body)
 	cfg = strings.Replace(cfg, `source      = "prod"`, fmt.Sprintf(`source      = %q`, source), 1)
 	cfg = strings.Replace(cfg, `key         = "dfe8af7adc8d73117180079bfd5454fc0b3ec67e517b53f1313a1c3889ac1099"`, fmt.Sprintf(`key         = %q`, key), 1)
-	cfg = "terraform {\n  required_providers {\n    staging = { source = \"stagingkit/staging\" }\n  }\n}\n" + cfg
+	cfg = requiredStaging + cfg
 	if err := os.WriteFile(filepath.Join(d.dir, "main.tf"), []byte(cfg), 0o600); err != nil {
 		d.t.Fatal(err)
 	}

@@ -22,22 +22,10 @@ func TestAccPostgresClone_v0StateAdoptsOwner(t *testing.T) {
 	requireTerraform(t)
 	prod, staging := seededShop(t)
 	cli := buildProvider(t)
-	dir := t.TempDir()
-	cfg := cloneConfig(filepath.Join(dir, "registry.db"), prod, staging, shopRules())
-	cfg = "terraform {\n  required_providers {\n    staging = { source = \"stagingkit/staging\" }\n  }\n}\n" + cfg
-	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	run := func(args ...string) (string, error) {
-		cmd := exec.Command("terraform", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+cli, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
-	if out, err := run("apply", "-auto-approve", "-input=false", "-no-color"); err != nil {
-		t.Fatalf("apply: %v\n%s", err, out)
-	}
+	cfg := cloneConfig(filepath.Join(t.TempDir(), "registry.db"), prod, staging, shopRules())
+	d := newTFDir(t, cli, cfg)
+	dir := d.dir
+	d.run("apply", "-auto-approve")
 
 	// Version 0: no owner_id, timeouts without update, no owner records.
 	statePath := filepath.Join(dir, "terraform.tfstate")
@@ -65,32 +53,29 @@ func TestAccPostgresClone_v0StateAdoptsOwner(t *testing.T) {
 	}
 	pgtest.Exec(t, staging, `DELETE FROM stagingkit_clone.schema_owners`)
 
-	out, err := run("apply", "-auto-approve", "-input=false", "-no-color")
-	if err != nil {
-		t.Fatalf("the first apply after the upgrade failed: %v\n%s", err, out)
-	}
+	out := d.run("apply", "-auto-approve") // failed with an inconsistent owner_id before
 	if !strings.Contains(out, "owner_id") {
 		t.Errorf("the plan did not show the owner being recorded:\n%s", out)
 	}
 	if n := pgCount(t, staging, `SELECT count(*) FROM stagingkit_clone.schema_owners WHERE schema_name = 'public' AND owner_id <> ''`); n != 1 {
 		t.Fatalf("no owner recorded for public after the upgrade (%d records)", n)
 	}
-	if out, err := run("plan", "-detailed-exitcode", "-input=false", "-no-color"); err != nil {
-		t.Fatalf("the plan after adoption is not empty: %v\n%s", err, out)
-	}
+	d.run("plan", "-detailed-exitcode") // exit 2, a non-empty plan, fails the test
 
 	// Renaming the environment updates the catalog, which a
 	// create_before_destroy successor's take-over is judged by.
-	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(strings.Replace(cfg, `name = "shop-demo"`, `name = "shop-demo-renamed"`, 1)), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(requiredStaging+strings.Replace(cfg, `name = "shop-demo"`, `name = "shop-demo-renamed"`, 1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := run("apply", "-auto-approve", "-input=false", "-no-color"); err != nil {
-		t.Fatalf("renaming the environment: %v\n%s", err, out)
-	}
+	d.run("apply", "-auto-approve")
 	if n := pgCount(t, staging, `SELECT count(*) FROM stagingkit_clone.schema_owners WHERE schema_name = 'public' AND environment = 'shop-demo-renamed'`); n != 1 {
 		t.Fatal("the owner catalog still names the old environment")
 	}
 }
+
+// requiredStaging is the terraform block a configuration run by the real
+// terraform binary needs to find the locally built provider.
+const requiredStaging = "terraform {\n  required_providers {\n    staging = { source = \"stagingkit/staging\" }\n  }\n}\n"
 
 // tfDir is a terraform working directory run with the real binary and a
 // locally built provider.
@@ -102,7 +87,7 @@ type tfDir struct {
 func newTFDir(t *testing.T, cli, config string) tfDir {
 	t.Helper()
 	d := tfDir{t: t, dir: t.TempDir(), cli: cli}
-	config = "terraform {\n  required_providers {\n    staging = { source = \"stagingkit/staging\" }\n  }\n}\n" + config
+	config = requiredStaging + config
 	if err := os.WriteFile(filepath.Join(d.dir, "main.tf"), []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}

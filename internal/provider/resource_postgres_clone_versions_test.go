@@ -25,7 +25,7 @@ func TestAccPostgresClone_transformerVersionChange(t *testing.T) {
 	cliConfig := buildProvider(t)
 	prod, staging := seededShop(t)
 	reg := t.TempDir() + "/registry.db"
-	w := newWorkspace(t, "tester", "terraform {\n  required_providers {\n    staging = { source = \"stagingkit/staging\" }\n  }\n}\n"+
+	w := newWorkspace(t, "tester", requiredStaging+
 		cloneConfig(reg, prod, staging, shopRules()))
 	if r := w.apply(cliConfig, reg); r.err != nil {
 		t.Fatalf("apply: %v\n%s", r.err, r.output)
