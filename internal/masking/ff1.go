@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"math/bits"
 	"sync"
+	"sync/atomic"
 )
 
 // This file implements FF1, the format-preserving encryption mode of NIST
@@ -29,9 +30,9 @@ const ff1Rounds = 10
 // permutation of fewer than a million values is open to enumeration.
 const ff1MinDomain = 1_000_000
 
-// ff1ScratchLen is the scratch space ff1's fast path needs: P, the CBC
-// state, and Q (a tweak of up to 32 bytes, padding, the round byte and up
-// to 8 bytes of NUM(B)).
+// ff1ScratchLen is the scratch space ff1's fast path needs: the CBC state
+// and Q (a tweak of up to 32 bytes, padding, the round byte and up to 8
+// bytes of NUM(B)), with 16 bytes to spare that earlier layouts used.
 const ff1ScratchLen = 16 + 16 + 64
 
 // ff1 is FF1 keyed with one AES key.
@@ -43,27 +44,45 @@ type ff1 struct {
 	cache *ff1Cache
 }
 
-// ff1Cache maps radix<<40 | n<<8 | tweak length to ff1Params.
+// ff1CacheSlots is the size of ff1Cache's direct-mapped front: a
+// transformer meets a handful of (radix, length, tweak length) triples.
+const ff1CacheSlots = 64
+
+// ff1Cache maps radix<<40 | n<<8 | tweak length to ff1Params: a
+// direct-mapped array of the last parameters used in each slot, checked
+// without a lock or a hash of an interface, in front of a sync.Map that
+// holds them all. Entries are never modified once published.
 type ff1Cache struct {
-	m sync.Map
+	slots [ff1CacheSlots]atomic.Pointer[ff1Params]
+	m     sync.Map
 }
 
 // params returns the FF1 parameters for radix and n with CIPH(P) for a
-// tweak of tlen bytes filled in when a cache is set.
-func (f ff1) params(radix uint64, n, tlen int) ff1Params {
+// tweak of tlen bytes filled in when a cache is set. The result is shared:
+// callers must not modify it.
+func (f ff1) params(radix uint64, n, tlen int) *ff1Params {
 	if f.cache == nil || radix > 1<<16 || tlen > 255 || n >= 1<<32 {
-		return newFF1Params(radix, n)
+		p := newFF1Params(radix, n)
+		return &p
 	}
 	key := radix<<40 | uint64(n)<<8 | uint64(tlen)
+	slot := &f.cache.slots[(key*0x9e3779b97f4a7c15)>>(64-6)]
+	if p := slot.Load(); p != nil && p.key == key {
+		return p
+	}
 	if v, ok := f.cache.m.Load(key); ok {
-		return *v.(*ff1Params)
+		p := v.(*ff1Params)
+		slot.Store(p)
+		return p
 	}
 	p := newFF1Params(radix, n)
+	p.key = key
 	p.pBlock(p.cp[:], tlen)
 	f.b.Encrypt(p.cp[:], p.cp[:])
 	p.cpSet = true
 	f.cache.m.Store(key, &p)
-	return p
+	slot.Store(&p)
+	return &p
 }
 
 // ff1Params are the values FF1 derives from radix and n.
@@ -76,6 +95,7 @@ type ff1Params struct {
 	fast       bool
 	cp         [16]byte // CIPH(P), when cpSet (for one tweak length)
 	cpSet      bool
+	key        uint64 // the cache key, when cached
 }
 
 // pow64 returns r^e and whether it fits in a uint64. 2^64 itself is
@@ -151,32 +171,66 @@ func (p *ff1Params) fastOK(tweak []byte) bool {
 	return p.fast && 16+16+p.qLen(len(tweak)) <= ff1ScratchLen
 }
 
-// roundFast runs FF1 round i's PRF on NUM(B) = bnum and returns
-// y mod radix^m, where m is the length of the half being replaced. q holds
-// Q with the tweak and padding already in place.
-func (f ff1) roundFast(p *ff1Params, cp, x, q []byte, i int, bnum, powM, inv uint64) uint64 {
-	ql := len(q)
-	q[ql-p.b-1] = byte(i)
-	for j := range p.b {
-		q[ql-1-j] = byte(bnum >> (8 * j))
+// ff1Round is the state of the fast path's rounds for one call: every
+// round's PRF input P || Q differs only in the round number and NUM(B),
+// which sit in Q's last block when NUM(B) has at most 8 bytes, so the CBC
+// chain through P and the blocks before it is the same for the ten rounds.
+// w0, w1 hold that chaining value XORed with the constant bytes of Q's
+// last block (the tail of the tweak, the padding), as big-endian words; a
+// round XORs in its round number and NUM(B) and encrypts one block.
+type ff1Round struct {
+	w0, w1 uint64
+	blk    []byte // 16 bytes of scratch for the block
+}
+
+// start computes the rounds' state for a tweak (qLen(len(tweak)) bytes of
+// Q, of which all but the last block are constant) from CIPH(P).
+func (f ff1) start(p *ff1Params, scratch, tweak []byte) ff1Round {
+	x := scratch[0:16]
+	if p.cpSet {
+		copy(x, p.cp[:])
+	} else {
+		p.pBlock(x, len(tweak))
+		f.b.Encrypt(x, x)
 	}
-	copy(x[:16], cp)
-	f.prf(x, q)
-	// y = NUM(S) with S the first d <= 12 bytes of R: (hi, lo) big-endian.
+	q := scratch[16 : 16+p.qLen(len(tweak))]
+	copy(q, tweak)
+	clear(q[len(tweak):])
+	f.prf(x, q[:len(q)-16])
+	last := q[len(q)-16:]
+	return ff1Round{
+		w0:  binary.BigEndian.Uint64(x[0:]) ^ binary.BigEndian.Uint64(last[0:]),
+		w1:  binary.BigEndian.Uint64(x[8:]) ^ binary.BigEndian.Uint64(last[8:]),
+		blk: x,
+	}
+}
+
+// round runs FF1 round i's PRF on NUM(B) = bnum and returns
+// y mod radix^m, where m is the length of the half being replaced.
+func (f ff1) round(p *ff1Params, r *ff1Round, i int, bnum, powM, inv uint64) uint64 {
+	w0, w1 := r.w0, r.w1
+	if p.b == 8 {
+		w0 ^= uint64(i)
+		w1 ^= bnum
+	} else {
+		w1 ^= uint64(i)<<(8*p.b) | bnum
+	}
+	blk := r.blk[:16]
+	binary.BigEndian.PutUint64(blk[0:], w0)
+	binary.BigEndian.PutUint64(blk[8:], w1)
+	f.b.Encrypt(blk, blk)
+	// y = NUM(S) with S the first d <= 12 bytes of R.
 	var hi, lo uint64
 	switch p.d {
+	case 4:
+		lo = uint64(binary.BigEndian.Uint32(blk))
 	case 8:
-		lo = binary.BigEndian.Uint64(x)
-	case 12:
-		hi, lo = uint64(binary.BigEndian.Uint32(x)), binary.BigEndian.Uint64(x[4:])
-	default:
-		for j := 0; j < p.d; j++ {
-			hi = hi<<8 | lo>>56
-			lo = lo<<8 | uint64(x[j])
-		}
+		lo = binary.BigEndian.Uint64(blk)
+	default: // 12
+		hi, lo = uint64(binary.BigEndian.Uint32(blk)), binary.BigEndian.Uint64(blk[4:])
 	}
-	if powM == 0 { // 2^64
-		return lo
+	if powM&(powM-1) == 0 { // a power of two (0 stands for 2^64): radix 2, 4, 16, 256
+		return lo & (powM - 1)
 	}
 	if hi == 0 {
 		return mod64(lo, powM, inv)
@@ -214,53 +268,33 @@ func addMod(a, b, m uint64) uint64 {
 	return s
 }
 
-// setup computes CIPH(P) and the constant part of Q in scratch and returns
-// them with the CBC state.
-func (f ff1) setup(p *ff1Params, scratch, tweak []byte) (cp, x, q []byte) {
-	cp, x = scratch[0:16], scratch[16:32]
-	if p.cpSet {
-		copy(cp, p.cp[:])
-	} else {
-		p.pBlock(cp, len(tweak))
-		f.b.Encrypt(cp, cp)
-	}
-	q = scratch[32 : 32+p.qLen(len(tweak))]
-	copy(q, tweak)
-	clear(q[len(tweak):])
-	return cp, x, q
-}
-
 // encryptInts runs FF1.Encrypt on the halves' values (a = NUM(A), b =
 // NUM(B)) on the fast path and returns the halves of the ciphertext.
 func (f ff1) encryptInts(p *ff1Params, scratch, tweak []byte, a, b uint64) (uint64, uint64) {
-	cp, x, q := f.setup(p, scratch, tweak)
-	for i := range ff1Rounds {
-		powM, inv := p.powU, p.invU
-		if i&1 == 1 {
-			powM, inv = p.powV, p.invV
-		}
-		y := f.roundFast(p, cp, x, q, i, b, powM, inv)
-		a, b = b, addMod(a, y, powM)
+	r := f.start(p, scratch, tweak)
+	for i := 0; i < ff1Rounds; i += 2 {
+		a = addMod(a, f.round(p, &r, i, b, p.powU, p.invU), p.powU)
+		b = addMod(b, f.round(p, &r, i+1, a, p.powV, p.invV), p.powV)
 	}
 	return a, b
 }
 
 // decryptInts inverts encryptInts.
 func (f ff1) decryptInts(p *ff1Params, scratch, tweak []byte, a, b uint64) (uint64, uint64) {
-	cp, x, q := f.setup(p, scratch, tweak)
-	for i := ff1Rounds - 1; i >= 0; i-- {
-		powM, inv := p.powU, p.invU
-		if i&1 == 1 {
-			powM, inv = p.powV, p.invV
-		}
-		y := f.roundFast(p, cp, x, q, i, a, powM, inv)
-		c := b - y
-		if b < y {
-			c = b + (powM - y)
-		}
-		a, b = c, a
+	r := f.start(p, scratch, tweak)
+	for i := ff1Rounds - 1; i > 0; i -= 2 {
+		b = subMod(b, f.round(p, &r, i, a, p.powV, p.invV), p.powV)
+		a = subMod(a, f.round(p, &r, i-1, b, p.powU, p.invU), p.powU)
 	}
 	return a, b
+}
+
+// subMod returns (a - b) mod m for a, b < m; m == 0 stands for 2^64.
+func subMod(a, b, m uint64) uint64 {
+	if a < b {
+		return a + (m - b)
+	}
+	return a - b
 }
 
 // numRadix returns NUM_radix(x) of numerals that fit in a uint64.
@@ -274,6 +308,13 @@ func numRadix(x []byte, radix uint64) uint64 {
 
 // strRadix writes STR^len(x)_radix(v) into x.
 func strRadix(x []byte, radix, v uint64) {
+	if radix == 10 { // a division by a constant is a multiplication
+		for i := len(x) - 1; i >= 0; i-- {
+			x[i] = byte(v % 10)
+			v /= 10
+		}
+		return
+	}
 	for i := len(x) - 1; i >= 0; i-- {
 		x[i] = byte(v % radix)
 		v /= radix
@@ -297,14 +338,14 @@ func (f ff1) decrypt(x []byte, radix int, tweak, scratch []byte) {
 func (f ff1) crypt(x []byte, radix int, tweak, scratch []byte, inverse bool) {
 	p := f.params(uint64(radix), len(x), len(tweak))
 	if !p.fastOK(tweak) {
-		f.cryptBig(&p, x, tweak, inverse)
+		f.cryptBig(p, x, tweak, inverse)
 		return
 	}
 	a, b := numRadix(x[:p.u], p.radix), numRadix(x[p.u:], p.radix)
 	if inverse {
-		a, b = f.decryptInts(&p, scratch, tweak, a, b)
+		a, b = f.decryptInts(p, scratch, tweak, a, b)
 	} else {
-		a, b = f.encryptInts(&p, scratch, tweak, a, b)
+		a, b = f.encryptInts(p, scratch, tweak, a, b)
 	}
 	strRadix(x[:p.u], p.radix, a)
 	strRadix(x[p.u:], p.radix, b)

@@ -85,6 +85,21 @@ func (e fpe) encrypt(vals, rad []byte, tweak uint64, scratch []byte) bool {
 		return true
 	}
 	xHi, xLo = e.permute128(xHi, xLo, nHi, nLo, t, scratch)
+	if nHi == 0 { // x < N < 2^64: 64-bit digits, by constants where common
+		for i := n - 1; i >= 0; i-- {
+			switch r := uint64(rad[i]) + 1; r {
+			case 10:
+				vals[i], xLo = byte(xLo%10), xLo/10
+			case 9:
+				vals[i], xLo = byte(xLo%9), xLo/9
+			case 26:
+				vals[i], xLo = byte(xLo%26), xLo/26
+			default:
+				vals[i], xLo = byte(xLo%r), xLo/r
+			}
+		}
+		return true
+	}
 	for i := n - 1; i >= 0; i-- {
 		r := uint64(rad[i]) + 1
 		qHi, rem := xHi/r, xHi%r
@@ -111,7 +126,7 @@ func (e fpe) permute128(xHi, xLo, nHi, nLo uint64, tweak, scratch []byte) (uint6
 	for {
 		// A is the first u bits (the most significant), B the last v.
 		a, b := shr128(xHi, xLo, p.v), xLo&(1<<p.v-1)
-		a, b = e.f.encryptInts(&p, scratch, tweak, a, b)
+		a, b = e.f.encryptInts(p, scratch, tweak, a, b)
 		xHi, xLo = a>>(64-p.v), a<<p.v|b
 		if xHi < nHi || (xHi == nHi && xLo < nLo) {
 			return xHi, xLo
