@@ -1,97 +1,103 @@
-// Command benchclone measures the masked clone against its physical limit
-// and its peers on a generated shop, in one run, and prints one table:
+// Command benchclone measures the masked clone against its limit and its
+// peers as a DBA would, in one run, and prints the tables of issue #13:
 //
-//   - the limit: a plain binary COPY TO STDOUT | COPY FROM STDIN pipe into
-//     tables without constraints or indexes, two tables at a time;
-//   - pg_dump -Fd -j2 -Z0 followed by pg_restore -j2;
-//   - our clone with a rule on every personal column (data phase and whole
-//     clone with constraints and indexes);
-//   - our clone of a 10% subset.
+//   - the sequential limit: psql binary COPY pipes (psql -c "COPY t TO
+//     STDOUT (FORMAT binary)" | psql -c "COPY t FROM STDIN (FORMAT
+//     binary)"), up to one table per core at a time, into bare tables, then
+//     the post-data steps (keys and indexes, then foreign keys) in plain SQL,
+//     up to one statement per core at a time;
+//   - pg_dump -Fd -jN -Z0 followed by pg_restore -jN (N = cores), unmasked;
+//   - pgcopydb clone --table-jobs N --index-jobs N, unmasked (installed
+//     with apt-get when missing and running as root, else skipped);
+//   - our clone with a rule on every personal column, and of a 10% subset;
+//   - our clone of the same shop at a quarter of the scale (how time grows
+//     with the data), and of a one-table dataset (7M rows at scale 1) with
+//     parallelism 1 and 2, with the cores each keeps busy.
 //
-// Each measured tool runs as its own process so that its peak memory
-// (maximum resident set) can be read; the data is generated at -scale
-// (1 = 1M customers, 3M orders, 3M payments) and, with -scaling, also at a
-// quarter of it, to show how time grows with the data.
+// Each method runs into a fresh database after one untimed read of every
+// source table; methods are interleaved round-robin over -rounds rounds
+// (each round starting one method later) and reported as medians with
+// their spread. Tools run as their own processes, so the clone's peak
+// memory is its own maximum resident set.
 //
-//	go run ./internal/benchclone -scale 1
+//	go run ./internal/benchclone -scale 1 -rounds 5
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
-	"syscall"
-	"text/tabwriter"
+	"runtime"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
-	"golang.org/x/sync/errgroup"
-
-	"github.com/stagingkit/terraform-provider-staging/internal/masking"
-	"github.com/stagingkit/terraform-provider-staging/internal/pgclone"
 	"github.com/stagingkit/terraform-provider-staging/internal/pgtest"
-	"github.com/stagingkit/terraform-provider-staging/internal/shopdata"
 )
 
-// parallelism is the clone's -parallelism, passed on to its child process.
-var parallelism int
-
-var tables = []string{"customers", "addresses", "orders", "payments", "support_tickets"}
-
-// rules mask every personal column of the shop.
-var rules = []pgclone.ColumnRule{
-	{Table: "customers", Column: "email", Spec: masking.Spec{Transformer: "email", Domain: "customer_email"}},
-	{Table: "customers", Column: "first_name", Spec: masking.Spec{Transformer: "first_name"}},
-	{Table: "customers", Column: "last_name", Spec: masking.Spec{Transformer: "last_name"}},
-	{Table: "customers", Column: "phone", Spec: masking.Spec{Transformer: "phone"}},
-	{Table: "customers", Column: "birth_date", Spec: masking.Spec{Transformer: "date_shift"}},
-	{Table: "addresses", Column: "street", Spec: masking.Spec{Transformer: "address"}},
-	{Table: "addresses", Column: "postal_code", Spec: masking.Spec{Transformer: "text_scramble"}},
-	{Table: "payments", Column: "card_number", Spec: masking.Spec{Transformer: "credit_card"}},
-	{Table: "payments", Column: "card_holder", Spec: masking.Spec{Transformer: "full_name"}},
-	{Table: "support_tickets", Column: "body", Spec: masking.Spec{Transformer: "text_scramble"}},
+// sample is one timed run of one method.
+type sample struct {
+	Seconds float64            // wall seconds of the timed work
+	Parts   map[string]float64 // timed parts, for the sequential limit
+	Rows    int64              // rows in the target afterwards
+	PeakMiB float64            // maximum resident set of the measured process; 0 if not measured
+	ProcCPU float64            // CPU seconds of the clone process; 0 if not measured
+	Busy    float64            // cores kept busy machine-wide during the run
+	Phases  []phase            // our clone's phases
 }
 
-// measurement is one row of the table.
-type measurement struct {
-	Method  string
-	Scale   float64
-	Rows    int64
-	Seconds float64 // whole job
-	Data    float64 // data phase, when the job has one
-	PeakMiB float64 // maximum resident set of the measured process(es); 0 if not measured
+// method is one way of copying a dataset, and its samples.
+type method struct {
+	key     string
+	label   string
+	d       *dataset
+	subset  bool // copies a subset: rows are counted, not compared with the source
+	run     func(ctx context.Context, target string) (sample, error)
+	samples []sample
 }
 
-// cloneReport is what a clone child process prints.
-type cloneReport struct {
-	Rows    int64           `json:"rows"`
-	Seconds float64         `json:"seconds"`
-	Data    float64         `json:"data_seconds"`
-	Phases  []pgclone.Phase `json:"phases"`
+// Method keys.
+const (
+	keyLimit    = "limit"
+	keyDump     = "pg_dump"
+	keyPgcopydb = "pgcopydb"
+	keyOurs     = "ours"
+	keySubset   = "subset"
+	keyQuarter  = "ours-quarter"
+	keyOne1     = "one-table-p1"
+	keyOne2     = "one-table-p2"
+)
+
+// bench is the state of one driver run.
+type bench struct {
+	src, dst *pgtest.Cluster
+	bin      string // the PostgreSQL client and server binaries
+	self     string // this executable, run again as the clone's child process
+	jobs     int    // cores: the jobs every tool is given
+	pgcopydb pgcopydbTool
+	limits   map[*dataset]limitPlan
+	seq      int // target databases made so far
 }
 
 func main() {
-	mode := flag.String("mode", "driver", "driver (default), or clone (child process)")
-	scale := flag.Float64("scale", 1, "data size: 1 = 1M customers, 3M orders, 3M payments")
-	scaling := flag.Bool("scaling", true, "also measure at a quarter of -scale, to compare how time grows with the data")
+	mode := flag.String("mode", "driver", "driver (default), or clone (the child process that clones once)")
+	scale := flag.Float64("scale", 1, "data size: 1 = a shop of 1M customers, 3M orders, 3M payments, and a 7M-row table")
+	rounds := flag.Int("rounds", 5, "rounds over which the methods are interleaved; medians are reported")
+	scaling := flag.Bool("scaling", true, "also clone the shop at a quarter of -scale (the 4x check)")
+	oneTable := flag.Bool("one-table", true, "also clone a one-table dataset with parallelism 1 and 2")
+	parallelism := flag.Int("parallelism", runtime.NumCPU(), "the clone's parallelism on the shop")
+	kind := flag.String("dataset", "shop", "clone mode: shop or ledger (which rules)")
 	source := flag.String("source", "", "clone mode: source DSN")
 	target := flag.String("target", "", "clone mode: target DSN")
 	percent := flag.Float64("subset", 0, "clone mode: percent of customers to copy (0: all)")
-	flag.IntVar(&parallelism, "parallelism", 2, "tables the clone copies at once")
 	flag.Parse()
 	ctx := context.Background()
 	var err error
 	if *mode == "clone" {
-		err = runClone(ctx, *source, *target, *percent)
+		err = runClone(ctx, *kind, *source, *target, *percent, *parallelism)
+	} else if *rounds < 1 || *scale <= 0 {
+		err = fmt.Errorf("-rounds must be at least 1 and -scale positive")
 	} else {
-		err = drive(ctx, *scale, *scaling)
+		err = drive(ctx, config{scale: *scale, rounds: *rounds, scaling: *scaling, oneTable: *oneTable, parallelism: *parallelism})
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchclone:", err)
@@ -99,274 +105,189 @@ func main() {
 	}
 }
 
-// runClone is the child process that clones and reports.
-func runClone(ctx context.Context, source, target string, percent float64) error {
-	src, err := pgx.ParseConfig(source)
-	if err != nil {
-		return err
-	}
-	dst, err := pgx.ParseConfig(target)
-	if err != nil {
-		return err
-	}
-	key, err := masking.DeriveKey([]byte("benchmark masking key"))
-	if err != nil {
-		return err
-	}
-	opts := pgclone.Options{Rules: rules, Key: key, Parallelism: parallelism,
-		// The benchmark's clusters are throwaway and it reads as their
-		// superuser, as pg_dump does beside it.
-		Source: pgclone.SourceSettings{AllowPrivilegedLogin: true}}
-	if percent > 0 {
-		opts.Subset = pgclone.SubsetOptions{Subsets: []pgclone.Subset{{Table: "customers", Percent: percent}}, NullDangling: true, Seed: "bench"}
-	}
-	res, err := pgclone.Clone(ctx, src, dst, opts)
-	if err != nil {
-		return err
-	}
-	var rows int64
-	for _, t := range res.Tables {
-		rows += t.Rows
-	}
-	return json.NewEncoder(os.Stdout).Encode(cloneReport{Rows: rows, Seconds: res.Duration.Seconds(), Data: res.DataDuration.Seconds(), Phases: res.Phases})
+// config is the driver's flags.
+type config struct {
+	scale       float64
+	rounds      int
+	scaling     bool
+	oneTable    bool
+	parallelism int
 }
 
-// peakMiB is the maximum resident set of a finished process.
-func peakMiB(ps *os.ProcessState) float64 {
-	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-		return float64(ru.Maxrss) / 1024 // kilobytes on Linux
-	}
-	return 0
-}
-
-func drive(ctx context.Context, scale float64, scaling bool) error {
-	self, err := os.Executable()
-	if err != nil {
+func drive(ctx context.Context, cfg config) error {
+	began := time.Now()
+	b := &bench{jobs: runtime.NumCPU(), limits: map[*dataset]limitPlan{}}
+	var err error
+	if b.self, err = os.Executable(); err != nil {
 		return err
+	}
+	if b.bin, err = pgtest.FindBinaries(); err != nil {
+		return err
+	}
+	b.pgcopydb = findPgcopydb(ctx)
+	if b.pgcopydb.skip != "" {
+		fmt.Fprintln(os.Stderr, b.pgcopydb.skip)
 	}
 	fmt.Fprintln(os.Stderr, "starting two PostgreSQL clusters (source and target)...")
-	src, err := pgtest.Start(ctx)
+	if b.src, err = pgtest.Start(ctx); err != nil {
+		return err
+	}
+	defer func() { _ = b.src.Stop() }()
+	if b.dst, err = pgtest.Start(ctx); err != nil {
+		return err
+	}
+	defer func() { _ = b.dst.Stop() }()
+
+	// Datasets, seeded and read once before anything is timed.
+	seedStart := time.Now()
+	shop, err := seedShop(ctx, b.src, "shop", cfg.scale)
 	if err != nil {
 		return err
 	}
-	defer func() { _ = src.Stop() }()
-	dst, err := pgtest.Start(ctx)
-	if err != nil {
+	datasets := []*dataset{shop}
+	var quarter, ledger *dataset
+	if cfg.scaling {
+		if quarter, err = seedShop(ctx, b.src, "shop_quarter", cfg.scale/4); err != nil {
+			return err
+		}
+		datasets = append(datasets, quarter)
+	}
+	if cfg.oneTable {
+		if ledger, err = seedLedger(ctx, b.src, "ledger", cfg.scale); err != nil {
+			return err
+		}
+		datasets = append(datasets, ledger)
+	}
+	if b.limits[shop], err = planLimit(ctx, shop); err != nil {
 		return err
 	}
-	defer func() { _ = dst.Stop() }()
-	bin, err := pgtest.FindBinaries()
-	if err != nil {
+	seeding := time.Since(seedStart)
+	for _, d := range datasets {
+		if err := warm(ctx, d); err != nil {
+			return err
+		}
+	}
+
+	// The shop's methods, interleaved; then the one-table clones.
+	shopMethods := []*method{
+		{key: keyLimit, d: shop, label: "sequential limit = data + post-data",
+			run: func(ctx context.Context, t string) (sample, error) { return b.runLimit(ctx, shop, t) }},
+		{key: keyDump, d: shop, label: fmt.Sprintf("pg_dump -Fd -j%d -Z0 + pg_restore -j%d, unmasked", b.jobs, b.jobs),
+			run: func(ctx context.Context, t string) (sample, error) { return b.runDump(ctx, shop, t) }},
+	}
+	if b.pgcopydb.skip == "" {
+		shopMethods = append(shopMethods, &method{key: keyPgcopydb, d: shop,
+			label: fmt.Sprintf("pgcopydb %s clone --table-jobs %d --index-jobs %d, unmasked", b.pgcopydb.version, b.jobs, b.jobs),
+			run:   func(ctx context.Context, t string) (sample, error) { return b.runPgcopydb(ctx, shop, t) }})
+	}
+	shopMethods = append(shopMethods,
+		&method{key: keyOurs, d: shop, label: fmt.Sprintf("our clone, every personal column masked (parallelism %d)", cfg.parallelism),
+			run: func(ctx context.Context, t string) (sample, error) {
+				return b.runOurs(ctx, shop, t, 0, cfg.parallelism)
+			}},
+		&method{key: keySubset, d: shop, subset: true, label: "our clone, 10% subset of customers, masked",
+			run: func(ctx context.Context, t string) (sample, error) {
+				return b.runOurs(ctx, shop, t, 10, cfg.parallelism)
+			}})
+	if quarter != nil {
+		shopMethods = append(shopMethods, &method{key: keyQuarter, d: quarter, label: fmt.Sprintf("our clone of the shop at scale %g, masked", quarter.scale),
+			run: func(ctx context.Context, t string) (sample, error) {
+				return b.runOurs(ctx, quarter, t, 0, cfg.parallelism)
+			}})
+	}
+	var oneMethods []*method
+	if ledger != nil {
+		for _, p := range []int{1, 2} {
+			oneMethods = append(oneMethods, &method{key: map[int]string{1: keyOne1, 2: keyOne2}[p], d: ledger,
+				label: fmt.Sprintf("parallelism %d", p),
+				run:   func(ctx context.Context, t string) (sample, error) { return b.runOurs(ctx, ledger, t, 0, p) }})
+		}
+	}
+
+	idle := idleLoad(2 * time.Second)
+	fmt.Fprintf(os.Stderr, "machine busy before the rounds: %.2f of %d cores\n", idle, b.jobs)
+	roundsStart := time.Now()
+	if err := b.rounds(ctx, "shop", shopMethods, cfg.rounds); err != nil {
 		return err
 	}
-
-	scales := []float64{scale}
-	if scaling {
-		scales = []float64{scale / 4, scale}
+	shopTime := time.Since(roundsStart)
+	oneStart := time.Now()
+	if err := b.rounds(ctx, "one table", oneMethods, cfg.rounds); err != nil {
+		return err
 	}
-	var results []measurement
-	for i, s := range scales {
-		srcDSN, err := src.CreateDatabase(ctx, fmt.Sprintf("shop_%d", i))
-		if err != nil {
-			return err
-		}
-		conn, err := pgx.Connect(ctx, srcDSN)
-		if err != nil {
-			return err
-		}
-		start := time.Now()
-		if err := shopdata.Create(ctx, conn); err != nil {
-			return err
-		}
-		sz, err := shopdata.Seed(ctx, conn, s)
-		if err != nil {
-			return err
-		}
-		if _, err := conn.Exec(ctx, "CHECKPOINT"); err != nil {
-			return err
-		}
-		total := sz.Customers + sz.Addresses + sz.Orders + sz.Payments + sz.Tickets
-		fmt.Fprintf(os.Stderr, "scale %g: seeded %d rows in %s\n", s, total, time.Since(start).Round(time.Second))
+	oneTime := time.Since(oneStart)
 
-		// 1. The limit: binary COPY pipe into bare tables.
-		pipeDSN, err := dst.CreateDatabase(ctx, fmt.Sprintf("pipe_%d", i))
-		if err != nil {
-			return err
-		}
-		secs, err := copyPipe(ctx, conn, srcDSN, pipeDSN)
-		conn.Close(ctx)
-		if err != nil {
-			return fmt.Errorf("copy pipe: %w", err)
-		}
-		results = append(results, measurement{Method: "COPY pipe (binary, no indexes): the limit", Scale: s, Rows: total, Seconds: secs, Data: secs})
-		fmt.Fprintf(os.Stderr, "  copy pipe %.1fs\n", secs)
-
-		// 2. pg_dump | pg_restore.
-		dumpDSN, err := dst.CreateDatabase(ctx, fmt.Sprintf("dump_%d", i))
-		if err != nil {
-			return err
-		}
-		dir, err := os.MkdirTemp("", "benchdump")
-		if err != nil {
-			return err
-		}
-		start = time.Now()
-		dump := exec.CommandContext(ctx, filepath.Join(bin, "pg_dump"), "-Fd", "-j2", "-Z0", "-f", filepath.Join(dir, "d"), srcDSN)
-		if out, err := dump.CombinedOutput(); err != nil {
-			return fmt.Errorf("pg_dump: %w\n%s", err, out)
-		}
-		restore := exec.CommandContext(ctx, filepath.Join(bin, "pg_restore"), "-j2", "-d", dumpDSN, filepath.Join(dir, "d"))
-		if out, err := restore.CombinedOutput(); err != nil {
-			return fmt.Errorf("pg_restore: %w\n%s", err, out)
-		}
-		secs = time.Since(start).Seconds()
-		_ = os.RemoveAll(dir)
-		results = append(results, measurement{Method: "pg_dump -Fd -j2 -Z0 + pg_restore -j2 (no masking)", Scale: s, Rows: total, Seconds: secs,
-			PeakMiB: max(peakMiB(dump.ProcessState), peakMiB(restore.ProcessState))})
-		fmt.Fprintf(os.Stderr, "  pg_dump+pg_restore %.1fs\n", secs)
-
-		// 3 and 4. Our clone, whole and subset, each in its own process.
-		for _, pct := range []float64{0, 10} {
-			cloneDSN, err := dst.CreateDatabase(ctx, fmt.Sprintf("clone_%d_%d", i, int(pct)))
-			if err != nil {
-				return err
-			}
-			cmd := exec.CommandContext(ctx, self, "-mode", "clone", "-source", srcDSN, "-target", cloneDSN, "-subset", fmt.Sprint(pct), "-parallelism", fmt.Sprint(parallelism))
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
-			out, err := cmd.Output()
-			if err != nil {
-				return fmt.Errorf("clone: %w\n%s", err, stderr.String())
-			}
-			var rep cloneReport
-			if err := json.Unmarshal(out, &rep); err != nil {
-				return fmt.Errorf("clone report %q: %w", out, err)
-			}
-			name := "our clone, every personal column masked"
-			if pct > 0 {
-				name = "our clone, 10% subset of customers, masked"
-			}
-			results = append(results, measurement{Method: name, Scale: s, Rows: rep.Rows, Seconds: rep.Seconds, Data: rep.Data, PeakMiB: peakMiB(cmd.ProcessState)})
-			fmt.Fprintf(os.Stderr, "  %s %.1fs:", name, rep.Seconds)
-			for _, ph := range rep.Phases {
-				fmt.Fprintf(os.Stderr, " %s %.1fs;", ph.Name, ph.Duration.Seconds())
-			}
-			fmt.Fprintln(os.Stderr)
-		}
+	r := report{cfg: cfg, jobs: b.jobs, idle: idle, shop: shop, quarter: quarter, ledger: ledger,
+		methods: map[string]*method{}, pgcopydbSkip: b.pgcopydb.skip}
+	for _, m := range append(shopMethods, oneMethods...) {
+		r.methods[m.key] = m
 	}
-	printTable(os.Stdout, results, scales)
+	r.print(os.Stdout, append(shopMethods, oneMethods...))
+	fmt.Printf("\nThis run took %s: clusters, seeding (%s) and warming %s; shop rounds %s; one-table rounds %s.\n",
+		time.Since(began).Round(time.Second), seeding.Round(time.Second), roundsStart.Sub(began).Round(time.Second),
+		shopTime.Round(time.Second), oneTime.Round(time.Second))
 	return nil
 }
 
-// copyPipe streams every table in binary COPY from source to bare tables
-// of the same columns in target, two at a time, and returns the seconds
-// the data took.
-func copyPipe(ctx context.Context, srcConn *pgx.Conn, srcDSN, dstDSN string) (float64, error) {
-	dstConn, err := pgx.Connect(ctx, dstDSN)
-	if err != nil {
-		return 0, err
-	}
-	defer dstConn.Close(ctx)
-	// The types the columns use, then bare tables.
-	for _, ddl := range shopdata.Schema[:2] {
-		if _, err := dstConn.Exec(ctx, ddl); err != nil {
-			return 0, err
-		}
-	}
-	for _, t := range tables {
-		var cols string
-		if err := srcConn.QueryRow(ctx, `SELECT string_agg(quote_ident(attname) || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
-			FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`, t).Scan(&cols); err != nil {
-			return 0, err
-		}
-		if _, err := dstConn.Exec(ctx, fmt.Sprintf("CREATE TABLE %s (%s)", t, cols)); err != nil {
-			return 0, err
-		}
+// rounds runs every method once per round, each round starting one method
+// later than the one before, and prints progress and, after the first
+// round, when the rest should end.
+func (b *bench) rounds(ctx context.Context, what string, methods []*method, n int) error {
+	if len(methods) == 0 {
+		return nil
 	}
 	start := time.Now()
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(2)
-	for _, t := range tables {
-		g.Go(func() error {
-			s, err := pgconn.Connect(gctx, srcDSN)
+	for r := range n {
+		for i := range methods {
+			m := methods[(r+i)%len(methods)]
+			s, err := b.measure(ctx, m)
 			if err != nil {
-				return err
+				return fmt.Errorf("%s: %w", m.label, err)
 			}
-			defer s.Close(context.Background())
-			d, err := pgconn.Connect(gctx, dstDSN)
-			if err != nil {
-				return err
-			}
-			defer d.Close(context.Background())
-			pr, pw := io.Pipe()
-			done := make(chan error, 1)
-			go func() {
-				_, err := d.CopyFrom(gctx, pr, fmt.Sprintf("COPY %s FROM STDIN (FORMAT binary)", t))
-				_ = pr.CloseWithError(err)
-				done <- err
-			}()
-			_, err = s.CopyTo(gctx, pw, fmt.Sprintf("COPY %s TO STDOUT (FORMAT binary)", t))
-			_ = pw.CloseWithError(err)
-			if inErr := <-done; err == nil {
-				err = inErr
-			}
-			return err
-		})
+			m.samples = append(m.samples, s)
+			fmt.Fprintf(os.Stderr, "  %s round %d/%d: %-70s %7.2fs %5.2f cores busy\n", what, r+1, n, m.label, s.Seconds, s.Busy)
+		}
+		if r == 0 && n > 1 {
+			left := time.Since(start) * time.Duration(n-1)
+			fmt.Fprintf(os.Stderr, "%s: round 1 took %s; %d more rounds, about %s (until %s)\n", what,
+				time.Since(start).Round(time.Second), n-1, left.Round(time.Second), time.Now().Add(left).Format("15:04"))
+		}
 	}
-	if err := g.Wait(); err != nil {
-		return 0, err
-	}
-	return time.Since(start).Seconds(), nil
+	return nil
 }
 
-func printTable(w io.Writer, results []measurement, scales []float64) {
-	limit := map[float64]float64{}
-	dump := map[float64]float64{}
-	clone := map[float64]measurement{}
-	for _, r := range results {
-		switch {
-		case strings.HasPrefix(r.Method, "COPY pipe"):
-			limit[r.Scale] = r.Seconds
-		case strings.HasPrefix(r.Method, "pg_dump"):
-			dump[r.Scale] = r.Seconds
-		case r.Method == "our clone, every personal column masked":
-			clone[r.Scale] = r
+// measure runs m once into a fresh target database, times it, measures
+// the cores kept busy, checks the rows copied and drops the database.
+func (b *bench) measure(ctx context.Context, m *method) (sample, error) {
+	b.seq++
+	name := fmt.Sprintf("run_%d", b.seq)
+	target, err := b.dst.CreateDatabase(ctx, name)
+	if err != nil {
+		return sample{}, err
+	}
+	defer func() { _ = b.dst.DropDatabase(ctx, name) }()
+	// No checkpoint of an earlier run lands in this one.
+	for _, c := range []*pgtest.Cluster{b.src, b.dst} {
+		if err := execAll(ctx, c.DSN("postgres"), []string{"CHECKPOINT"}, 1); err != nil {
+			return sample{}, err
 		}
 	}
-	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "| method\t| scale\t| rows\t| seconds\t| data phase s\t| rows/s\t| peak MiB\t| vs limit\t|")
-	fmt.Fprintln(tw, "|---\t|---\t|---\t|---\t|---\t|---\t|---\t|---\t|")
-	for _, r := range results {
-		data, peak, ratio := "-", "-", ""
-		if r.Data > 0 {
-			data = fmt.Sprintf("%.1f", r.Data)
-			ratio = fmt.Sprintf("%.2fx", r.Data/limit[r.Scale])
-		} else {
-			ratio = fmt.Sprintf("%.2fx (whole)", r.Seconds/limit[r.Scale])
-		}
-		if r.PeakMiB > 0 {
-			peak = fmt.Sprintf("%.0f", r.PeakMiB)
-		}
-		fmt.Fprintf(tw, "| %s\t| %g\t| %d\t| %.1f\t| %s\t| %.0f\t| %s\t| %s\t|\n", r.Method, r.Scale, r.Rows, r.Seconds, data, float64(r.Rows)/r.Seconds, peak, ratio)
+	before, _ := readCPU()
+	start := time.Now()
+	s, err := m.run(ctx, target)
+	wall := time.Since(start).Seconds()
+	after, _ := readCPU()
+	if err != nil {
+		return sample{}, err
 	}
-	tw.Flush()
-	fmt.Fprintln(w)
-	top := scales[len(scales)-1]
-	c := clone[top]
-	verdict := func(ok bool) string {
-		if ok {
-			return "met"
-		}
-		return "NOT met"
+	if s.Seconds == 0 {
+		s.Seconds = wall
 	}
-	fmt.Fprintf(w, "Targets at scale %g:\n", top)
-	fmt.Fprintf(w, "- masked clone's data phase / COPY pipe = %.2f (target <= 1.3): %s\n", c.Data/limit[top], verdict(c.Data <= 1.3*limit[top]))
-	fmt.Fprintf(w, "- whole masked clone %.1fs vs pg_dump+pg_restore %.1fs (target: faster): %s\n", c.Seconds, dump[top], verdict(c.Seconds < dump[top]))
-	fmt.Fprintf(w, "- peak memory of the clone %.0f MiB (target <= 256): %s\n", c.PeakMiB, verdict(c.PeakMiB <= 256))
-	if len(scales) > 1 {
-		small := clone[scales[0]]
-		ratio := c.Seconds / small.Seconds
-		fmt.Fprintf(w, "- 4x the data costs %.2fx the time (target <= 4.4): %s\n", ratio, verdict(ratio <= 4.4))
+	s.Busy = coresBusy(before, after)
+	rows, err := verifyRows(ctx, target, m.d, m.subset)
+	if err != nil {
+		return sample{}, fmt.Errorf("checking the copy: %w", err)
 	}
+	s.Rows = rows
+	return s, nil
 }

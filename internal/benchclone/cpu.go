@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// cpuSample is the machine-wide CPU time counters of /proc/stat's first
+// line, in clock ticks.
+type cpuSample struct {
+	busy, total uint64
+}
+
+// readCPU reads /proc/stat. Busy is user+nice+system+irq+softirq (guest time
+// is already inside user); total adds idle, iowait and steal.
+func readCPU() (cpuSample, error) {
+	f, err := os.Open("/proc/stat")
+	if err != nil {
+		return cpuSample{}, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	if !sc.Scan() {
+		return cpuSample{}, fmt.Errorf("/proc/stat is empty")
+	}
+	fields := strings.Fields(sc.Text())
+	if len(fields) < 9 || fields[0] != "cpu" {
+		return cpuSample{}, fmt.Errorf("/proc/stat: unexpected first line %q", sc.Text())
+	}
+	var v [8]uint64 // user nice system idle iowait irq softirq steal
+	for i := range v {
+		if v[i], err = strconv.ParseUint(fields[i+1], 10, 64); err != nil {
+			return cpuSample{}, fmt.Errorf("/proc/stat: %w", err)
+		}
+	}
+	s := cpuSample{busy: v[0] + v[1] + v[2] + v[5] + v[6]}
+	for _, x := range v {
+		s.total += x
+	}
+	return s, nil
+}
+
+// coresBusy is how many of the machine's cores were busy on average between
+// two samples: the busy share of all CPU time times the core count. It
+// counts every process on the machine (the tool, both PostgreSQL servers,
+// and anything else running), so it is only meaningful on an otherwise
+// idle machine; 0 when /proc/stat cannot be read.
+func coresBusy(before, after cpuSample) float64 {
+	if after.total <= before.total {
+		return 0
+	}
+	return float64(after.busy-before.busy) / float64(after.total-before.total) * float64(runtime.NumCPU())
+}
+
+// idleLoad measures how busy the machine is while the bench does nothing,
+// for d: anything above zero is someone else's work that inflates "cores
+// kept busy" and slows every method.
+func idleLoad(d time.Duration) float64 {
+	before, err := readCPU()
+	if err != nil {
+		return 0
+	}
+	time.Sleep(d)
+	after, err := readCPU()
+	if err != nil {
+		return 0
+	}
+	return coresBusy(before, after)
+}
