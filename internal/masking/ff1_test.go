@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -170,11 +171,14 @@ func BenchmarkFF1_16Digits(b *testing.B) {
 	x := toNumerals("4111111111111111")
 	tweak := []byte("8 bytes!")
 	b.ReportAllocs()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	b.ResetTimer()
+	cpu0 := threadCPU()
 	for range b.N {
 		f.encrypt(x, 10, tweak, scratch)
 	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "values/s")
+	reportRates(b, cpu0)
 }
 
 // FuzzFF1 checks that decryption inverts encryption and that the 64-bit and

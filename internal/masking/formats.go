@@ -496,15 +496,19 @@ func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
 // ibanMod97 computes the IBAN checksum of the alphanumeric characters of s
 // (separators skipped) after moving the first four to the end.
 func ibanMod97(s []byte) int {
-	m := 0
+	// m is reduced only when it could overflow: the remainder is the same.
+	m := uint64(0)
 	add := func(c byte) {
+		if m >= 1<<56 {
+			m %= 97
+		}
 		switch {
 		case isDigit(c):
-			m = (m*10 + int(c-'0')) % 97
+			m = m*10 + uint64(c-'0')
 		case isUpper(c):
-			m = (m*100 + int(c-'A') + 10) % 97
+			m = m*100 + uint64(c-'A') + 10
 		case isLower(c):
-			m = (m*100 + int(c-'a') + 10) % 97
+			m = m*100 + uint64(c-'a') + 10
 		}
 	}
 	var head [4]byte
@@ -523,7 +527,7 @@ func ibanMod97(s []byte) int {
 	for _, c := range head[:h] {
 		add(c)
 	}
-	return m
+	return int(m % 97)
 }
 
 func newIBAN(b *build) (built, error) {

@@ -85,29 +85,46 @@ func (e fpe) encrypt(vals, rad []byte, tweak uint64, scratch []byte) bool {
 		return true
 	}
 	xHi, xLo = e.permute128(xHi, xLo, nHi, nLo, t, scratch)
-	if nHi == 0 { // x < N < 2^64: 64-bit digits, by constants where common
-		for i := n - 1; i >= 0; i-- {
-			switch r := uint64(rad[i]) + 1; r {
-			case 10:
-				vals[i], xLo = byte(xLo%10), xLo/10
-			case 9:
-				vals[i], xLo = byte(xLo%9), xLo/9
-			case 26:
-				vals[i], xLo = byte(xLo%26), xLo/26
-			default:
-				vals[i], xLo = byte(xLo%r), xLo/r
+	// Back to digits: while x has more than 64 bits, split off the last
+	// positions whose radices multiply to at most 2^64-1 with one 128-bit
+	// division, and take their digits from the 64-bit remainder.
+	i := n - 1
+	for xHi != 0 {
+		m, j := uint64(1), i
+		for ; j >= 0; j-- {
+			h, l := bits.Mul64(m, uint64(rad[j])+1)
+			if h != 0 {
+				break
 			}
+			m = l
 		}
-		return true
+		qHi, rem := xHi/m, xHi%m
+		qLo, rem := bits.Div64(rem, xLo, m)
+		mixedDigits(vals[j+1:i+1], rad[j+1:i+1], rem)
+		xHi, xLo, i = qHi, qLo, j
 	}
-	for i := n - 1; i >= 0; i-- {
-		r := uint64(rad[i]) + 1
-		qHi, rem := xHi/r, xHi%r
-		qLo, rem := bits.Div64(rem, xLo, r)
-		vals[i] = byte(rem)
-		xHi, xLo = qHi, qLo
-	}
+	mixedDigits(vals[:i+1], rad[:i+1], xLo)
 	return true
+}
+
+// mixedDigits writes the mixed-radix digits of x (radix rad[i]+1 at
+// position i, the last position least significant) into vals, dividing
+// by constants for the common radices.
+func mixedDigits(vals, rad []byte, x uint64) {
+	for i := len(vals) - 1; i >= 0; i-- {
+		switch r := uint64(rad[i]) + 1; r {
+		case 10:
+			vals[i], x = byte(x%10), x/10
+		case 9:
+			vals[i], x = byte(x%9), x/9
+		case 16:
+			vals[i], x = byte(x&15), x>>4
+		case 26:
+			vals[i], x = byte(x%26), x/26
+		default:
+			vals[i], x = byte(x%r), x/r
+		}
+	}
 }
 
 // permute128 is FF1 in radix 2 over the bit length of N-1 (at most 126
