@@ -44,11 +44,13 @@ type Options struct {
 	// Subset chooses part of the rows; every reference of a copied row
 	// still resolves. See [PlanSubset].
 	Subset SubsetOptions
-	// Parallelism is the number of tables copied at once (one source and
-	// one target connection each); default runtime.NumCPU().
+	// Parallelism is the number of workers (one source and one target
+	// connection each) that copy tables, or ranges of a large table, and
+	// build indexes and foreign keys at once; default runtime.NumCPU().
 	Parallelism int
 	// Progress, when set, is called at least every 10 s per table while
-	// it is copied, and when it is done. Calls may come from several
+	// it is copied (over all its ranges when several workers share it),
+	// and when it is done. Calls may come from several
 	// goroutines at once.
 	Progress func(TableProgress)
 	// Source says how source sessions are opened: read-only startup
@@ -67,6 +69,12 @@ type Options struct {
 	// lockWait overrides how long the swap waits for locks in all
 	// (defaultLockWait) in tests.
 	lockWait time.Duration
+	// chunkPages, when positive, overrides the size of the ranges a large
+	// table is split into (chunkBytes), in pages: tests split small tables.
+	chunkPages int64
+	// trace, when set, hears of every task of the load as it starts and
+	// ends (see scheduler).
+	trace func(taskTrace)
 
 	// AllowDroppedDependents lets the copy leave out foreign keys that
 	// reference tables that are not copied, and views that read them;
@@ -100,7 +108,10 @@ type TableProgress struct {
 	RowsPerSecond float64
 	Percent       float64 // of TotalRows; 100 for an empty table that is done
 	Elapsed       time.Duration
-	Done          bool
+	// Remaining estimates the time left at the rate so far (0 when done
+	// or not yet known).
+	Remaining time.Duration
+	Done      bool
 }
 
 // Kinds of [Problem].

@@ -35,10 +35,12 @@ type Result struct {
 	Tables       []TableResult
 	SnapshotTime time.Time // the source's now() in the exported snapshot
 	Duration     time.Duration
-	// DataDuration is the data phase alone: the parallel COPY streams,
-	// without schema, constraints, indexes and swap.
+	// DataDuration is the data phase alone: from the start of the first
+	// COPY stream to the end of the last one (index builds and foreign key
+	// validations that overlap it included).
 	DataDuration time.Duration
-	// Phases are the steps of the clone and how long each took, in order.
+	// Phases are the steps of the clone and how long each took, in the
+	// order they started (see Phase: some overlap).
 	Phases []Phase
 	// PolicyHash is the hex SHA-256 of a canonical encoding of the rules
 	// and options (never of the key).
@@ -70,11 +72,36 @@ type Result struct {
 	CoincidentalMatches map[string]int
 }
 
-// Phase is one step of a clone.
+// Phase is one step of a clone. The copy, the index builds, the foreign
+// keys and the leak check overlap (a tree's indexes are built while other
+// tables copy): for those, Duration is the wall interval from the start of
+// the phase's first task to the end of its last, and Busy the time its
+// tasks took summed over the workers, which may exceed Duration. For the
+// steps that run alone Busy equals Duration.
 type Phase struct {
-	Name     string
+	// Key names the phase for programs, stably: one of the Phase*
+	// constants.
+	Key string
+	// Name describes the phase for people; it may change between
+	// versions.
+	Name string
+	// Start is when the phase began, from the start of the clone.
+	Start    time.Duration
 	Duration time.Duration
+	Busy     time.Duration
 }
+
+// Keys of [Phase], stable across versions.
+const (
+	PhaseAnalysis    = "analysis"     // the source's catalog, the masking policy and the subset plan, in the snapshot
+	PhaseSchema      = "schema"       // shadow schemas, types, functions, tables, sequences' values
+	PhaseCopy        = "copy"         // the COPY streams of every table and range
+	PhaseIndexes     = "indexes"      // primary, unique, exclusion and check constraints and indexes
+	PhaseForeignKeys = "foreign_keys" // foreign keys added and validated
+	PhaseLeakCheck   = "leak_check"   // production values compared with the masked ones
+	PhasePostData    = "post_data"    // materialized views, triggers, row-level security, policies, grants, comments
+	PhaseSwap        = "swap"         // the transaction that puts the copy in place of the live schemas
+)
 
 // ErrSameDatabase is returned by Clone when source and target are one
 // database.
@@ -228,7 +255,7 @@ func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (r
 	if opts.Parallelism <= 0 {
 		opts.Parallelism = runtime.NumCPU()
 	}
-	c := &cloner{opts: &opts, source: source, target: target}
+	c := &cloner{opts: &opts, source: source, target: target, start: start}
 	defer c.closeAll()
 	defer func() {
 		if c.leakDir != "" {
@@ -286,7 +313,7 @@ func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (r
 		return Result{}, fmt.Errorf("pgclone: %w", err)
 	}
 	c.objs = objs
-	c.mark("analyze the source")
+	c.mark(PhaseAnalysis, "analyze the source")
 
 	// Exclusive use of the target, and leftovers of a killed run.
 	var locked bool
@@ -320,12 +347,14 @@ func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (r
 	if err := <-c.leakResult; err != nil {
 		return Result{}, err
 	}
-	c.mark("leak check (the rest of it)")
+	c.addSpan(PhaseLeakCheck, "leak check", kindStats{first: c.leakStart, last: c.leakEnd, busy: c.leakEnd.Sub(c.leakStart), n: 1})
+	c.phaseStart = time.Now()
 	if err := c.swap(ctx); err != nil {
 		return Result{}, err
 	}
-	c.mark("swap")
+	c.mark(PhaseSwap, "swap")
 	res.Phases = c.phases
+	sort.SliceStable(res.Phases, func(i, j int) bool { return res.Phases[i].Start < res.Phases[j].Start })
 
 	res.Tables = c.results
 	sort.Slice(res.Tables, func(i, j int) bool { return res.Tables[i].Name < res.Tables[j].Name })
@@ -363,8 +392,11 @@ type cloner struct {
 	objects map[string]int // copied objects per kind
 	seed    maphash.Seed
 
+	start time.Time // when Clone was called
+
 	mu      sync.Mutex
 	results []TableResult
+	runs    []*tableRun            // the copies of tables, over their ranges
 	leaks   map[string]*leakHashes // "schema.table.column" (root table) -> hashes
 	leakDir string                 // spilled leak-check runs
 	// coincidental counts masked values equal to another row's production value.
@@ -373,10 +405,13 @@ type cloner struct {
 	dataDuration time.Duration
 	phases       []Phase
 	phaseStart   time.Time
-	// leakResult delivers the leak check, which runs beside the last DDL.
-	leakResult chan error
-	skipped    []string
-	copied     atomic.Int64 // rows read, for failAfterRows
+	// leakResult delivers the leak check, which starts when the last COPY
+	// stream ends and runs beside the rest of the build.
+	leakResult         chan error
+	leakOnce           sync.Once
+	leakStart, leakEnd time.Time
+	skipped            []string
+	copied             atomic.Int64 // rows read, for failAfterRows
 }
 
 type worker struct {
@@ -497,37 +532,6 @@ func dropShadows(ctx context.Context, conn *pgx.Conn) error {
 	return nil
 }
 
-// runParallel runs jobs on the workers, stopping at the first error.
-func (c *cloner) runParallel(ctx context.Context, n int, job func(ctx context.Context, w *worker, i int) error) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	next := atomic.Int64{}
-	var wg sync.WaitGroup
-	var once sync.Once
-	var first error
-	for _, w := range c.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				if err := job(ctx, w, i); err != nil {
-					once.Do(func() { first = err; cancel(err) })
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if first != nil {
-		return first
-	}
-	return context.Cause(ctx)
-}
-
 // build creates the shadow schemas and loads them.
 func (c *cloner) build(ctx context.Context, snapshot string) error {
 	cat := c.pol.cat
@@ -567,11 +571,13 @@ func (c *cloner) build(ctx context.Context, snapshot string) error {
 	if err := execAll(ctx, c.tgtCoord, true, ddl); err != nil {
 		return fmt.Errorf("pgclone: creating the schema: %w", err)
 	}
-	c.mark("create the schema")
+	// Sequences and identity columns take the source's values: they do not
+	// depend on the data.
+	if err := execAll(ctx, c.tgtCoord, false, c.sequenceValues()); err != nil {
+		return fmt.Errorf("pgclone: setting sequences: %w", err)
+	}
+	c.mark(PhaseSchema, "create the schema")
 
-	// Data, biggest tables first.
-	tables := slices.Clone(c.pol.analysis.Tables)
-	sort.SliceStable(tables, func(i, j int) bool { return tables[i].Rows > tables[j].Rows })
 	c.leaks = map[string]*leakHashes{}
 	c.seed = maphash.MakeSeed()
 	// Hashes of the leak check beyond its memory budget go here; Clone
@@ -579,80 +585,9 @@ func (c *cloner) build(ctx context.Context, snapshot string) error {
 	if c.leakDir, err = os.MkdirTemp("", "pgclone-leak-"); err != nil {
 		return fmt.Errorf("pgclone: leak check: %w", err)
 	}
-	// A table tree's keys, checks and indexes are built by the worker that
-	// copies its last table, while the other workers still copy: the
-	// server sorts for an index while it loads another table.
-	groups, late, fks, validations := c.postDataDDL()
-	pending := map[string]int{}
-	for _, tp := range tables {
-		pending[c.root(tp.Name)]++
-	}
-	// Tables whose load runs user code (a domain CHECK or a generated
-	// column calling a function, which may read other tables) are loaded
-	// in a second wave, after all the others.
-	var first, second []TablePlan
-	for _, tp := range tables {
-		if c.objs.codeOnLoad[tp.Name] {
-			second = append(second, tp)
-		} else {
-			first = append(first, tp)
-		}
-	}
-	var mu sync.Mutex
-	dataStart := time.Now()
-	lastCopy := dataStart // when the last COPY stream ended
-	for _, wave := range [][]TablePlan{first, second} {
-		if err := c.runParallel(ctx, len(wave), func(ctx context.Context, w *worker, i int) error {
-			return c.copyAndIndex(ctx, w, wave[i], groups, pending, &mu, &lastCopy)
-		}); err != nil {
-			return err
-		}
-	}
-	c.dataDuration = lastCopy.Sub(dataStart)
-	c.mark("copy the data, with keys and indexes of tables done")
-
-	// The leak check is client work: it runs while the server builds the
-	// rest.
-	c.leakResult = make(chan error, 1)
-	go func() { c.leakResult <- c.leakCheck() }()
-
-	// Sequences, the keys and indexes of trees without copied tables,
-	// then foreign keys, then views.
-	if err := execAll(ctx, c.tgtCoord, false, c.sequenceValues()); err != nil {
-		return fmt.Errorf("pgclone: setting sequences: %w", err)
-	}
-	rest := make([][]string, 0, len(groups))
-	for _, stmts := range groups {
-		rest = append(rest, stmts)
-	}
-	if err := c.runParallel(ctx, len(rest), func(ctx context.Context, w *worker, i int) error {
-		c.hold(HoldIndex)
-		if err := execAll(ctx, w.tgt, false, rest[i]); err != nil {
-			return fmt.Errorf("pgclone: creating constraints and indexes: %w", err)
-		}
-		return nil
-	}); err != nil {
+	if err := c.load(ctx); err != nil {
 		return err
 	}
-	// Checks and indexes that call user functions, now that every table
-	// is loaded.
-	if err := execAll(ctx, c.tgtCoord, false, late); err != nil {
-		return fmt.Errorf("pgclone: creating checks and indexes that call functions: %w", err)
-	}
-	c.mark("sequences, keys, checks and indexes")
-	if err := execAll(ctx, c.tgtCoord, false, fks); err != nil {
-		return fmt.Errorf("pgclone: creating foreign keys: %w", err)
-	}
-	if err := c.runParallel(ctx, len(validations), func(ctx context.Context, w *worker, i int) error {
-		c.hold(HoldValidate)
-		if _, err := w.tgt.Exec(ctx, validations[i]); err != nil {
-			return fmt.Errorf("pgclone: validating foreign keys: %w", err)
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	c.mark("foreign keys")
 	roles, err := targetRoles(ctx, c.tgtCoord)
 	if err != nil {
 		return fmt.Errorf("pgclone: reading the target's roles: %w", err)
@@ -660,37 +595,22 @@ func (c *cloner) build(ctx context.Context, snapshot string) error {
 	if err := execAll(ctx, c.tgtCoord, true, c.postDataObjects(roles)); err != nil {
 		return fmt.Errorf("pgclone: creating materialized views, triggers, policies and comments: %w", err)
 	}
-	c.mark("materialized views, triggers, policies, comments")
+	c.mark(PhasePostData, "materialized views, triggers, policies, comments")
 	return nil
 }
 
-// copyAndIndex copies one table; the worker that copies the last table of
-// a partition tree then builds the tree's keys, checks and indexes, while
-// the other workers still copy (the server sorts for an index while it
-// loads another table).
-func (c *cloner) copyAndIndex(ctx context.Context, w *worker, tp TablePlan, groups map[string][]string, pending map[string]int, mu *sync.Mutex, lastCopy *time.Time) error {
-	if err := c.copyTable(ctx, w, tp); err != nil {
-		return err
-	}
-	root := c.root(tp.Name)
-	mu.Lock()
-	*lastCopy = time.Now()
-	pending[root]--
-	ready := pending[root] == 0
-	stmts := groups[root]
-	if ready {
-		delete(groups, root)
-	}
-	mu.Unlock()
-	if ready {
-		if len(stmts) > 0 {
-			c.hold(HoldIndex)
-		}
-		if err := execAll(ctx, w.tgt, false, stmts); err != nil {
-			return fmt.Errorf("pgclone: creating constraints and indexes: %w", err)
-		}
-	}
-	return nil
+// startLeakCheck starts the leak check (once): it is client work that
+// runs while the server builds the rest.
+func (c *cloner) startLeakCheck() {
+	c.leakOnce.Do(func() {
+		c.leakResult = make(chan error, 1)
+		c.leakStart = time.Now()
+		go func() {
+			err := c.leakCheck()
+			c.leakEnd = time.Now()
+			c.leakResult <- err
+		}()
+	})
 }
 
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
@@ -830,53 +750,6 @@ func (c *cloner) sequenceValues() []string {
 	return out
 }
 
-// postDataDDL groups constraints and indexes by partition tree (one group
-// runs on one connection), and returns apart those that call user
-// functions (late: they may read other tables, so they wait for all the
-// data) and the foreign keys.
-func (c *cloner) postDataDDL() (byRoot map[string][]string, late, fks, validations []string) {
-	byRoot = map[string][]string{}
-	add := func(table, stmt string) {
-		root := c.root(table)
-		byRoot[root] = append(byRoot[root], stmt)
-	}
-	for _, k := range c.objs.constraints {
-		stmt := c.names.rewrite(fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", quoteQualified(k.table), pgx.Identifier{k.name}.Sanitize(), k.def))
-		if k.kind == 'f' {
-			if ref := c.pol.cat.rels[k.refTable]; ref == nil || !ref.included {
-				c.skipped = append(c.skipped, fmt.Sprintf("foreign key %s on %s: %s is not copied", k.name, k.table, k.refTable))
-				continue
-			}
-			// Added NOT VALID (no scan, brief locks) one by one, then
-			// validated in parallel: VALIDATE takes locks that do not
-			// conflict across tables, so it neither deadlocks nor waits.
-			// Partitioned tables do not take NOT VALID foreign keys.
-			if r := c.pol.cat.rels[k.table]; r != nil && r.kind != 'p' && !strings.HasSuffix(k.def, " NOT VALID") {
-				stmt += " NOT VALID"
-				validations = append(validations, c.names.rewrite(fmt.Sprintf("ALTER TABLE %s VALIDATE CONSTRAINT %s", quoteQualified(k.table), pgx.Identifier{k.name}.Sanitize())))
-			}
-			fks = append(fks, stmt)
-			c.count(KindForeignKey)
-			continue
-		}
-		if k.late {
-			late = append(late, stmt)
-		} else {
-			add(k.table, stmt)
-		}
-		c.count(KindConstraint)
-	}
-	for _, ix := range c.objs.indexes {
-		if ix.late {
-			late = append(late, c.names.rewrite(ix.def))
-		} else {
-			add(ix.table, c.names.rewrite(ix.def))
-		}
-		c.count(KindIndex)
-	}
-	return byRoot, late, fks, validations
-}
-
 // binaryOK reports whether rel can stream in binary COPY: when none of its
 // columns is masked, or every masked one is text-like (see binaryTextLike)
 // or a date the binary path converts (see binaryDateOK).
@@ -922,9 +795,12 @@ func (c *cloner) root(table string) string {
 	return table
 }
 
-// copyTable streams one table from the source snapshot into its shadow.
-func (c *cloner) copyTable(ctx context.Context, w *worker, tp TablePlan) error {
-	start := time.Now()
+// copyTable streams one range of a table (or all of it) from the source
+// snapshot into its shadow, and returns the rows it copied. The table's
+// result is recorded, and its row count checked, by its last range.
+func (c *cloner) copyTable(ctx context.Context, w *worker, tr *tableRun, part tidRange) (int64, error) {
+	tp := tr.tp
+	c.beginRange(tr)
 	rel := c.pol.cat.rels[tp.Name]
 	var cols []string
 	masks := c.pol.columns[tp.Name]
@@ -961,6 +837,9 @@ func (c *cloner) copyTable(ctx context.Context, w *worker, tp TablePlan) error {
 	if f, ok := c.pol.filters[tp.Name]; ok {
 		filter = f
 	}
+	if cond := part.condition(SubsetAlias); cond != "" {
+		filter = "(" + filter + ") AND " + cond
+	}
 	copyOut := fmt.Sprintf("COPY (SELECT %s FROM ONLY %s AS %s WHERE %s) TO STDOUT", strings.Join(selects, ", "), quoteQualified(tp.Name), SubsetAlias, filter)
 	// A masked partition key may move a row to another partition: such
 	// rows go in through the root, which routes them.
@@ -982,14 +861,14 @@ func (c *cloner) copyTable(ctx context.Context, w *worker, tp TablePlan) error {
 		copyIn += " (FORMAT binary)"
 		mw.binary = &binaryRows{}
 	}
-	if limit := c.opts.failAfterRows; limit > 0 || c.opts.Hold != nil {
-		mw.onRows = func(n int64) error {
-			c.hold(HoldCopy)
-			if c.copied.Add(n) >= limit && limit > 0 {
-				return errInjected
-			}
-			return nil
+	limit := c.opts.failAfterRows
+	mw.onRows = func(n int64) error {
+		tr.rows.Add(n) // the table's progress, over its ranges
+		c.hold(HoldCopy)
+		if limit > 0 && c.copied.Add(n) >= limit {
+			return errInjected
 		}
+		return nil
 	}
 	type inResult struct {
 		tag pgconn.CommandTag
@@ -1002,30 +881,35 @@ func (c *cloner) copyTable(ctx context.Context, w *worker, tp TablePlan) error {
 		in <- inResult{tag, err}
 	}()
 
-	stopProgress := c.progress(tp, start, &mw.rows)
 	_, outErr := w.tx.Conn().PgConn().CopyTo(ctx, mw, copyOut)
 	if outErr == nil {
 		outErr = mw.Close()
 	}
 	_ = pw.CloseWithError(outErr) // nil: the reader sees EOF
 	r := <-in
-	stopProgress(outErr == nil && r.err == nil)
+	if outErr != nil || r.err != nil {
+		tr.endProgress(false)
+	}
 	// When the target fails first, the source side only sees the closed
 	// pipe: report the target's error.
 	if r.err != nil && (outErr == nil || errors.Is(outErr, io.ErrClosedPipe)) {
-		return fmt.Errorf("pgclone: copying %s into the target: %w", tp.Name, r.err)
+		return 0, fmt.Errorf("pgclone: copying %s into the target: %w", tp.Name, r.err)
 	}
 	if outErr != nil {
-		return c.sourceError(ctx, fmt.Errorf("pgclone: copying %s out of the source: %w", tp.Name, outErr))
+		return 0, c.sourceError(ctx, fmt.Errorf("pgclone: copying %s out of the source: %w", tp.Name, outErr))
 	}
 	rows := mw.rows.Load()
-	if rows != tp.Rows || r.tag.RowsAffected() != tp.Rows {
-		return fmt.Errorf("pgclone: %s: %d rows in the snapshot, %d read, %d written", tp.Name, tp.Rows, rows, r.tag.RowsAffected())
+	if err := c.absorbLeaks(m, leakKeys); err != nil {
+		return rows, err
 	}
+	return rows, c.endRange(tr, rows, r.tag.RowsAffected(), mw.outBytes)
+}
 
+// absorbLeaks adds the leak-check hashes of one COPY stream to its
+// columns' collectors.
+func (c *cloner) absorbLeaks(m *rowMasker, leakKeys map[int]string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.results = append(c.results, TableResult{Name: tp.Name, Rows: rows, Bytes: mw.outBytes, Duration: time.Since(start)})
 	if m != nil {
 		for i, key := range leakKeys {
 			l := m.masks[i].leak
@@ -1063,6 +947,9 @@ func (c *cloner) progress(tp TablePlan, start time.Time, rows *atomic.Int64) fun
 		case done:
 			p.Percent = 100
 		}
+		if !done && p.RowsPerSecond > 0 && tp.Rows > n {
+			p.Remaining = time.Duration(float64(tp.Rows-n) / p.RowsPerSecond * float64(time.Second))
+		}
 		c.opts.Progress(p)
 	}
 	every := c.opts.progressInterval
@@ -1093,11 +980,20 @@ func (c *cloner) progress(tp TablePlan, start time.Time, rows *atomic.Int64) fun
 	}
 }
 
-// mark records the phase that ends now.
-func (c *cloner) mark(name string) {
+// mark records the step that ends now, which ran alone.
+func (c *cloner) mark(key, name string) {
 	now := time.Now()
-	c.phases = append(c.phases, Phase{Name: name, Duration: now.Sub(c.phaseStart)})
+	d := now.Sub(c.phaseStart)
+	c.phases = append(c.phases, Phase{Key: key, Name: name, Start: c.phaseStart.Sub(c.start), Duration: d, Busy: d})
 	c.phaseStart = now
+}
+
+// addSpan records a phase whose tasks ran beside others.
+func (c *cloner) addSpan(key, name string, st kindStats) {
+	if st.n == 0 {
+		return
+	}
+	c.phases = append(c.phases, Phase{Key: key, Name: name, Start: st.first.Sub(c.start), Duration: st.last.Sub(st.first), Busy: st.busy})
 }
 
 // Points of a clone at which Options.Hold is called.
