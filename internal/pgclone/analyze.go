@@ -98,6 +98,9 @@ type Options struct {
 	// leakBudget overrides the leak check's in-memory budget per column
 	// (bytes of hashes before a spill to disk) in tests.
 	leakBudget int
+	// textCopy streams every table in text COPY, as tables the binary
+	// path cannot mask are: tests compare the two paths.
+	textCopy bool
 }
 
 // TableProgress reports the copy of one table.

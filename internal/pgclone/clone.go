@@ -750,16 +750,10 @@ func (c *cloner) sequenceValues() []string {
 	return out
 }
 
-// binaryOK reports whether rel can stream in binary COPY: when none of its
-// columns is masked, or every masked one is text-like (see binaryTextLike)
-// or a date the binary path converts (see binaryDateOK).
+// binaryOK reports whether rel can stream in binary COPY (see
+// binaryCopyOK).
 func (c *cloner) binaryOK(rel *relation, masks map[string]*columnPlan) bool {
-	for _, col := range rel.columns {
-		if cp := masks[col.name]; cp != nil && !binaryTextLike(col.typ) && !binaryDateOK(col.typ, cp.spec.Transformer) {
-			return false
-		}
-	}
-	return true
+	return c.binaryCopyOK(rel, masks)
 }
 
 // routesThroughRoot reports whether a masked column of partition rel is
@@ -820,7 +814,7 @@ func (c *cloner) copyTable(ctx context.Context, w *worker, tr *tableRun, part ti
 		}
 		selects = append(selects, sel)
 		if cp := masks[col.name]; cp != nil {
-			cm := columnMask{index: len(cols), t: cp.t, binDate: col.typ == "date"}
+			cm := columnMask{index: len(cols), t: cp.t, bin: binaryFieldOf(col.name, col.typ)}
 			if cp.leak {
 				cm.leak = newLeakHashes(cp.spec, c.opts.leakBudget, c.leakDir)
 				leakKeys[len(m.masks)] = rel.root + "." + col.name

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"math"
 	"strings"
-	"time"
 
 	"github.com/stagingkit/terraform-provider-staging/internal/masking"
 )
@@ -128,9 +126,12 @@ func (b *binaryRows) nextField() {
 }
 
 // Tables whose masked columns are all text-like (text, varchar, citext)
-// also stream in binary COPY: the binary form of those types is the value's
-// UTF-8 bytes, exactly what the text path hands the transformers after
-// unescaping, so both paths mask identically, and the server skips
+// or of a type copybinary_types.go converts (integers, numeric, dates,
+// timestamps, uuid, inet, cidr) also stream in binary COPY. The binary
+// form of text-like types is the value's UTF-8 bytes, exactly what the
+// text path hands the transformers after unescaping; a converted field is
+// turned into the text its type's output function prints, masked, and
+// turned back. Both paths mask identically, and the server skips
 // converting every other column to text and back.
 
 // binaryTextLike reports whether values of SQL type typ (format_type
@@ -139,53 +140,19 @@ func binaryTextLike(typ string) bool {
 	return typ == "text" || strings.HasPrefix(typ, "character varying") || typ == "citext" || strings.HasSuffix(typ, ".citext")
 }
 
-// binaryDateOK reports whether a masked column of type typ can stream in
-// binary COPY with transformer name: dates masked by date_shift (or
-// nulled) are converted from their day number to ISO text and back.
-func binaryDateOK(typ, transformer string) bool {
-	return typ == "date" && (transformer == "date_shift" || transformer == "null")
-}
-
-// pgEpoch is day 0 of PostgreSQL's binary dates.
-var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// appendDateText appends the ISO text of a binary date (4-byte big-endian
-// days since 2000-01-01), as DateStyle ISO prints it for years 1 to 9999.
-func appendDateText(dst, v []byte) ([]byte, error) {
-	if len(v) != 4 {
-		return dst, errBinaryCopy
+// binaryCopyOK reports whether rel can stream in binary COPY: when none
+// of its columns is masked, or the binary path can mask every masked one
+// (see binaryMaskable), unless the textCopy option forces the text path.
+func (c *cloner) binaryCopyOK(rel *relation, masks map[string]*columnPlan) bool {
+	if c.opts.textCopy {
+		return false
 	}
-	switch days := int32(binary.BigEndian.Uint32(v)); days {
-	case math.MaxInt32:
-		return append(dst, "infinity"...), nil
-	case math.MinInt32:
-		return append(dst, "-infinity"...), nil
-	default:
-		t := pgEpoch.AddDate(0, 0, int(days))
-		if t.Year() < 1 || t.Year() > 9999 {
-			return dst, fmt.Errorf("%w: date outside the years 1 to 9999", errBinaryCopy)
+	for _, col := range rel.columns {
+		if cp := masks[col.name]; cp != nil && !binaryMaskable(col.typ, cp.spec.Transformer) {
+			return false
 		}
-		return t.AppendFormat(dst, time.DateOnly), nil
 	}
-}
-
-// appendDateBinary appends the binary form of an ISO date text.
-func appendDateBinary(dst, s []byte) ([]byte, error) {
-	var days int32
-	switch string(s) {
-	case "infinity":
-		days = math.MaxInt32
-	case "-infinity":
-		days = math.MinInt32
-	default:
-		t, err := time.Parse(time.DateOnly, string(s))
-		if err != nil {
-			return dst, fmt.Errorf("masked date %q: %w", s, err)
-		}
-		// Not t.Sub: a Duration overflows beyond 292 years.
-		days = int32((t.Unix() - pgEpoch.Unix()) / 86400)
-	}
-	return binary.BigEndian.AppendUint32(dst, uint32(days)), nil
+	return true
 }
 
 // appendBinary parses complete items of a binary COPY stream from buf and
@@ -271,10 +238,10 @@ func (m *rowMasker) appendBinaryTuple(dst, tuple []byte) ([]byte, error) {
 		next++
 		isNull := l == -1
 		val := field[4:]
-		if cm.binDate && !isNull {
+		if cm.bin.kind != binaryAsText && !isNull {
 			var err error
-			if m.val, err = appendDateText(m.val[:0], val); err != nil {
-				return dst, err
+			if m.val, err = cm.bin.kind.appendText(m.val[:0], val); err != nil {
+				return dst, fmt.Errorf("column %s (%s): %w", cm.bin.column, cm.bin.kind, err)
 			}
 			val = m.val
 		}
@@ -287,20 +254,19 @@ func (m *rowMasker) appendBinaryTuple(dst, tuple []byte) ([]byte, error) {
 			dst = binary.BigEndian.AppendUint32(dst, 0xFFFFFFFF)
 			continue
 		}
-		if cm.binDate {
-			dst = binary.BigEndian.AppendUint32(dst, 4)
-			if dst, err = appendDateBinary(dst, out); err != nil {
-				return dst, err
-			}
-			continue
-		}
 		if cm.leak != nil && len(val) > 0 && !isNull {
 			if err := cm.leak.add(maphash.Bytes(m.seed, val), maphash.Bytes(m.seed, out), bytes.Equal(val, out)); err != nil {
 				return dst, err
 			}
 		}
-		dst = binary.BigEndian.AppendUint32(dst, uint32(len(out)))
-		dst = append(dst, out...)
+		at := len(dst)
+		dst = append(dst, 0, 0, 0, 0) // the length, known below
+		if dst, err = cm.bin.kind.appendBinary(dst, out); err != nil {
+			// As the target's input function would refuse it; the
+			// value itself is never printed.
+			return dst, fmt.Errorf("column %s: the masked value is not a valid %s: %w", cm.bin.column, cm.bin.kind, err)
+		}
+		binary.BigEndian.PutUint32(dst[at:], uint32(len(dst)-at-4))
 	}
 	return dst, nil
 }

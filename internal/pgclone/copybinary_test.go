@@ -140,7 +140,7 @@ func TestBinaryDatesMaskAlike(t *testing.T) {
 		if _, err := conn.PgConn().CopyTo(ctx, &src, "COPY ("+query+") TO STDOUT"+format); err != nil {
 			t.Fatal(err)
 		}
-		m := &rowMasker{ncols: 2, masks: []columnMask{{index: 0, t: tr, binDate: true}, {index: 1, t: tr, binDate: true}}}
+		m := &rowMasker{ncols: 2, masks: []columnMask{{index: 0, t: tr, bin: binaryField{kind: binaryDate}}, {index: 1, t: tr, bin: binaryField{kind: binaryDate}}}}
 		mw := &maskingWriter{m: m, w: &dst}
 		if format != "" {
 			mw.binary = &binaryRows{}

@@ -135,9 +135,9 @@ type columnMask struct {
 	// leak, when not nil, receives 64-bit hashes of the production and
 	// masked values of an identifier column for the leak check.
 	leak *leakHashes
-	// binDate marks a date column in a binary stream: its 4-byte day
-	// number is masked in its ISO text form (see binaryDateOK).
-	binDate bool
+	// bin says how a binary stream's field is converted to the text
+	// the transformer masks and back (see binaryKindOf).
+	bin binaryField
 }
 
 // rowMasker rewrites text COPY lines, masking some columns. It reuses its
