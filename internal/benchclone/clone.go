@@ -44,13 +44,14 @@ type cloneReport struct {
 	Phases  []phase `json:"phases"`
 }
 
-// phase is pgclone.Phase as the child encodes it. Key and Busy are read
-// when pgclone reports them and are empty otherwise.
+// phase is pgclone.Phase as the child encodes it. Key, Start and Busy are
+// read when pgclone reports them and are zero otherwise.
 type phase struct {
 	Key      string
 	Name     string
-	Duration time.Duration
-	Busy     time.Duration
+	Start    time.Duration // from the clone's start
+	Duration time.Duration // from the phase's first task to the end of its last
+	Busy     time.Duration // its tasks' time summed over workers
 }
 
 // runClone is the child process: one clone, its report on stdout.

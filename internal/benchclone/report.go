@@ -105,7 +105,8 @@ func (r report) print(w io.Writer, order []*method) {
 }
 
 // printPhases prints where our whole masked clone's time went: each
-// phase's median over the rounds, by pgclone's Key when it reports one.
+// phase's medians over the rounds, by pgclone's stable Key when it reports
+// one, else by its Name.
 func (r report) printPhases(w io.Writer) {
 	m := r.get(keyOurs)
 	if m == nil {
@@ -113,7 +114,7 @@ func (r report) printPhases(w io.Writer) {
 	}
 	var keys []string
 	names := map[string]string{}
-	dur, busy := map[string][]float64{}, map[string][]float64{}
+	start, dur, busy := map[string][]float64{}, map[string][]float64{}, map[string][]float64{}
 	for _, s := range m.samples {
 		for _, p := range s.Phases {
 			k := p.Key
@@ -124,6 +125,7 @@ func (r report) printPhases(w io.Writer) {
 				keys = append(keys, k)
 				names[k] = p.Name
 			}
+			start[k] = append(start[k], p.Start.Seconds())
 			dur[k] = append(dur[k], p.Duration.Seconds())
 			busy[k] = append(busy[k], p.Busy.Seconds())
 		}
@@ -131,22 +133,26 @@ func (r report) printPhases(w io.Writer) {
 	total := m.seconds().med
 	fmt.Fprintf(w, "\n== Where our masked clone's time goes (shop at scale %g, medians of %d rounds) ==\n", r.shop.scale, len(m.samples))
 	tw := tabwriter.NewWriter(w, 0, 4, 1, ' ', 0)
-	fmt.Fprintln(tw, "| phase\t| median s\t| share\t| busy s\t|")
-	fmt.Fprintln(tw, "|---\t|---\t|---\t|---\t|")
+	fmt.Fprintln(tw, "| phase\t| what\t| starts at s\t| seconds\t| share of the clone\t| busy s\t|")
+	fmt.Fprintln(tw, "|---\t|---\t|---\t|---\t|---\t|---\t|")
+	dash := func(x spread, format string) string {
+		if x.max <= 0 {
+			return "-"
+		}
+		return fmt.Sprintf(format, x.med)
+	}
 	for _, k := range keys {
-		label := names[k]
-		if k != label {
-			label = k + ": " + label
+		what := names[k]
+		if what == k {
+			what = ""
 		}
-		d, b := stats(dur[k]), stats(busy[k])
-		bs := "-"
-		if b.max > 0 {
-			bs = fmt.Sprintf("%.1f", b.med)
-		}
-		fmt.Fprintf(tw, "| %s\t| %.2f\t| %.0f%%\t| %s\t|\n", label, d.med, 100*d.med/max(total, 1e-9), bs)
+		d := stats(dur[k])
+		fmt.Fprintf(tw, "| %s\t| %s\t| %s\t| %.2f\t| %.0f%%\t| %s\t|\n", k, what, dash(stats(start[k]), "%.2f"), d.med,
+			100*d.med/max(total, 1e-9), dash(stats(busy[k]), "%.2f"))
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "Phases run one after another; the share is of the whole clone's median (process start and connections are the rest).")
+	fmt.Fprintln(w, `seconds: from the phase's first task to the end of its last (phases the clone overlaps overlap here too);
+busy s: its tasks' time summed over the workers, when pgclone reports it; share: seconds over the whole clone's median.`)
 }
 
 // printOneTable prints the one-table clones.
@@ -234,4 +240,3 @@ func thousands(n int64) string {
 	}
 	return b.String()
 }
-
