@@ -72,6 +72,9 @@ func ParseKey(s string) (Key, error) {
 	if !ok {
 		return Key{}, &KeyError{Reason: fmt.Sprintf("the masking key (%d characters) is neither hex nor base64", len(s))}
 	}
+	if reason := passphraseShaped(s, raw); reason != "" {
+		return Key{}, &KeyError{Reason: reason}
+	}
 	if len(raw) < MinKeyBytes {
 		return Key{}, &KeyError{Reason: fmt.Sprintf("the masking key holds %d bytes, fewer than %d", len(raw), MinKeyBytes)}
 	}
@@ -85,6 +88,45 @@ func ParseKey(s string) (Key, error) {
 		return Key{}, &KeyError{Reason: "the masking key's bytes repeat a pattern instead of being random"}
 	}
 	return DeriveKey(raw)
+}
+
+// passphraseShaped reports why a key that decodes as base64 looks written
+// by a person rather than generated; "" when it does not. Many words and
+// sentences are valid base64 ("ThisIsOurStagingMaskingPassphrase" decodes
+// to 24 bytes), so decoding alone proves nothing. A generated key (44 or
+// more base64 characters of 32+ random bytes) has, by chance:
+//   - only letters: (52/64)^44, about 1 in 10,000;
+//   - decoded bytes of which 3/4 or more are printable ASCII (the base64
+//     of a typed phrase): random bytes are printable 37% of the time, so
+//     this is more than 4 standard deviations out, about 1 in 100,000.
+//
+// Both are refused; the error says to generate another key, which a
+// generated key that was unlucky can always do.
+func passphraseShaped(s string, raw []byte) string {
+	hex := true
+	letters := true
+	for i := range len(s) {
+		c := s[i]
+		_, ok := hexVal(c)
+		hex = hex && ok
+		letters = letters && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '=')
+	}
+	if hex {
+		return "" // hex is judged by its bytes' diversity
+	}
+	if letters {
+		return fmt.Sprintf("the masking key (%d characters) is made only of letters, like a passphrase, not of generated random bytes", len(s))
+	}
+	printable := 0
+	for _, b := range raw {
+		if b >= 0x20 && b < 0x7f || b == '\n' || b == '\t' {
+			printable++
+		}
+	}
+	if 4*printable >= 3*len(raw) {
+		return "the masking key decodes to text (the base64 of a phrase), not to random bytes"
+	}
+	return ""
 }
 
 // decodeKey decodes hex (checked first: a hex string is also base64) or

@@ -11,8 +11,16 @@ import (
 
 func TestParseKey_Accepts(t *testing.T) {
 	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		t.Fatal(err)
+	// About 1 in 10,000 random keys reads as letters only in base64 and is
+	// refused as passphrase-shaped (TestParseKey_GeneratedBase64 has fixed
+	// ones); draw again rather than flake.
+	for {
+		if _, err := rand.Read(raw); err != nil {
+			t.Fatal(err)
+		}
+		if passphraseShaped(base64.StdEncoding.EncodeToString(raw), raw) == "" && passphraseShaped(base64.URLEncoding.EncodeToString(raw), raw) == "" {
+			break
+		}
 	}
 	long := make([]byte, 48)
 	if _, err := rand.Read(long); err != nil {
@@ -40,6 +48,40 @@ func TestParseKey_Accepts(t *testing.T) {
 	}
 	if _, err := ParseKey(hex.EncodeToString(long)); err != nil {
 		t.Fatalf("48 bytes in hex: %v", err)
+	}
+}
+
+// TestParseKey_GeneratedBase64 takes keys as `openssl rand -base64 32`
+// (and 48) printed them: generated base64 keeps working.
+func TestParseKey_GeneratedBase64(t *testing.T) {
+	for _, s := range []string{
+		"Z084t4H+T5+SMLb7oMuXOv50O0W9MkJ82tmaubB7x2k=",
+		"cK/oSexsCNV6iHIotki81G92jOJmWvVKLTVQIwDl5lY=",
+		"sHRGiAypJbvrjEgAOV0VbI53QvzjuvdWQr7mmp3y1vE",
+		"qXmHkUOnTBvssZoMMeWxrtfLv57pWA1JYrSlZ6akD4vm8Ys8v5fw6+F2LIHpKTmj",
+	} {
+		if _, err := ParseKey(s); err != nil {
+			t.Errorf("generated key refused: %v", err)
+		}
+	}
+}
+
+// TestParseKey_RefusesPassphrasesThatAreBase64 is review item 10: words and
+// typed phrases that happen to decode as base64 are not random bytes.
+func TestParseKey_RefusesPassphrasesThatAreBase64(t *testing.T) {
+	for name, s := range map[string]string{
+		"camel-case words": "ThisIsOurStagingMaskingPassphraseForAllTeams",
+		"lower-case words": "ourstagingmaskingpassphraseforalltheteamsok",
+		"base64 of text":   "b3VyIHN0YWdpbmcgbWFza2luZyBwYXNzcGhyYXNlIGZvciBhbGwgdGhlIHRlYW1z",
+	} {
+		_, err := ParseKey(s)
+		var ke *KeyError
+		if !errors.As(err, &ke) {
+			t.Fatalf("%s: want *KeyError, got %v", name, err)
+		}
+		if !strings.Contains(err.Error(), "openssl rand -hex 32") || strings.Contains(err.Error(), s) {
+			t.Errorf("%s: error must say how to generate a key and never hold it: %v", name, err)
+		}
 	}
 }
 

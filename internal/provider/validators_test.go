@@ -14,9 +14,11 @@ import (
 func TestMaskingKeyValidator_provider(t *testing.T) {
 	reg := filepath.Join(t.TempDir(), "registry.db")
 	for _, key := range []string{
-		"fixture-key",                                  // a passphrase
-		"0123456789abcdef0123456789abcdef",             // 16 bytes of hex
-		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", // 32 zero bytes in base64
+		"fixture-key",                                                      // a passphrase
+		"0123456789abcdef0123456789abcdef",                                 // 16 bytes of hex
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",                     // 32 zero bytes in base64
+		"ThisIsOurStagingMaskingPassphraseForAllTeams",                     // words that are valid base64
+		"b3VyIHN0YWdpbmcgbWFza2luZyBwYXNzcGhyYXNlIGZvciBhbGwgdGhlIHRlYW1z", // base64 of a typed phrase
 	} {
 		t.Run(key, func(t *testing.T) {
 			resource.UnitTest(t, resource.TestCase{
