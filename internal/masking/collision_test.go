@@ -166,6 +166,38 @@ func TestCollisions_Classes(t *testing.T) {
 				}
 				return ""
 			}},
+		// The review (item 1) found a signed int key failing its primary
+		// key: negative magnitudes were permuted over [0, 10^7), so one
+		// negative value came out as "-0", which PostgreSQL reads as 0, the
+		// output of a non-negative value. Under this test's key the old
+		// code masked -8,148,607 to "-0" and 3,604,874 to "0"; these
+		// 1,000,000 integers hold both, with 499,999 neighbours each.
+		"digits on signed integers around zero": {spec: Spec{Transformer: "digits", Options: map[string]any{"max_value": 2147483647.0}}, n: 1_000_000,
+			input: func(i int) string {
+				if i%2 == 0 {
+					return strconv.Itoa(3_354_874 + i/2) // 3,354,874 .. 3,854,873
+				}
+				return strconv.Itoa(-(7_898_607 + i/2)) // -7,898,607 .. -8,398,606
+			},
+			equal: func(out string) string {
+				v, err := strconv.ParseInt(out, 10, 32)
+				if err != nil {
+					return "invalid:" + out
+				}
+				return strconv.FormatInt(v, 10)
+			},
+			check: func(in, out string) string {
+				v, err := strconv.ParseInt(out, 10, 32)
+				switch {
+				case err != nil:
+					return err.Error()
+				case strconv.FormatInt(v, 10) != out:
+					return "not a canonical integer"
+				case (v < 0) != strings.HasPrefix(in, "-"):
+					return "sign changed"
+				}
+				return ""
+			}},
 		// The review measured 900,000 collisions on mixed-case variants (any
 		// upper-case digit made the whole output upper case; 594,610 among
 		// 790,234 distinct mixed-case variants before): mixed case is now

@@ -14,7 +14,7 @@ func init() {
 				{Name: "keep_suffix", Type: "number", Description: "Number of trailing digits kept unchanged (default 0)."},
 				{Name: "max_value", Type: "number", Description: "Largest integer magnitude the column holds, such as 2147483647 for integer (default 9223372036854775807, bigint): integers stay within it."},
 			}},
-		version: 2, validate: true, make: newDigits,
+		version: 3, validate: true, make: newDigits,
 	})
 	register(entry{
 		info: Info{Name: "phone", Bijective: true, Description: "Phone numbers, with NIST FF1: keeps length, separators and a leading + or 00 with its country code and encrypts the digits after it (the first stays zero or non-zero). A national number (no + or 00) is permuted among the national numbers of its length that do not start with 00, so a trunk 0 may come or go and no output reads as international. Fewer than 1,000,000 possible values (such as 00 with a country code and 4 digits) is invalid.",
@@ -164,7 +164,8 @@ func canonicalInt(src []byte) (mag uint64, neg, ok bool) {
 const intSmall = 10_000_000
 
 // maskInt masks a canonical integer: the sign is kept and the magnitude is
-// permuted within its class ([0, 10^7), then [10^(k-1), 10^k) for k digits,
+// permuted within its class ([0, 10^7) for non-negative values and
+// [1, 10^7) for negative ones, then [10^(k-1), 10^k) for k digits,
 // capped at maxMag), so the output is again a canonical integer, in range
 // of the column's type when max_value is its maximum, and distinct
 // integers give distinct integers.
@@ -181,6 +182,12 @@ func maskInt(f fpe, dst []byte, mag uint64, neg bool, maxMag uint64) ([]byte, er
 		lo, hi = hi, hi*10
 	}
 	hi = min(hi, maxMag+1)
+	if neg && lo == 0 {
+		// A negative magnitude is never 0 ("-0" is not canonical and
+		// PostgreSQL reads it as 0, a non-negative value's output), so
+		// negatives are permuted over [1, hi): no output prints as -0.
+		lo = 1
+	}
 	scratch, dst := withScratch(dst, 24+fpeScratch)
 	tweak := uint64(lo)
 	if neg {
