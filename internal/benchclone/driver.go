@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/stagingkit/terraform-provider-staging/internal/pgtest"
 )
 
@@ -100,7 +102,7 @@ func drive(ctx context.Context, cfg config) error {
 		return err
 	}
 	oneStart := time.Now()
-	if err := b.rounds(ctx, "one table", oneMethods, cfg.rounds); err != nil {
+	if err := b.rounds(ctx, "one table", oneMethods, cfg.oneRounds); err != nil {
 		return err
 	}
 	end := time.Now()
@@ -112,11 +114,11 @@ func drive(ctx context.Context, cfg config) error {
 		r.methods[m.key] = m
 	}
 	r.print(os.Stdout, all)
-	perRound := func(d time.Duration) time.Duration { return (d / time.Duration(cfg.rounds)).Round(time.Second) }
+	perRound := func(d time.Duration, n int) time.Duration { return (d / time.Duration(n)).Round(time.Second) }
 	fmt.Printf("\nThis run took %s: clusters, seeding (%s) and warming %s; shop rounds %s (%s each); one-table rounds %s (%s each).\n",
 		end.Sub(began).Round(time.Second), seeding.Round(time.Second), roundsStart.Sub(began).Round(time.Second),
-		oneStart.Sub(roundsStart).Round(time.Second), perRound(oneStart.Sub(roundsStart)),
-		end.Sub(oneStart).Round(time.Second), perRound(end.Sub(oneStart)))
+		oneStart.Sub(roundsStart).Round(time.Second), perRound(oneStart.Sub(roundsStart), cfg.rounds),
+		end.Sub(oneStart).Round(time.Second), perRound(end.Sub(oneStart), cfg.oneRounds))
 	return nil
 }
 
@@ -144,23 +146,29 @@ func (b *bench) start(ctx context.Context) (stop func(), err error) {
 	return func() { _ = b.src.Stop(); _ = b.dst.Stop() }, nil
 }
 
-// seed creates the datasets cfg asks for in the source cluster and reads
-// the sequential limit's plan of the shop.
+// seed creates the datasets cfg asks for in the source cluster, the shop
+// beside the others (each seeds on one server core), and reads the
+// sequential limit's plan of the shop.
 func (b *bench) seed(ctx context.Context, cfg config) (datasets, error) {
 	var ds datasets
-	var err error
-	if ds.shop, err = seedShop(ctx, b.src, "shop", cfg.scale); err != nil {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		ds.shop, err = seedShop(gctx, b.src, "shop", cfg.scale)
+		return err
+	})
+	g.Go(func() (err error) {
+		if cfg.scaling {
+			if ds.quarter, err = seedShop(gctx, b.src, "shop_quarter", cfg.scale/4); err != nil {
+				return err
+			}
+		}
+		if cfg.oneTable {
+			ds.ledger, err = seedLedger(gctx, b.src, "ledger", cfg.scale)
+		}
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return ds, err
-	}
-	if cfg.scaling {
-		if ds.quarter, err = seedShop(ctx, b.src, "shop_quarter", cfg.scale/4); err != nil {
-			return ds, err
-		}
-	}
-	if cfg.oneTable {
-		if ds.ledger, err = seedLedger(ctx, b.src, "ledger", cfg.scale); err != nil {
-			return ds, err
-		}
 	}
 	p, err := planLimit(ctx, ds.shop)
 	if err != nil {

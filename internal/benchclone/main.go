@@ -39,6 +39,7 @@ func main() {
 	rounds := flag.Int("rounds", 5, "rounds over which the methods are interleaved; medians are reported")
 	scaling := flag.Bool("scaling", true, "also clone the shop at a quarter of -scale (the 4x check)")
 	oneTable := flag.Bool("one-table", true, "also clone a one-table dataset with parallelism 1 and 2")
+	oneRounds := flag.Int("one-table-rounds", 0, "rounds of the one-table clones (0: 3, or -rounds if fewer)")
 	parallelism := flag.Int("parallelism", runtime.NumCPU(), "the clone's parallelism on the shop")
 	kind := flag.String("dataset", "shop", "clone mode: shop or ledger (which rules)")
 	source := flag.String("source", "", "clone mode: source DSN")
@@ -54,7 +55,11 @@ func main() {
 	} else if *rounds < 1 || *scale <= 0 {
 		err = fmt.Errorf("-rounds must be at least 1 and -scale positive")
 	} else {
-		err = drive(ctx, config{scale: *scale, rounds: *rounds, scaling: *scaling, oneTable: *oneTable, parallelism: *parallelism})
+		if *oneRounds <= 0 {
+			*oneRounds = min(3, *rounds)
+		}
+		err = drive(ctx, config{scale: *scale, rounds: *rounds, oneRounds: *oneRounds, scaling: *scaling, oneTable: *oneTable,
+			parallelism: *parallelism})
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchclone:", err)
@@ -66,7 +71,8 @@ func main() {
 // config is the driver's flags.
 type config struct {
 	scale       float64
-	rounds      int
+	rounds      int // of the shop's methods
+	oneRounds   int // of the one-table clones
 	scaling     bool
 	oneTable    bool
 	parallelism int

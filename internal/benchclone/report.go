@@ -161,7 +161,7 @@ func (r report) printOneTable(w io.Writer) {
 		return
 	}
 	fmt.Fprintf(w, "\n== One table (payments, %s rows, 3 masked columns), our clone: medians of %d interleaved rounds ==\n",
-		thousands(r.ledger.totalRows()), r.cfg.rounds)
+		thousands(r.ledger.totalRows()), r.cfg.oneRounds)
 	tw := tabwriter.NewWriter(w, 0, 4, 1, ' ', 0)
 	fmt.Fprintln(tw, "| clone\t| median s\t| min-max s\t| rows/s\t| cores kept busy\t| clone process cores\t| peak MiB\t|")
 	fmt.Fprintln(tw, "|---\t|---\t|---\t|---\t|---\t|---\t|---\t|")

@@ -19,8 +19,10 @@ import (
 // the machine has cores.
 
 // limitPlan is the SQL of the sequential limit on one dataset, read once
-// from the source's catalog: bare tables (columns and types only) to load,
-// then the post-data statements in two waves, as pg_restore orders them.
+// from the source's catalog: bare tables to load, as pg_dump's pre-data
+// section makes them (columns, types, NOT NULL and CHECK constraints; no
+// keys, no indexes), then the post-data statements in two waves, as
+// pg_restore orders them.
 type limitPlan struct {
 	bare        []string
 	keysIndexes []string // primary keys, unique constraints and other indexes, biggest table first
@@ -28,11 +30,14 @@ type limitPlan struct {
 }
 
 const (
-	bareTablesSQL = `SELECT format('CREATE TABLE %I (%s)', c.relname,
-		string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY a.attnum))
+	bareTablesSQL = `SELECT format('CREATE TABLE %I (%s%s)', c.relname,
+		string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)) ||
+			CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END, ', ' ORDER BY a.attnum),
+		coalesce((SELECT string_agg(format(', CONSTRAINT %I %s', k.conname, pg_get_constraintdef(k.oid)), '' ORDER BY k.conname)
+			FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'c'), ''))
 	FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 	WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'
-	GROUP BY c.relname`
+	GROUP BY c.oid, c.relname`
 	keysIndexesSQL = `SELECT stmt FROM (
 		SELECT format('ALTER TABLE %I ADD CONSTRAINT %I %s', c.relname, k.conname, pg_get_constraintdef(k.oid)) AS stmt, pg_relation_size(c.oid) AS size
 		FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
