@@ -1,31 +1,92 @@
 package masking
 
-import "testing"
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
 
-func TestDomainSize(t *testing.T) {
+// TestFixedPointOdds checks the domain each kind of value is permuted in.
+func TestFixedPointOdds(t *testing.T) {
+	pow := math.Pow
 	for _, tc := range []struct {
-		spec Spec
-		want float64
-		ok   bool
+		spec  Spec
+		value string
+		want  float64
 	}{
-		{Spec{Transformer: "email"}, 1e6, true},
-		{Spec{Transformer: "phone", OnInvalid: OnInvalidHash}, 1e6, true},
-		{Spec{Transformer: "digits", Options: map[string]any{"small_domain": "hash"}}, 0, false},
-		{Spec{Transformer: "hash"}, 0, false},
-		{Spec{Transformer: "redact"}, 0, false},
+		// Six digits after a kept leading zero: FF1's minimum domain.
+		{Spec{Transformer: "digits"}, "0123456", 1e-6},
+		// A leading non-zero digit stays non-zero: 9·10^15.
+		{Spec{Transformer: "digits"}, "4111-1111-1111-1111", 1 / (9 * 1e15)},
+		// Integers: [0, 10^7), then the magnitudes of their digit count.
+		{Spec{Transformer: "digits"}, "42", 1e-7},
+		{Spec{Transformer: "digits"}, "123456789", 1 / (9e8)},
+		// Card: issuer (6) and check digit kept, 9 digits encrypted.
+		{Spec{Transformer: "credit_card"}, "4111111111111111", 1e-9},
+		// E-mail: the local part's letters and digits.
+		{Spec{Transformer: "email"}, "alice.smith7@example.com", 1 / (pow(26, 10) * 10)},
+		// A short local part is widened to bob and bob.DD (the fewest digits).
+		{Spec{Transformer: "email"}, "bob@example.com", 1 / (pow(26, 3) * (1 + 1e2))},
+		// Hex digits of a UUID but the version, the variant's free bits.
+		{Spec{Transformer: "uuid"}, "befacbdf-518e-4dba-af19-39dc7379c95a", 1 / (pow(16, 30) * 4)},
+		// A 3-digit code hashed into 10^3 values.
+		{Spec{Transformer: "format_preserving", Options: map[string]any{"alphabet": "0123456789", "small_domain": "hash"}}, "123", 1e-3},
+		// Refused, kept or not encrypted at all: chance explains nothing.
+		{Spec{Transformer: "digits"}, "012", 0},
+		{Spec{Transformer: "digits", OnInvalid: OnInvalidRedact}, "012", 0},
+		{Spec{Transformer: "hash"}, "anything", 0},
+		{Spec{Transformer: "email"}, "", 0},
 	} {
-		n, ok := DomainSize(tc.spec)
-		if n != tc.want || ok != tc.ok {
-			t.Errorf("DomainSize(%+v) = %v, %v; want %v, %v", tc.spec, n, ok, tc.want, tc.ok)
+		m, err := NewFixedPointMeter(tc.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := m.FixedPointOdds([]byte(tc.value))
+		if math.Abs(got-tc.want) > 1e-9*tc.want {
+			t.Errorf("%s %q: odds %g, want %g", tc.spec.Transformer, tc.value, got, tc.want)
 		}
 	}
 }
 
-// TestDomainSize_isALowerBound: no value of an FF1 transformer is permuted
-// among fewer than DomainSize values; here the smallest domains there are
-// (a leading zero kept and six digits encrypted) are a permutation of
+// TestFixedPointOdds_matchChance counts the values a keyed transformer
+// actually leaves unchanged over many keys and compares the count with the
+// sum of the meter's odds: a meter that overstated the domain would expect
+// far fewer fixed points than occur.
+func TestFixedPointOdds_matchChance(t *testing.T) {
+	spec := Spec{Transformer: "format_preserving", Options: map[string]any{"alphabet": "0123456789", "small_domain": "hash"}}
+	m, err := NewFixedPointMeter(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	expected, unchanged := 0.0, 0
+	for k := range 40 {
+		tr := mustNew(t, spec, testKey(t, "chance"+strings.Repeat("x", k)))
+		for range 500 {
+			v := []byte{byte('0' + r.IntN(10)), byte('0' + r.IntN(10)), byte('0' + r.IntN(10))}
+			out, err := MaskString(tr, string(v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out == string(v) {
+				unchanged++
+			}
+			expected += m.FixedPointOdds(v)
+		}
+	}
+	// 20,000 values at 1/1000: Poisson(20), outside [5, 40] with
+	// probability below 1e-4.
+	if math.Abs(expected-20) > 1e-6 || unchanged < 5 || unchanged > 40 {
+		t.Fatalf("%d values unchanged, %g expected", unchanged, expected)
+	}
+}
+
+// TestFixedPointOdds_smallestDomain: no value of an FF1 transformer is
+// permuted among fewer than 10^6 values; here the smallest domains there
+// are (a leading zero kept and six digits encrypted) are a permutation of
 // exactly 10^6 values, and one digit fewer is refused.
-func TestDomainSize_isALowerBound(t *testing.T) {
+func TestFixedPointOdds_smallestDomain(t *testing.T) {
 	tr, err := New(Spec{Transformer: "digits"}, testKey(t, "domain"))
 	if err != nil {
 		t.Fatal(err)
@@ -36,5 +97,20 @@ func TestDomainSize_isALowerBound(t *testing.T) {
 	out, err := MaskString(tr, "0123456")
 	if err != nil || len(out) != 7 || out[0] != '0' {
 		t.Fatalf("0123456: %q, %v", out, err)
+	}
+}
+
+// BenchmarkFixedPointOdds measures the meter on e-mails: the leak check
+// runs it on every value of an identifier column.
+func BenchmarkFixedPointOdds(b *testing.B) {
+	m, err := NewFixedPointMeter(Spec{Transformer: "email"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	vals := benchValues("email")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		m.FixedPointOdds(vals[i&255])
 	}
 }

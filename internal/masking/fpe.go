@@ -30,6 +30,10 @@ type fpe struct {
 	// by a keyed hash in the same format (small_domain = "hash") instead
 	// of refusing them.
 	small *prf
+	// meter, when set, replaces encryption by measurement: encrypt and
+	// permuteInt take the same decisions (refuse, hash, permute) but only
+	// record the size of the domain (see FixedPointMeter).
+	meter *fpeMeter
 }
 
 // encrypt permutes vals in place. rad[i] holds radix-1 of position i (radix
@@ -52,10 +56,14 @@ func (e fpe) encrypt(vals, rad []byte, tweak uint64, scratch []byte) bool {
 			size, small = lo, hi == 0 && lo < ff1MinDomain
 		}
 	}
+	if small && e.small == nil {
+		return false
+	}
+	if e.meter != nil {
+		e.meter.permuted(rad)
+		return true
+	}
 	if small {
-		if e.small == nil {
-			return false
-		}
 		e.hashSmall(vals, rad, tweak, scratch)
 		return true
 	}
@@ -196,6 +204,11 @@ func (e fpe) encryptBigInt(vals, rad, tweak []byte) {
 // permuteInt permutes [0, n) for ff1MinDomain <= n < 2^64 with FF1 in
 // radix 2 and cycle walking; it is fpe.encrypt for an integer domain.
 func (e fpe) permuteInt(x, n, tweak uint64, scratch []byte) uint64 {
+	if e.meter != nil {
+		e.meter.odds /= float64(n)
+		e.meter.calls++
+		return x
+	}
 	t := scratch[ff1ScratchLen : ff1ScratchLen+8]
 	binary.BigEndian.PutUint64(t, tweak)
 	_, lo := e.permute128(0, x, 0, n, t, scratch[:ff1ScratchLen])

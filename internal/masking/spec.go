@@ -80,6 +80,9 @@ type build struct {
 	key    Key
 	domain string
 	opts   *options
+	// meter, when set, makes the transformer's FF1 record the domains it
+	// would permute instead of encrypting (see FixedPointMeter).
+	meter *fpeMeter
 	// lossy is set when an option gives up bijectivity (small_domain =
 	// "hash").
 	lossy bool
@@ -98,7 +101,7 @@ func (b *build) fpe() (fpe, error) {
 	if err != nil {
 		return fpe{}, err
 	}
-	f := fpe{f: ff1{b: blk, cache: &ff1Cache{}}}
+	f := fpe{f: ff1{b: blk, cache: &ff1Cache{}}, meter: b.meter}
 	mode, err := b.opts.oneOf("small_domain", "error", "error", "hash")
 	if err != nil {
 		return fpe{}, err
@@ -174,6 +177,14 @@ func TransformerNames() []string { return sortedKeys(registry) }
 // New builds the transformer a spec describes, deriving its subkeys from key
 // once. It fails with *UnknownTransformerError, *OptionError or ErrNoKey.
 func New(spec Spec, key Key) (Transformer, error) {
+	t, err := newTransformer(spec, key, nil)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func newTransformer(spec Spec, key Key, meter *fpeMeter) (*transformer, error) {
 	e, ok := registry[spec.Transformer]
 	if !ok {
 		return nil, &UnknownTransformerError{Name: spec.Transformer}
@@ -194,7 +205,7 @@ func New(spec Spec, key Key) (Transformer, error) {
 	if domain == "" {
 		domain = spec.Transformer
 	}
-	b := &build{spec: spec, key: key, domain: domain, opts: &options{t: spec.Transformer, m: spec.Options}}
+	b := &build{spec: spec, key: key, domain: domain, opts: &options{t: spec.Transformer, m: spec.Options}, meter: meter}
 	res, err := e.make(b)
 	if err != nil {
 		return nil, err

@@ -817,6 +817,9 @@ func (c *cloner) copyTable(ctx context.Context, w *worker, tr *tableRun, part ti
 			cm := columnMask{index: len(cols), t: cp.t, bin: binaryFieldOf(col.name, col.typ)}
 			if cp.leak {
 				cm.leak = newLeakHashes(cp.spec, c.opts.leakBudget, c.leakDir)
+				if leakTestHook != nil {
+					cm.t = leakTestHook(cm.t)
+				}
 				leakKeys[len(m.masks)] = rel.root + "." + col.name
 			}
 			m.masks = append(m.masks, cm)

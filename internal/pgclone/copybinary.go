@@ -1,11 +1,9 @@
 package pgclone
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"strings"
 
 	"github.com/stagingkit/terraform-provider-staging/internal/masking"
@@ -255,7 +253,7 @@ func (m *rowMasker) appendBinaryTuple(dst, tuple []byte) ([]byte, error) {
 			continue
 		}
 		if cm.leak != nil && len(val) > 0 && !isNull {
-			if err := cm.leak.add(maphash.Bytes(m.seed, val), maphash.Bytes(m.seed, out), bytes.Equal(val, out)); err != nil {
+			if err := cm.leak.add(m.seed, val, out); err != nil {
 				return dst, err
 			}
 		}

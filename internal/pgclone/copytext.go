@@ -187,7 +187,7 @@ func (m *rowMasker) appendLine(dst, line []byte) ([]byte, error) {
 			continue
 		}
 		if cm.leak != nil && len(m.val) > 0 && !isNull {
-			if err := cm.leak.add(maphash.Bytes(m.seed, m.val), maphash.Bytes(m.seed, out), bytes.Equal(m.val, out)); err != nil {
+			if err := cm.leak.add(m.seed, m.val, out); err != nil {
 				return dst, err
 			}
 		}

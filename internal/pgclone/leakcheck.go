@@ -2,10 +2,12 @@ package pgclone
 
 import (
 	"bufio"
+	"bytes"
 	"container/heap"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math"
 	"os"
@@ -38,9 +40,13 @@ type leakHashes struct {
 	prod, masked []uint64 // in memory, unsorted
 	unchanged    int
 	total        int // values added, in memory or spilled
-	// domain is a lower bound on the number of values each value is
-	// permuted among (masking.DomainSize); 0 when unknown.
-	domain float64
+	// expected is how many of the values added a keyed permutation is
+	// expected to leave unchanged by chance: the sum over the values of
+	// 1/N, N the size of the domain the value is permuted in (see
+	// masking.FixedPointMeter). meter measures it value by value (nil:
+	// no value is expected unchanged).
+	expected float64
+	meter    *masking.FixedPointMeter
 	// budget is how many bytes prod and masked may hold before a spill
 	// (0: defaultLeakBudget); dir is where runs go ("": os.TempDir()).
 	budget          int
@@ -48,17 +54,34 @@ type leakHashes struct {
 	prodRuns, mRuns []string // sorted runs on disk
 }
 
-// newLeakHashes returns a collector for a column masked by spec.
+// newLeakHashes returns a collector for one COPY stream of a column masked
+// by spec. A spec the meter does not accept (New accepted it to plan the
+// column, so this does not happen) leaves the tolerance at 0.
 func newLeakHashes(spec masking.Spec, budget int, dir string) *leakHashes {
 	l := &leakHashes{budget: budget, dir: dir}
-	if n, ok := masking.DomainSize(spec); ok {
-		l.domain = n
-	}
+	l.meter, _ = masking.NewFixedPointMeter(spec)
 	return l
 }
 
-// add records one non-empty production value's hash and its masked hash.
-func (l *leakHashes) add(prod, masked uint64, unchanged bool) error {
+// leakTestHook, when a test sets it, wraps the transformer of every
+// leak-checked column, so that a test can make masking leave chosen values
+// as they were.
+var leakTestHook func(masking.Transformer) masking.Transformer
+
+// add records one non-empty production value and its masked form: their
+// hashes under seed, whether masking left the value unchanged, and the
+// value's odds of being unchanged by chance.
+func (l *leakHashes) add(seed maphash.Seed, val, out []byte) error {
+	odds := 0.0
+	if l.meter != nil {
+		odds = l.meter.FixedPointOdds(val)
+	}
+	return l.addHashes(maphash.Bytes(seed, val), maphash.Bytes(seed, out), bytes.Equal(val, out), odds)
+}
+
+// addHashes records one value by its hashes; odds is its chance of being
+// unchanged.
+func (l *leakHashes) addHashes(prod, masked uint64, unchanged bool, odds float64) error {
 	if len(l.prod) == cap(l.prod) {
 		// Double up to the budget: append's gentler growth of large
 		// slices would copy the buffers several times over.
@@ -69,6 +92,7 @@ func (l *leakHashes) add(prod, masked uint64, unchanged bool) error {
 	l.prod = append(l.prod, prod)
 	l.masked = append(l.masked, masked)
 	l.total++
+	l.expected += odds
 	if unchanged {
 		l.unchanged++
 	}
@@ -126,9 +150,7 @@ func (l *leakHashes) absorb(o *leakHashes) error {
 	l.masked = append(l.masked, o.masked...)
 	l.unchanged += o.unchanged
 	l.total += o.total
-	if l.domain == 0 || (o.domain != 0 && o.domain < l.domain) {
-		l.domain = o.domain
-	}
+	l.expected += o.expected
 	o.prod, o.masked, o.prodRuns, o.mRuns = nil, nil, nil, nil
 	return l.maybeSpill()
 }
@@ -308,18 +330,15 @@ func (h *mergeHeap) close() {
 	h.srcs = nil
 }
 
-// unchangedTolerance is how many of n values a keyed permutation of
-// domain values (a lower bound on each value's domain) may leave unchanged
-// by chance: the number of such fixed points is Poisson with mean
-// n/domain, and the tolerance is the smallest k it exceeds with
-// probability below leakConfidence. For a large domain and a small column
-// that is 0; without a known domain it is 0.
-func unchangedTolerance(n int, domain float64) int {
-	if n <= 0 || domain <= 0 {
-		return 0
-	}
-	lambda := float64(n) / domain
-	if -math.Expm1(-lambda) < leakConfidence { // P(X > 0)
+// unchangedTolerance is how many values a keyed permutation may leave
+// unchanged by chance when lambda are expected to be: the number of such
+// fixed points is (very nearly) Poisson with mean lambda, the sum of 1/N
+// over the values, and the tolerance is the smallest k it exceeds with
+// probability below leakConfidence. It is 0 while P(X > 0) = 1 - e^-λ is
+// below leakConfidence (λ < 1e-9): always for e-mails, whose local parts
+// are permuted among 26^k values and more.
+func unchangedTolerance(lambda float64) int {
+	if lambda <= 0 || -math.Expm1(-lambda) < leakConfidence { // P(X > 0)
 		return 0
 	}
 	// cdf(k) summed in log space: e^-λ underflows for large λ.
@@ -335,7 +354,7 @@ func unchangedTolerance(n int, domain float64) int {
 
 // leakCheck fails when masking left the production value of a masked
 // identifier column unchanged more often than chance explains for the
-// column's domain (see unchangedTolerance), and counts masked values that
+// domains its values were permuted in (see unchangedTolerance), and counts masked values that
 // equal another row's production value (over all partitions of a table)
 // as coincidental matches. It removes the spilled runs.
 func (c *cloner) leakCheck() error {
@@ -353,7 +372,7 @@ func (c *cloner) leakCheck() error {
 		if err != nil {
 			return err
 		}
-		if l.unchanged > unchangedTolerance(l.total, l.domain) {
+		if l.unchanged > unchangedTolerance(l.expected) {
 			leaks = append(leaks, Leak{Column: key, Count: l.unchanged, Total: l.total})
 			n -= l.unchanged
 		}

@@ -1,37 +1,43 @@
 package pgclone
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/stagingkit/terraform-provider-staging/internal/masking"
+	"github.com/stagingkit/terraform-provider-staging/internal/pgtest"
 )
 
-// TestUnchangedTolerance: the tolerance is the Poisson quantile of the
-// chance fixed points n/N, not a flat share of the column.
+// TestUnchangedTolerance: the tolerance is the Poisson quantile at 1e-9 of
+// the expected chance fixed points λ = Σ 1/N, not a flat share of the
+// column.
 func TestUnchangedTolerance(t *testing.T) {
 	for _, tc := range []struct {
-		n      int
-		domain float64
+		lambda float64
 		want   int
 	}{
-		{1_000_000, 0, 0},        // domain unknown: nothing unchanged passes
-		{10, 1e12, 0},            // λ = 1e-11: P(X > 0) below 1e-9
-		{100_000, 1e6, 6},        // λ = 0.1: P(X > 6) ≈ 2e-11, P(X > 5) ≈ 1.4e-9
-		{1_000_000, 1e6, 11},     // λ = 1: P(X > 11) ≈ 8e-10
-		{1_000_000_000, 1e6, -1}, // λ = 1000: about λ + 6σ
+		{0, 0},           // no keyed permutation: nothing unchanged passes
+		{1e-11, 0},       // 10 values in 10^12: P(X > 0) below 1e-9
+		{1e6 * 1e-26, 0}, // a million e-mails with 20-letter local parts
+		{0.01, 3},        // 10,000 values in 10^6: P(X > 3) ≈ 4e-10, P(X > 2) ≈ 1.6e-7
+		{0.1, 6},         // P(X > 6) ≈ 2e-11, P(X > 5) ≈ 1.4e-9
+		{1, 11},          // P(X > 11) ≈ 8e-10
+		{1000, -1},       // about λ + 6σ
 	} {
-		got := unchangedTolerance(tc.n, tc.domain)
+		got := unchangedTolerance(tc.lambda)
 		if tc.want >= 0 && got != tc.want {
-			t.Errorf("unchangedTolerance(%d, %g) = %d, want %d", tc.n, tc.domain, got, tc.want)
+			t.Errorf("unchangedTolerance(%g) = %d, want %d", tc.lambda, got, tc.want)
 		}
 		if tc.want < 0 && (got < 1150 || got > 1250) {
-			t.Errorf("unchangedTolerance(%d, %g) = %d, want about 1000 + 6·√1000", tc.n, tc.domain, got)
+			t.Errorf("unchangedTolerance(%g) = %d, want about 1000 + 6·√1000", tc.lambda, got)
 		}
 	}
 }
@@ -69,6 +75,11 @@ func TestLeakCheck_emailOneInAThousandFails(t *testing.T) {
 	if l.unchanged != 0 || l.total != 100_000 {
 		t.Fatalf("email left %d of %d unchanged", l.unchanged, l.total)
 	}
+	// user012345: 26^4·10^6 local parts; a hundred thousand of them are
+	// expected to have 100,000/(26^4·10^6) ≈ 2e-7 chance fixed points.
+	if l.expected < 1e-7 || l.expected > 1e-6 || unchangedTolerance(l.expected) != 1 {
+		t.Fatalf("expected %g chance fixed points, tolerance %d", l.expected, unchangedTolerance(l.expected))
+	}
 	// A rule that forgets one address in 1,000: its output is its input.
 	for i := 0; i < 100_000; i += 1000 {
 		l.masked[i] = l.prod[i]
@@ -98,7 +109,10 @@ func TestLeakCheck_densePhonePermutationPasses(t *testing.T) {
 			}
 		}
 	}, 0)
-	t.Logf("%d chance fixed points among %d values (tolerance %d)", l.unchanged, l.total, unchangedTolerance(l.total, l.domain))
+	t.Logf("%d chance fixed points among %d values (expected %g, tolerance %d)", l.unchanged, l.total, l.expected, unchangedTolerance(l.expected))
+	if math.Abs(l.expected-1) > 1e-6 {
+		t.Fatalf("expected %g chance fixed points, want 1 (10^6 values in 10^6)", l.expected)
+	}
 	if l.unchanged == 0 {
 		t.Fatal("no chance fixed point: pick a key under which the permutation has some, so the tolerance is exercised")
 	}
@@ -118,8 +132,8 @@ func TestLeakCheck_densePhonePermutationPasses(t *testing.T) {
 // production hashes of other rows, some are their own row's.
 func randomLeaks(n, budget int, dir string) (mem, spill *leakHashes, err error) {
 	r := rand.New(rand.NewPCG(1, 2))
-	mem = &leakHashes{domain: 1e6}
-	spill = &leakHashes{domain: 1e6, budget: budget, dir: dir}
+	mem = &leakHashes{}
+	spill = &leakHashes{budget: budget, dir: dir}
 	prods := make([]uint64, 0, n)
 	for i := range n {
 		p := r.Uint64()
@@ -132,8 +146,8 @@ func randomLeaks(n, budget int, dir string) (mem, spill *leakHashes, err error) 
 		case i%10000 == 7:
 			m, same = p, true
 		}
-		mem.add(p, m, same)
-		if err := spill.add(p, m, same); err != nil {
+		_ = mem.addHashes(p, m, same, 1e-6)
+		if err := spill.addHashes(p, m, same, 1e-6); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -193,10 +207,10 @@ func BenchmarkLeakCheck(b *testing.B) {
 			b.ReportAllocs()
 			var peak uint64
 			for b.Loop() {
-				l := &leakHashes{domain: 1e6, dir: b.TempDir()}
+				l := &leakHashes{dir: b.TempDir()}
 				r := rand.New(rand.NewPCG(3, 4))
 				for range n {
-					if err := l.add(r.Uint64(), r.Uint64(), false); err != nil {
+					if err := l.addHashes(r.Uint64(), r.Uint64(), false, 1e-6); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -211,5 +225,69 @@ func BenchmarkLeakCheck(b *testing.B) {
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 			b.ReportMetric(float64(n), "hashes")
 		})
+	}
+}
+
+// leakingTransformer masks as its transformer does, except the values in
+// leak, which it leaves as they are: a broken rule, made on purpose.
+type leakingTransformer struct {
+	masking.Transformer
+	leak map[string]bool
+}
+
+func (l leakingTransformer) Transform(dst, src []byte) ([]byte, error) {
+	if l.leak[string(src)] {
+		return append(dst, src...), nil
+	}
+	return l.Transformer.Transform(dst, src)
+}
+
+// TestLeakCheck_cloneFailsOnOneEmail: in a 10,000-row e-mail column, one
+// address that masking leaves as it was fails the clone, naming the column
+// and not the address (e-mail local parts are permuted among so many
+// values that chance explains no fixed point at all); in a dense column of
+// the same table (seven digits, a leading zero kept: 10^6 values, so 0.01
+// chance fixed points expected and up to 3 tolerated) two unchanged values
+// pass.
+func TestLeakCheck_cloneFailsOnOneEmail(t *testing.T) {
+	c := pgtest.Require(t)
+	prod, staging := c.NewDatabase(t), c.NewDatabase(t)
+	pgtest.Exec(t, prod,
+		`CREATE TABLE people (id int PRIMARY KEY, email text NOT NULL, code text NOT NULL)`,
+		`INSERT INTO people SELECT g, 'customer' || g || '.' || substr(md5(g::text), 1, 12) || '@example.com',
+		        '0' || lpad((g * 7919 % 1000000)::text, 6, '0')
+		   FROM generate_series(1, 10000) g`)
+	leaked := queryString(t, dial(t, prod), `SELECT email FROM people WHERE id = 4321`)
+	codes := queryStrings(t, dial(t, prod), `SELECT code FROM people WHERE id IN (17, 9000) ORDER BY id`)
+	leakTestHook = func(tr masking.Transformer) masking.Transformer {
+		return leakingTransformer{tr, map[string]bool{leaked: true, codes[0]: true, codes[1]: true}}
+	}
+	defer func() { leakTestHook = nil }()
+	rules := []ColumnRule{
+		{Table: "people", Column: "email", Spec: masking.Spec{Transformer: "email"}},
+		{Table: "people", Column: "code", Spec: masking.Spec{Transformer: "digits"}},
+	}
+	_, err := Clone(context.Background(), sourceConfig(t, prod), mustConfig(t, staging), Options{Key: testKey(t, "k"), Rules: rules})
+	var le *LeakError
+	if !errors.As(err, &le) || len(le.Leaks) != 1 || le.Leaks[0] != (Leak{Column: "public.people.email", Count: 1, Total: 10000}) {
+		t.Fatalf("err = %v; want one leak: public.people.email, 1 of 10000", err)
+	}
+	if strings.Contains(err.Error(), leaked) || strings.Contains(err.Error(), "customer4321") {
+		t.Errorf("the error names the leaked value: %v", err)
+	}
+	if s := shadowSchemas(t, dial(t, staging)); len(s) > 0 {
+		t.Errorf("shadow schemas left: %v", s)
+	}
+
+	// Without the leaking address, the clone succeeds with two unchanged
+	// codes, and they are in staging.
+	leakTestHook = func(tr masking.Transformer) masking.Transformer {
+		return leakingTransformer{tr, map[string]bool{codes[0]: true, codes[1]: true}}
+	}
+	if _, err := Clone(context.Background(), sourceConfig(t, prod), mustConfig(t, staging), Options{Key: testKey(t, "k"), Rules: rules}); err != nil {
+		t.Fatal(err)
+	}
+	if got := queryString(t, dial(t, staging), `SELECT count(*)::text FROM people WHERE code IN ($1, $2)`, codes[0], codes[1]); got != "2" {
+		t.Errorf("%s of the 2 unchanged codes in staging", got)
 	}
 }
