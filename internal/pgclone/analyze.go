@@ -210,8 +210,9 @@ var identifierTransformers = map[string]bool{"email": true, "phone": true, "cred
 var identifierKinds = map[string]bool{masking.KindEmail: true, masking.KindPhone: true, masking.KindCreditCard: true,
 	masking.KindIBAN: true, masking.KindNationalID: true}
 
-// sampleSize is how many non-NULL values per column the detector sees.
-const sampleSize = 100
+// sampleSize is how many non-NULL values per column the detector sees
+// (with their repeats: a value in 2% of rows is about 2% of them).
+const sampleSize = 1000
 
 // column is one column of a catalog relation.
 type column struct {
@@ -781,50 +782,92 @@ func (p *policy) ruledInAllLeaves(rel *relation, col string, ruled map[string]ma
 	return leaves > 0
 }
 
-// sampleRows caps the rows sampleColumns reads of one table, and
-// fullReadRows is the estimated size below which it reads the table from
-// its start instead of sampling pages.
+// Sampling bounds of sampleColumns: at most sampleRows rows of a table are
+// read, a table of at most smallTablePages pages (1 MiB) is read whole,
+// and the detector sees up to sampleSize values per column (array elements
+// for arrays), each cut to sampleCellChars characters (the first
+// sampleByteaPrefix bytes of a bytea, enough for a file signature).
 const (
-	sampleRows   = 10000
-	fullReadRows = 50000
+	sampleRows        = 10000
+	smallTablePages   = 128
+	sampleCellChars   = 4096
+	sampleByteaPrefix = 16
+	// assumedRowsPerPage sizes the page sample of a table never analysed
+	// (reltuples = -1), low so that narrow rows make a larger sample, not
+	// a smaller one; the row cap bounds what is read.
+	assumedRowsPerPage = 20
 )
 
-// sampleColumns reads up to sampleSize non-NULL values of every column of
-// rel, in text form, in one query over at most sampleRows rows. A large
-// table is sampled across all its pages (TABLESAMPLE SYSTEM, at the rate
-// that gives about sampleRows rows by the planner's estimate), and the
-// values of each column are picked across the sampled rows by a hash, never
-// only the first ones: personal data that starts late in a table is seen.
+// sampleColumns returns up to sampleSize non-NULL values of every column of
+// rel, in text form, from one query over at most sampleRows rows spread
+// across the whole table: a table of up to smallTablePages pages (its size
+// on disk, never the planner's estimate, which is -1 before the first
+// ANALYZE) is read whole; a larger one is sampled by pages (TABLESAMPLE
+// SYSTEM, REPEATABLE so the same data gives the same plan) at the rate that
+// gives about sampleRows rows. The sampled rows are put in an order that
+// does not follow the table's (a hash of their physical address) and the
+// row cap keeps the first sampleRows of that order, so rows late in a
+// table are as likely to be seen as early ones. Values are not made
+// distinct: a placeholder in 2% of rows is about 2% of the samples, so the
+// detector's validity figure is what the copy will meet. Array columns give
+// their elements (up to 20 per row), bytea columns the hex of their first
+// bytes.
 func sampleColumns(ctx context.Context, q Querier, rel *relation) ([][]string, error) {
 	if len(rel.columns) == 0 {
 		return nil, nil
 	}
-	var estimate float64
-	if err := q.QueryRow(ctx, `SELECT coalesce((SELECT reltuples::float8 FROM pg_catalog.pg_class WHERE oid = $1::regclass), -1)`,
-		quoteQualified(rel.qualified())).Scan(&estimate); err != nil {
+	var pages, analysedPages, analysedRows float64
+	var neverAnalysed bool
+	// Sizes of every leaf: a partitioned table has none of its own.
+	if err := q.QueryRow(ctx, `SELECT coalesce(sum(pg_catalog.pg_relation_size(c.oid)), 0)::float8 / current_setting('block_size')::float8,
+       coalesce(sum(c.relpages) FILTER (WHERE c.reltuples >= 0), 0)::float8,
+       coalesce(sum(c.reltuples) FILTER (WHERE c.reltuples >= 0), 0)::float8,
+       coalesce(bool_or(c.reltuples < 0 AND c.relkind IN ('r', 'm')), false)
+FROM pg_catalog.pg_partition_tree($1::regclass) t JOIN pg_catalog.pg_class c ON c.oid = t.relid`,
+		quoteQualified(rel.qualified())).Scan(&pages, &analysedPages, &analysedRows, &neverAnalysed); err != nil {
 		return nil, fmt.Errorf("sampling %s: %w", rel.qualified(), err)
 	}
 	from := quoteQualified(rel.qualified())
-	if estimate > fullReadRows {
-		from += fmt.Sprintf(" TABLESAMPLE SYSTEM (%g)", min(100, 100*2*sampleRows/estimate))
+	if pages > smallTablePages {
+		perPage := float64(assumedRowsPerPage)
+		if !neverAnalysed && analysedPages > 0 && analysedRows > 0 {
+			perPage = max(1, analysedRows/analysedPages)
+		}
+		// Twice the pages the row cap needs, and at least smallTablePages
+		// of them, so that a wrong density still reaches the cap.
+		want := max(2*sampleRows/perPage, smallTablePages)
+		from += fmt.Sprintf(" TABLESAMPLE SYSTEM (%g) REPEATABLE (0)", min(100, 100*want/pages))
 	}
+	cols := make([]string, 0, len(rel.columns)+1)
 	exprs := make([]string, len(rel.columns))
 	for i, c := range rel.columns {
 		id := pgx.Identifier{c.name}.Sanitize()
-		if c.generated != 0 || strings.HasPrefix(c.typ, "bytea") {
+		alias := fmt.Sprintf("c%d", i)
+		typ := strings.ToLower(c.typ)
+		switch {
+		case c.generated != 0:
 			exprs[i] = "'{}'::text[]"
 			continue
+		case typ == "bytea":
+			cols = append(cols, fmt.Sprintf("pg_catalog.substr(%s, 1, %d)::text AS %s", id, sampleByteaPrefix, alias))
+		case strings.HasSuffix(typ, "[]"):
+			cols = append(cols, fmt.Sprintf("%s AS %s", id, alias))
+			exprs[i] = fmt.Sprintf("ARRAY(SELECT pg_catalog.left(e::text, %d) FROM sampled s, LATERAL unnest(s.%s) WITH ORDINALITY AS u(e, n) WHERE e IS NOT NULL AND n <= 20 ORDER BY s.h, n LIMIT %d)",
+				sampleCellChars, alias, sampleSize)
+			continue
+		default:
+			cols = append(cols, fmt.Sprintf("pg_catalog.left(%s::text, %d) AS %s", id, sampleCellChars, alias))
 		}
-		// Spread over the sampled rows, deterministically (the same data
-		// gives the same plan): ordered by a hash of the value.
-		exprs[i] = fmt.Sprintf("ARRAY(SELECT v FROM (SELECT %s::text AS v FROM sampled WHERE %s IS NOT NULL) x ORDER BY pg_catalog.hashtext(v), v LIMIT %d)", id, id, sampleSize)
+		exprs[i] = fmt.Sprintf("ARRAY(SELECT %s FROM sampled WHERE %s IS NOT NULL ORDER BY h LIMIT %d)", alias, alias, sampleSize)
 	}
+	cols = append(cols, "pg_catalog.hashtext(ctid::text || tableoid::text) AS h")
 	dest := make([][]string, len(rel.columns))
 	ptrs := make([]any, len(dest))
 	for i := range dest {
 		ptrs[i] = &dest[i]
 	}
-	query := fmt.Sprintf("WITH sampled AS MATERIALIZED (SELECT * FROM %s LIMIT %d) SELECT %s", from, sampleRows, strings.Join(exprs, ", "))
+	query := fmt.Sprintf("WITH sampled AS MATERIALIZED (SELECT %s FROM %s ORDER BY h LIMIT %d) SELECT %s",
+		strings.Join(cols, ", "), from, sampleRows, strings.Join(exprs, ", "))
 	if err := q.QueryRow(ctx, query).Scan(ptrs...); err != nil {
 		return nil, fmt.Errorf("sampling %s: %w", rel.qualified(), err)
 	}

@@ -15,7 +15,7 @@ type ColumnFinding struct {
 }
 
 // ScanPII runs the PII detector over every included column of the source
-// (name, SQL type, and up to 100 sampled non-NULL values), the way Analyze
+// (name, SQL type, and up to 1,000 non-NULL values sampled across the table), the way Analyze
 // does, and returns the columns that look personal: the starting point of
 // a masking policy. q should be a REPEATABLE READ READ ONLY transaction.
 // Only the schema and table filters of opts are used.
