@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -107,7 +108,7 @@ func drive(ctx context.Context, cfg config) error {
 	}
 	end := time.Now()
 
-	all := append(shopMethods, oneMethods...)
+	all := slices.Concat(shopMethods, oneMethods)
 	r := report{cfg: cfg, jobs: b.jobs, idle: idle, shop: ds.shop, quarter: ds.quarter, ledger: ds.ledger,
 		methods: map[string]*method{}, pgcopydbSkip: b.pgcopydb.skip}
 	for _, m := range all {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -76,8 +77,7 @@ func lookPgcopydb() string {
 
 // versionOfDir is the major version in /usr/lib/postgresql/<version>/bin/x.
 func versionOfDir(path string) int {
-	var v int
-	fmt.Sscan(filepath.Base(filepath.Dir(filepath.Dir(path))), &v)
+	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(path))))
 	return v
 }
 
