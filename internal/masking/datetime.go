@@ -151,6 +151,14 @@ func validTZ(b []byte) bool {
 	return false
 }
 
+// The last days PostgreSQL's date (5874897-12-31) and timestamp
+// (294276-12-31) hold, in days since 1970-01-01: a shift never goes
+// beyond them (it goes the other way, as it does at year 1).
+var (
+	pgMaxDate         = daysFromCivil(5874897, 12, 31)
+	pgMaxTimestampDay = daysFromCivil(294276, 12, 31)
+)
+
 func newShift(b *build, withTime bool) (built, error) {
 	maxDays, err := b.opts.integer("max_days", 30, 1, 36500)
 	if err != nil {
@@ -222,9 +230,15 @@ func newShift(b *build, withTime bool) (built, error) {
 		// A shift must not leave years 1 to 9999 (a date beyond 9999 is
 		// valid in PostgreSQL but not in most clients) nor, with keep_year,
 		// the year.
+		limit := pgMaxDate
+		if hasTime {
+			limit = pgMaxTimestampDay*86400 + 86399
+		} else if withTime {
+			limit = pgMaxTimestampDay
+		}
 		bad := func(nt int) bool {
 			ny := yearOf(nt)
-			return ny < 1 || (ny > 9999 && y <= 9999) || (keepYear && ny != y)
+			return ny < 1 || nt > limit || (ny > 9999 && y <= 9999) || (keepYear && ny != y)
 		}
 		nt := t + off
 		if bad(nt) {

@@ -57,6 +57,11 @@ func validDomain(d []byte) bool {
 	return label > 0 && d[len(d)-1] != '-'
 }
 
+// EmailMaxLength is the longest address email writes (RFC 5321's limit
+// on a path less its angle brackets): an address that would grow beyond
+// it is refused instead.
+const EmailMaxLength = 254
+
 func newEmail(b *build) (built, error) {
 	mode, err := b.opts.oneOf("domain_mode", "keep", "keep", "replace", "map")
 	if err != nil {
@@ -146,13 +151,21 @@ func newEmail(b *build) (built, error) {
 		scratch = scratch[outMax:]
 		vals, rad, fs := scratch[:len(local)], scratch[len(local):2*len(local)], scratch[2*len(local):]
 		var err error
+		base := len(dst)
 		if localMode == "hash" {
 			dst = emailLocalHash(localHash, dst, local, fnv64(domain), fs)
 		} else if dst, err = emailLocal(f, dst, local, fnv64(domain), vals, rad, fs); err != nil {
 			return dst, err
 		}
 		dst = append(dst, '@')
-		return append(dst, newDomain...), nil
+		dst = append(dst, newDomain...)
+		if n := len(dst) - base; n > EmailMaxLength && n > len(src) {
+			// Only a widened local part (or a longer replacement domain)
+			// grows an address: outputs stay within RFC 5321's limit, so
+			// a varchar(254) column holds every output.
+			return dst[:base], invalidReason("the masked address would be longer than 254 characters (a short local part widened next to a very long domain)")
+		}
+		return dst, nil
 	}}, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -51,6 +52,9 @@ type ColumnClass struct {
 	// IntegerMax is the type's largest value for EqualInteger: 32767,
 	// 2147483647 or 9223372036854775807.
 	IntegerMax uint64
+	// Precision and Scale are p and s of numeric(p, s) (Scale 0 for
+	// numeric(p)); Precision is 0 for an unconstrained numeric.
+	Precision, Scale int
 }
 
 // judgeKey builds transformers only to read their properties; nothing is
@@ -95,15 +99,18 @@ func BijectiveUnder(spec Spec, class ColumnClass) (ok bool, reason string, err e
 		return false, "small_domain = \"hash\" maps values with fewer than 1,000,000 possible encryptions to a hash, which can equal another value's; leave small_domain unset (\"error\") on unique and key columns", nil
 	}
 	if !t.Bijective() {
-		return false, fmt.Sprintf("%s is not bijective: distinct values can mask to the same value", name), nil
+		return false, fmt.Sprintf("%s is not bijective: distinct values can mask to the same value; use a bijective transformer (email, phone, credit_card, iban, digits, uuid, ip, format_preserving, or hash with length >= 32)", name), nil
 	}
 	refuse := func(why string) (bool, string, error) {
 		return false, fmt.Sprintf("%s does not write %s values one to one: %s", name, class.Equality, why), nil
 	}
 	switch class.Equality {
 	case EqualText, EqualCaseInsensitive:
-		if name == "email" && class.MaxLength > 0 && class.MaxLength < 255 {
-			return false, fmt.Sprintf("email can lengthen a local part with fewer than 1,000,000 values by up to 7 characters, beyond varchar(%d)", class.MaxLength), nil
+		if name == "email" && class.MaxLength > 0 && class.MaxLength < EmailMaxLength {
+			return false, fmt.Sprintf("email writes an address whose local part has fewer than 1,000,000 possible values (such as bob) with up to 7 more characters (bob.NNNNN), keeping outputs within %d characters (RFC 5321's limit) but not within varchar(%d); alter the column to varchar(%d) or text, or mask it with hash", EmailMaxLength, class.MaxLength, EmailMaxLength), nil
+		}
+		if ok, why := fitsType(spec, class, true); !ok {
+			return false, why, nil
 		}
 		if class.Equality == EqualCaseInsensitive && name == "format_preserving" && alphabetHasCase(spec) {
 			return refuse("its alphabet holds letters, which it encrypts case by case; use an alphabet without letters, or email or hash")
@@ -113,15 +120,8 @@ func BijectiveUnder(spec Spec, class ColumnClass) (ok bool, reason string, err e
 		if name != "digits" {
 			return refuse("its output is not an integer; use digits with max_value")
 		}
-		if class.IntegerMax < 9_999_999 {
-			return refuse("the type has fewer than 10,000,000 values, too few for format-preserving encryption (NIST FF1 needs 1,000,000 in each class); use a wider type or keep")
-		}
-		mv, _ := (&options{t: name, m: spec.Options}).number("max_value", 0)
-		if mv == 0 && class.IntegerMax < 1<<63-1 || mv > float64(class.IntegerMax) {
-			return false, fmt.Sprintf("digits may write integers above the column type's maximum; set option max_value = %d", class.IntegerMax), nil
-		}
-		if mv != 0 && mv < float64(class.IntegerMax) {
-			return false, fmt.Sprintf("values above max_value = %.0f are refused; set max_value = %d, the type's maximum", mv, class.IntegerMax), nil
+		if ok, why := fitsType(spec, class, true); !ok {
+			return false, why, nil
 		}
 		return true, "", nil
 	case EqualNumeric:
@@ -214,6 +214,11 @@ func ClassOf(sqlType string, caseInsensitive bool) ColumnClass {
 		base = strings.TrimSpace(base[:i])
 	}
 	base = strings.TrimSuffix(base, "[]")
+	if i := strings.LastIndexByte(base, '.'); i >= 0 {
+		// format_type qualifies a type outside the search path
+		// (public.citext).
+		base = strings.Trim(base[i+1:], `"`)
+	}
 	switch base {
 	case "smallint", "int2", "smallserial":
 		return ColumnClass{Equality: EqualInteger, IntegerMax: 32767}
@@ -221,7 +226,17 @@ func ClassOf(sqlType string, caseInsensitive bool) ColumnClass {
 		return ColumnClass{Equality: EqualInteger, IntegerMax: 2147483647}
 	case "bigint", "int8", "bigserial":
 		return ColumnClass{Equality: EqualInteger, IntegerMax: 9223372036854775807}
-	case "numeric", "decimal", "real", "double precision", "float4", "float8", "money":
+	case "numeric", "decimal":
+		c := ColumnClass{Equality: EqualNumeric}
+		if i, j := strings.IndexByte(t, '('), strings.IndexByte(t, ')'); i >= 0 && j > i {
+			ps := strings.Split(t[i+1:j], ",")
+			c.Precision, _ = strconv.Atoi(strings.TrimSpace(ps[0]))
+			if len(ps) > 1 {
+				c.Scale, _ = strconv.Atoi(strings.TrimSpace(ps[1]))
+			}
+		}
+		return c
+	case "real", "double precision", "float4", "float8", "money":
 		return ColumnClass{Equality: EqualNumeric}
 	case "uuid":
 		return ColumnClass{Equality: EqualUUID}

@@ -8,7 +8,7 @@ import (
 
 func init() {
 	register(entry{
-		info: Info{Name: "digits", Bijective: true, Description: "NIST FF1 format-preserving encryption of the ASCII digits (national IDs, account numbers, integer keys, any digit pattern); other characters are kept as separators. An integer as PostgreSQL prints it (an optional minus, no leading zero) becomes another integer: magnitudes below 10,000,000 are permuted as one domain, longer ones among those with as many digits, up to max_value, so integer keys stay distinct integers in the column type's range. In other values a leading zero is kept and a leading non-zero digit stays non-zero. A value with fewer than 1,000,000 possible encryptions (such as a 3-digit code) is invalid: FF1's minimum domain.",
+		info: Info{Name: "digits", Bijective: true, Description: "NIST FF1 format-preserving encryption of the ASCII digits (national IDs, account numbers, integer keys, any digit pattern); other characters are kept as separators. An integer as PostgreSQL prints it (an optional minus, no leading zero) becomes another integer: magnitudes below 10,000,000 are permuted as one domain (negative ones from 1, so no output reads -0), longer ones among those with as many digits (10-digit ones below and from 2^31 apart), up to max_value, so integer keys stay distinct integers in the column type's range and an integer column and a bigint column referencing each other mask their shared values alike. In other values a leading zero is kept and a leading non-zero digit stays non-zero. A value with fewer than 1,000,000 possible encryptions (such as a 3-digit code) is invalid: FF1's minimum domain.",
 			Options: []OptionInfo{
 				{Name: "keep_prefix", Type: "number", Description: "Number of leading digits kept unchanged (default 0)."},
 				{Name: "keep_suffix", Type: "number", Description: "Number of trailing digits kept unchanged (default 0)."},
@@ -163,10 +163,13 @@ func canonicalInt(src []byte) (mag uint64, neg, ok bool) {
 // minimum; longer ones among the magnitudes of their own digit count.
 const intSmall = 10_000_000
 
+// int4Top is one above PostgreSQL integer's maximum: a class boundary.
+const int4Top = 1 << 31
+
 // maskInt masks a canonical integer: the sign is kept and the magnitude is
 // permuted within its class ([0, 10^7) for non-negative values and
-// [1, 10^7) for negative ones, then [10^(k-1), 10^k) for k digits,
-// capped at maxMag), so the output is again a canonical integer, in range
+// [1, 10^7) for negative ones, then [10^(k-1), 10^k) for k digits, the
+// 10-digit class split at 2^31, capped at maxMag), so the output is again a canonical integer, in range
 // of the column's type when max_value is its maximum, and distinct
 // integers give distinct integers.
 func maskInt(f fpe, dst []byte, mag uint64, neg bool, maxMag uint64) ([]byte, error) {
@@ -180,6 +183,16 @@ func maskInt(f fpe, dst []byte, mag uint64, neg bool, maxMag uint64) ([]byte, er
 			break
 		}
 		lo, hi = hi, hi*10
+	}
+	if lo < int4Top && int4Top < hi {
+		// [10^9, 10^10) is split at integer's maximum, so that integer and
+		// bigint columns, whose max_value differ, mask the integers both
+		// hold alike: the two ends of an integer-to-bigint foreign key.
+		if mag < int4Top {
+			hi = int4Top
+		} else {
+			lo = int4Top
+		}
 	}
 	hi = min(hi, maxMag+1)
 	if neg && lo == 0 {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/big"
 	"strconv"
+	"strings"
 )
 
 func init() {
@@ -15,7 +16,7 @@ func init() {
 				{Name: "min", Type: "number", Description: "Smallest output value (optional), e.g. to stay within a column's range."},
 				{Name: "max", Type: "number", Description: "Largest output value (optional)."},
 			}},
-		version: 2, validate: true, make: newNumberNoise,
+		version: 3, validate: true, make: newNumberNoise,
 	})
 }
 
@@ -89,13 +90,15 @@ func newNumberNoise(b *build) (built, error) {
 		scratch, dst := withScratch(dst, 16)
 		h, _ := p.sum(scratch, 0, src)
 		factor := 1 + ratio*(2*(float64(h>>11)/(1<<53))-1)
-		if !exp && !point && digits > 18 {
-			// A 19-digit or longer integer (bigint's range and beyond):
-			// exact arithmetic, written without an exponent, which
-			// PostgreSQL's integer types would refuse.
-			return noiseBigInt(dst, src, factor, lo, hi)
+		if !exp && (digits > 15 || scale > 15) {
+			// More significant digits than float64 holds (bigint's range,
+			// long numerics): exact decimal arithmetic, written with the
+			// input's decimal places and without an exponent, which
+			// PostgreSQL's integer types refuse and numeric would not
+			// write.
+			return noiseDecimal(dst, src, factor, lo, hi, scale)
 		}
-		if exp || digits > 18 || scale > 18 {
+		if exp {
 			v, err := strconv.ParseFloat(string(src), 64)
 			if err != nil || math.IsInf(v, 0) {
 				return dst, invalidReason("not a number within float8 range")
@@ -151,16 +154,24 @@ func abs64(v int64) int64 {
 	return v
 }
 
-// noiseBigInt multiplies a long integer by factor exactly (to the nearest
-// integer) and writes it in plain digits. An input within bigint's range
-// stays within it, and within [min, max] when they are set.
-func noiseBigInt(dst, src []byte, factor, lo, hi float64) ([]byte, error) {
-	v, ok := new(big.Int).SetString(string(src), 10)
+// noiseDecimal multiplies a decimal number (no exponent) by factor
+// exactly, to the nearest unit of its last decimal place, and writes it
+// with the same number of decimal places. An integer within bigint's range
+// stays within it, and the output within [lo, hi].
+func noiseDecimal(dst, src []byte, factor, lo, hi float64, scale int) ([]byte, error) {
+	unscaled := make([]byte, 0, len(src))
+	for _, c := range src {
+		if c != '.' {
+			unscaled = append(unscaled, c)
+		}
+	}
+	v, ok := new(big.Int).SetString(string(unscaled), 10)
 	if !ok {
 		return dst, invalidReason("not a number")
 	}
-	f := new(big.Float).SetPrec(128).SetInt(v)
-	f.Mul(f, new(big.Float).SetPrec(128).SetFloat64(factor))
+	const prec = 256
+	f := new(big.Float).SetPrec(prec).SetInt(v)
+	f.Mul(f, new(big.Float).SetPrec(prec).SetFloat64(factor))
 	// Round half away from zero.
 	half := big.NewFloat(0.5)
 	if f.Sign() < 0 {
@@ -168,20 +179,46 @@ func noiseBigInt(dst, src []byte, factor, lo, hi float64) ([]byte, error) {
 	}
 	f.Add(f, half)
 	r, _ := f.Int(nil)
-	if v.IsInt64() {
+	if r.Sign() == 0 && v.Sign() != 0 {
+		r.SetInt64(int64(v.Sign())) // the smallest unit, same sign
+	}
+	if scale == 0 && v.IsInt64() {
 		r = clampBig(r, big.NewInt(math.MinInt64), big.NewInt(math.MaxInt64))
 	}
+	unit := new(big.Float).SetPrec(prec).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil))
 	if !math.IsInf(lo, -1) {
-		if l, _ := new(big.Float).SetFloat64(math.Ceil(lo)).Int(nil); r.Cmp(l) < 0 {
-			r = l
+		l := new(big.Float).SetPrec(prec).SetFloat64(lo)
+		li, acc := l.Mul(l, unit).Int(nil)
+		if acc == big.Below { // truncated towards zero from a positive value: ceil
+			li.Add(li, big.NewInt(1))
+		}
+		if r.Cmp(li) < 0 {
+			r = li
 		}
 	}
 	if !math.IsInf(hi, 1) {
-		if h, _ := new(big.Float).SetFloat64(math.Floor(hi)).Int(nil); r.Cmp(h) > 0 {
-			r = h
+		h := new(big.Float).SetPrec(prec).SetFloat64(hi)
+		hi, acc := h.Mul(h, unit).Int(nil)
+		if acc == big.Above { // truncated towards zero from a negative value: floor
+			hi.Sub(hi, big.NewInt(1))
+		}
+		if r.Cmp(hi) > 0 {
+			r = hi
 		}
 	}
-	return r.Append(dst, 10), nil
+	if r.Sign() < 0 {
+		dst = append(dst, '-')
+	}
+	d := new(big.Int).Abs(r).String()
+	if len(d) <= scale {
+		d = strings.Repeat("0", scale-len(d)+1) + d
+	}
+	dst = append(dst, d[:len(d)-scale]...)
+	if scale > 0 {
+		dst = append(dst, '.')
+		dst = append(dst, d[len(d)-scale:]...)
+	}
+	return dst, nil
 }
 
 func clampBig(v, lo, hi *big.Int) *big.Int {

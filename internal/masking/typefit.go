@@ -1,0 +1,188 @@
+package masking
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"strings"
+)
+
+// Output validity against the column's type: the bounds PostgreSQL
+// enforces on what the clone writes (varchar(n)'s length, numeric(p, s),
+// integer ranges), judged at plan time so that a rule that would fail at
+// copy time is refused first, naming the column.
+
+// notIntegerOutput are the transformers whose outputs PostgreSQL cannot
+// read as an integer.
+var notIntegerOutput = map[string]bool{
+	"hash": true, "email": true, "uuid": true, "ip": true, "iban": true, "first_name": true, "last_name": true,
+	"full_name": true, "address": true, "text_scramble": true, "date_shift": true, "timestamp_shift": true, "json": true,
+}
+
+// FitsType reports whether every output spec writes for a value of a
+// column of the given class is one the column accepts: within varchar(n),
+// numeric(p, s) and integer ranges, and not refused as a value too small
+// to encrypt when the type's bound makes every value that small. unique
+// is true on primary-key, unique and foreign-key columns, where a keyed
+// hash of small values (small_domain = "hash") is no way out. When it is
+// not, reason says why and what to do. A spec that does not build is
+// reported by New, not here.
+//
+// number_noise is not judged: [WithTypeBounds] keeps it within the type.
+func FitsType(spec Spec, class ColumnClass, unique bool) (ok bool, reason string) {
+	return fitsType(spec, class, unique)
+}
+
+func fitsType(spec Spec, class ColumnClass, unique bool) (bool, string) {
+	name := spec.Transformer
+	o := &options{t: name, m: spec.Options}
+	smallHash := !unique && spec.Options["small_domain"] == "hash"
+	intMode := o.m["keep_prefix"] == nil && o.m["keep_suffix"] == nil
+	if kp, _ := o.number("keep_prefix", 0); kp != 0 {
+		intMode = false
+	}
+	if ks, _ := o.number("keep_suffix", 0); ks != 0 {
+		intMode = false
+	}
+	n := class.MaxLength
+	switch class.Equality {
+	case EqualText, EqualCaseInsensitive:
+		if n <= 0 {
+			return true, ""
+		}
+		switch name {
+		case "hash":
+			if l, _ := o.number("length", 32); int(l) > n {
+				return false, fmt.Sprintf("hash writes %.0f characters, more than varchar(%d) holds; set option length = %d or less (at least 32 on a unique or key column), or widen the column", l, n, n)
+			}
+		case "digits":
+			if intMode && n < 8 {
+				why := fmt.Sprintf("digits masks a value that reads as an integer (such as 123) as an integer below 10,000,000, up to 8 characters with its sign, which varchar(%d) cannot hold", n)
+				if n < 6 {
+					why += fmt.Sprintf(", and codes of at most %d digits have fewer than 1,000,000 possible values (FF1's minimum), too few to encrypt", n)
+				}
+				return false, why + "; widen the column to varchar(8) or more, or use transformer \"keep\" if these codes are not personal data"
+			}
+			if n < 6 && !smallHash {
+				return false, smallDomainReason(fmt.Sprintf("values of varchar(%d) have at most %d digits", n, n), unique)
+			}
+		case "format_preserving":
+			a := 62
+			if s, ok := o.m["alphabet"].(string); ok {
+				a = len(s)
+			}
+			if math.Pow(float64(a), float64(n)) < ff1MinDomain && !smallHash {
+				return false, smallDomainReason(fmt.Sprintf("values of varchar(%d) over a %d-character alphabet", n, a), unique)
+			}
+		case "ip":
+			if n < 39 {
+				return false, fmt.Sprintf("ip writes canonical addresses of up to 39 characters (IPv6), more than varchar(%d) holds; alter the column to varchar(39) or inet", n)
+			}
+		}
+	case EqualInteger:
+		if notIntegerOutput[name] {
+			return false, fmt.Sprintf("%s does not write integers, which the column's type requires; use digits with max_value = %d, number_noise, null, or keep", name, class.IntegerMax)
+		}
+		if name != "digits" {
+			return true, ""
+		}
+		if class.IntegerMax < 9_999_999 {
+			return false, "the type has fewer than 10,000,000 values, too few for digits (NIST FF1 needs 1,000,000 in each class); use a wider type, number_noise on a non-unique column, or keep"
+		}
+		mv, _ := o.number("max_value", 0)
+		if mv == 0 && class.IntegerMax < 1<<63-1 || mv > float64(class.IntegerMax) {
+			return false, fmt.Sprintf("digits may write integers above the column type's maximum; set option max_value = %d", class.IntegerMax)
+		}
+		if mv != 0 && mv < float64(class.IntegerMax) {
+			return false, fmt.Sprintf("values above max_value = %.0f are refused; set max_value = %d, the type's maximum", mv, class.IntegerMax)
+		}
+	case EqualNumeric:
+		if name == "digits" && intMode && class.Precision > 0 && class.Precision-class.Scale < 7 {
+			return false, fmt.Sprintf("digits masks a value that reads as an integer (such as 123) as an integer below 10,000,000, which numeric(%d,%d) cannot hold; use number_noise, or keep", class.Precision, class.Scale)
+		}
+	}
+	return true, ""
+}
+
+// smallDomainReason is the refusal of a rule whose every value has fewer
+// than 1,000,000 possible encryptions.
+func smallDomainReason(what string, unique bool) string {
+	why := what + " have fewer than 1,000,000 possible values (FF1's minimum), so every value would be refused at copy; "
+	if unique {
+		return why + "a unique or key column cannot be masked one to one in so few values: widen the column, or use transformer \"keep\" if these codes are not personal data"
+	}
+	return why + "set small_domain = \"hash\" (a keyed hash, not one to one), widen the column, or use transformer \"keep\" if these codes are not personal data"
+}
+
+// WithTypeBounds returns spec with the column type's range added to
+// number_noise's min and max (the narrower of the option and the type), so
+// that noise never writes a value the column refuses: smallint, integer
+// and bigint ranges, and numeric(p, s)'s largest magnitude below
+// 10^(p-s). Any other spec is returned as it is.
+func WithTypeBounds(spec Spec, class ColumnClass) Spec {
+	if spec.Transformer != "number_noise" {
+		return spec
+	}
+	var lo, hi float64
+	switch {
+	case class.Equality == EqualInteger && class.IntegerMax > 0:
+		hi, lo = float64(class.IntegerMax), -float64(class.IntegerMax)-1
+		if class.IntegerMax == 1<<63-1 {
+			// float64 rounds 2^63-1 up to 2^63; the largest float below it.
+			hi, lo = math.Nextafter(float64(1<<63), 0), -float64(1<<63)
+		}
+	case class.Equality == EqualNumeric && class.Precision > 0:
+		hi = math.Nextafter(math.Pow(10, float64(class.Precision-class.Scale)), 0)
+		lo = -hi
+	default:
+		return spec
+	}
+	o := &options{t: spec.Transformer, m: spec.Options}
+	if v, err := o.number("max", math.Inf(1)); err == nil && v < hi {
+		hi = v
+	}
+	if v, err := o.number("min", math.Inf(-1)); err == nil && v > lo {
+		lo = v
+	}
+	if lo > hi {
+		return spec // refused by New with the user's own options
+	}
+	out := spec
+	out.Options = maps.Clone(spec.Options)
+	if out.Options == nil {
+		out.Options = map[string]any{}
+	}
+	out.Options["min"], out.Options["max"] = lo, hi
+	return out
+}
+
+// SameMaskingOn is [SameMasking] for the two ends of a foreign key of the
+// given classes: digits with max_value set to each end's type maximum
+// (an integer column referencing a bigint one) masks the integers both
+// hold alike, since its classes split at integer's maximum, and counts as
+// the same. Otherwise the reason says what both ends must share.
+func SameMaskingOn(a, b Spec, ca, cb ColumnClass) (ok bool, reason string) {
+	ok, reason = SameMasking(a, b)
+	if ok || a.Transformer != "digits" || b.Transformer != "digits" || ca.Equality != EqualInteger || cb.Equality != EqualInteger {
+		return ok, reason
+	}
+	a2, b2 := a, b
+	a2.Options, b2.Options = maps.Clone(a.Options), maps.Clone(b.Options)
+	delete(a2.Options, "max_value")
+	delete(b2.Options, "max_value")
+	if same, _ := SameMasking(a2, b2); !same {
+		return ok, reason
+	}
+	maxOf := func(s Spec) float64 {
+		v, _ := (&options{t: "digits", m: s.Options}).number("max_value", 0)
+		if v == 0 {
+			return float64(1<<63 - 1)
+		}
+		return v
+	}
+	narrow := min(ca.IntegerMax, cb.IntegerMax)
+	if maxOf(a) == float64(ca.IntegerMax) && maxOf(b) == float64(cb.IntegerMax) && (narrow == 1<<31-1 || narrow == 1<<63-1) {
+		return true, ""
+	}
+	return false, strings.TrimSpace(fmt.Sprintf("option \"max_value\" differs; set max_value to each column type's maximum (%d and %d): digits then masks the integers both ends hold alike", ca.IntegerMax, cb.IntegerMax))
+}
