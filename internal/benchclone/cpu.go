@@ -72,3 +72,80 @@ func idleLoad(d time.Duration) float64 {
 	}
 	return coresBusy(before, after)
 }
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times: 100 on
+// every Linux architecture Go supports.
+const clockTicks = 100
+
+// serverCPU is the CPU seconds the PostgreSQL servers with these
+// postmaster pids have used so far: each postmaster's own time and that of
+// the children it has reaped (backends that have exited), plus the time of
+// its live children. Unlike /proc/stat it counts nothing else running on
+// the machine.
+func serverCPU(postmasters []int) (float64, error) {
+	isPM := map[int]bool{}
+	for _, p := range postmasters {
+		isPM[p] = true
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	var ticks uint64
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		st, err := readProcStat(pid)
+		if err != nil {
+			continue // exited meanwhile: its time is in its parent's reaped-children time
+		}
+		switch {
+		case isPM[pid]:
+			ticks += st.utime + st.stime + st.cutime + st.cstime
+		case isPM[st.ppid]:
+			ticks += st.utime + st.stime
+		}
+	}
+	return float64(ticks) / clockTicks, nil
+}
+
+// procStat is what serverCPU reads of /proc/<pid>/stat.
+type procStat struct {
+	ppid                         int
+	utime, stime, cutime, cstime uint64
+}
+
+func readProcStat(pid int) (procStat, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return procStat{}, err
+	}
+	return parseProcStat(string(b))
+}
+
+// parseProcStat parses a /proc/<pid>/stat line: "pid (comm) state ppid ...";
+// comm may hold spaces and parentheses, so fields are counted from the last
+// ')'.
+func parseProcStat(line string) (procStat, error) {
+	i := strings.LastIndexByte(line, ')')
+	if i < 0 {
+		return procStat{}, fmt.Errorf("unexpected /proc stat line %q", line)
+	}
+	f := strings.Fields(line[i+1:]) // f[0] is field 3, state
+	if len(f) < 15 {
+		return procStat{}, fmt.Errorf("unexpected /proc stat line %q", line)
+	}
+	var st procStat
+	var err error
+	if st.ppid, err = strconv.Atoi(f[1]); err != nil {
+		return procStat{}, err
+	}
+	for j, dst := range []*uint64{&st.utime, &st.stime, &st.cutime, &st.cstime} {
+		if *dst, err = strconv.ParseUint(f[11+j], 10, 64); err != nil {
+			return procStat{}, err
+		}
+	}
+	return st, nil
+}

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -21,6 +24,7 @@ type sample struct {
 	PeakMiB float64            // maximum resident set of the measured process; 0 if not measured
 	ProcCPU float64            // CPU seconds of the clone process; 0 if not measured
 	Busy    float64            // cores kept busy machine-wide during the run
+	SrvCPU  float64            // CPU seconds of both PostgreSQL servers during the run
 	Phases  []phase            // our clone's phases
 }
 
@@ -54,7 +58,8 @@ type bench struct {
 	jobs     int    // cores: the jobs every tool is given
 	pgcopydb pgcopydbTool
 	limits   map[*dataset]limitPlan
-	seq      int // target databases made so far
+	seq      int   // target databases made so far
+	pms      []int // the postmasters' pids
 }
 
 // datasets are the seeded sources of one run; quarter and ledger are nil
@@ -144,7 +149,26 @@ func (b *bench) start(ctx context.Context) (stop func(), err error) {
 		_ = b.src.Stop()
 		return nil, err
 	}
-	return func() { _ = b.src.Stop(); _ = b.dst.Stop() }, nil
+	stop = func() { _ = b.src.Stop(); _ = b.dst.Stop() }
+	for _, c := range []*pgtest.Cluster{b.src, b.dst} {
+		pid, err := postmasterPID(c)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		b.pms = append(b.pms, pid)
+	}
+	return stop, nil
+}
+
+// postmasterPID reads the first line of the cluster's postmaster.pid.
+func postmasterPID(c *pgtest.Cluster) (int, error) {
+	b, err := os.ReadFile(filepath.Join(c.Dir, "data", "postmaster.pid"))
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	return strconv.Atoi(strings.TrimSpace(line))
 }
 
 // seed creates the datasets cfg asks for in the source cluster, the shop
@@ -276,10 +300,12 @@ func (b *bench) measure(ctx context.Context, m *method) (sample, error) {
 		}
 	}
 	before, _ := readCPU()
+	srvBefore, _ := serverCPU(b.pms)
 	start := time.Now()
 	s, err := m.run(ctx, target)
 	wall := time.Since(start).Seconds()
 	after, _ := readCPU()
+	srvAfter, _ := serverCPU(b.pms)
 	if err != nil {
 		return sample{}, err
 	}
@@ -287,6 +313,7 @@ func (b *bench) measure(ctx context.Context, m *method) (sample, error) {
 		s.Seconds = wall
 	}
 	s.Busy = coresBusy(before, after)
+	s.SrvCPU = srvAfter - srvBefore
 	rows, err := verifyRows(ctx, target, m.d, m.subset)
 	if err != nil {
 		return sample{}, fmt.Errorf("checking the copy: %w", err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"runtime"
 	"testing"
 )
 
@@ -29,27 +28,5 @@ func TestThousands(t *testing.T) {
 		if got := thousands(in); got != want {
 			t.Errorf("thousands(%d) = %q, want %q", in, got, want)
 		}
-	}
-}
-
-func TestCoresBusy_shareOfAllCPUTimeTimesCores(t *testing.T) {
-	before := cpuSample{busy: 100, total: 1000}
-	after := cpuSample{busy: 100 + 300, total: 1000 + 400} // 3/4 of the time busy
-	got := coresBusy(before, after)
-	if want := 0.75 * float64(runtime.NumCPU()); got != want {
-		t.Errorf("coresBusy = %v, want %v", got, want)
-	}
-	if got := coresBusy(after, after); got != 0 {
-		t.Errorf("coresBusy over no time = %v, want 0", got)
-	}
-}
-
-func TestReadCPU(t *testing.T) {
-	s, err := readCPU()
-	if err != nil {
-		t.Skipf("no /proc/stat here: %v", err)
-	}
-	if s.total == 0 || s.busy > s.total {
-		t.Errorf("readCPU = %+v: want busy <= total and total > 0", s)
 	}
 }

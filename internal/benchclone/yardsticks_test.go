@@ -18,7 +18,8 @@ type oneDB string
 func (d oneDB) CreateDatabase(context.Context, string) (string, error) { return string(d), nil }
 
 // The sequential limit copies every row through psql and builds the same
-// keys, indexes and foreign keys as the source has.
+// keys, indexes and foreign keys as the source has; the servers' CPU time
+// counts its backends.
 func TestLimit_copiesEveryRowAndBuildsEveryKey(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs PostgreSQL")
@@ -39,9 +40,22 @@ func TestLimit_copiesEveryRowAndBuildsEveryKey(t *testing.T) {
 	}
 	b := &bench{bin: bin, jobs: 2, limits: map[*dataset]limitPlan{d: p}}
 	target := c.NewDatabase(t)
+	pm, err := postmasterPID(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpuBefore, err := serverCPU([]int{pm})
+	if err != nil {
+		t.Fatal(err)
+	}
 	s, err := b.runLimit(ctx, d, target)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The backends that loaded and indexed the data have exited: their
+	// time is in the postmaster's reaped-children time.
+	if cpuAfter, err := serverCPU([]int{pm}); err != nil || cpuAfter <= cpuBefore {
+		t.Errorf("server CPU %v s before the copy, %v s after (%v): want it to grow", cpuBefore, cpuAfter, err)
 	}
 	if s.Parts[partData] <= 0 || s.Parts[partPostData] <= 0 || s.Seconds != s.Parts[partData]+s.Parts[partPostData] {
 		t.Errorf("sample %+v: want data and post-data timed and added up", s)
