@@ -54,7 +54,17 @@ func (r report) get(k string) *method {
 	return nil
 }
 
+// print prints the shop's table, the clone's phases, the one-table
+// clones and the targets; order is the methods' order in the shop table.
 func (r report) print(w io.Writer, order []*method) {
+	r.printShop(w, order)
+	r.printPhases(w)
+	r.printOneTable(w)
+	r.printTargets(w)
+}
+
+// printShop prints every method on the shop against the sequential limit.
+func (r report) printShop(w io.Writer, order []*method) {
 	limit := r.get(keyLimit)
 	lim := limit.seconds().med
 	fmt.Fprintf(w, "\n== The shop at scale %g (%s rows), %d cores: medians of %d interleaved rounds ==\n",
@@ -62,29 +72,31 @@ func (r report) print(w io.Writer, order []*method) {
 	tw := tabwriter.NewWriter(w, 0, 4, 1, ' ', 0)
 	fmt.Fprintln(tw, "| method\t| median s\t| min-max s\t| spread\t| x sequential limit\t| rows\t| peak MiB\t| cores busy\t|")
 	fmt.Fprintln(tw, "|---\t|---\t|---\t|---\t|---\t|---\t|---\t|---\t|")
-	row := func(label string, sec spread, ratio, rows, peak, busy string) {
+	row := func(label string, sec spread, vsLimit, rows, peak, busy string) {
 		fmt.Fprintf(tw, "| %s\t| %.1f\t| %.1f-%.1f\t| ±%.0f%%\t| %s\t| %s\t| %s\t| %s\t|\n", label, sec.med, sec.min, sec.max,
-			50*(sec.max-sec.min)/max(sec.med, 1e-9), ratio, rows, peak, busy)
+			50*(sec.max-sec.min)/max(sec.med, 1e-9), vsLimit, rows, peak, busy)
 	}
-	part := func(label, name string) {
-		row(label, limit.stat(func(s sample) float64 { return s.Parts[name] }), ratio(limit.stat(func(s sample) float64 { return s.Parts[name] }).med, lim), "", "-", "-")
+	for _, p := range []struct{ label, part string }{
+		{fmt.Sprintf("psql binary COPY pipes, %d tables at a time, into bare tables (data)", r.jobs), partData},
+		{fmt.Sprintf("post-data in plain SQL, %d at a time: keys and indexes, then foreign keys", r.jobs), partPostData},
+	} {
+		sec := limit.stat(func(s sample) float64 { return s.Parts[p.part] })
+		row(p.label, sec, ratio(sec.med, lim), "", "-", "-")
 	}
-	part(fmt.Sprintf("psql binary COPY pipes, %d tables at a time, into bare tables (data)", r.jobs), partData)
-	part(fmt.Sprintf("post-data in plain SQL, %d at a time: keys and indexes, then foreign keys", r.jobs), partPostData)
 	for _, m := range order {
 		if m.d == r.ledger || len(m.samples) == 0 {
 			continue
 		}
 		sec := m.seconds()
-		rat := ratio(sec.med, lim)
-		if m.d != r.shop {
-			rat = "-"
+		vsLimit := "-" // the quarter-scale clone has no limit of its own
+		if m.d == r.shop {
+			vsLimit = ratio(sec.med, lim)
 		}
 		peak := "-"
 		if p := m.stat(func(s sample) float64 { return s.PeakMiB }); p.max > 0 {
 			peak = fmt.Sprintf("%.0f", p.max)
 		}
-		row(m.label, sec, rat, thousands(int64(m.stat(func(s sample) float64 { return float64(s.Rows) }).med)), peak,
+		row(m.label, sec, vsLimit, thousands(int64(m.stat(func(s sample) float64 { return float64(s.Rows) }).med)), peak,
 			fmt.Sprintf("%.2f", m.stat(func(s sample) float64 { return s.Busy }).med))
 	}
 	tw.Flush()
@@ -98,10 +110,6 @@ func (r report) print(w io.Writer, order []*method) {
   (user+nice+system+irq+softirq over all CPU time, times %d): the tool, both PostgreSQL servers and anything else
   running. The machine was %.2f cores busy before the rounds; more than 0.1 means other work skewed this run.
 `, r.jobs, r.jobs, r.idle)
-
-	r.printPhases(w)
-	r.printOneTable(w)
-	r.printTargets(w)
 }
 
 // printPhases prints where our whole masked clone's time went: each
