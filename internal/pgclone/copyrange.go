@@ -65,14 +65,19 @@ func (r tidRange) String() string {
 	return fmt.Sprintf("pages %d-%d", r.from, r.to-1)
 }
 
-// splitPages divides a table of pages pages into ranges of at least chunk
-// pages, at most maxRanges of them, of equal size; the last one is open.
-// A table smaller than two chunks is one range.
-func splitPages(pages, chunk int64, maxRanges int) []tidRange {
-	if chunk <= 0 || maxRanges < 2 || pages < 2*chunk {
+// splitPages divides a table of pages pages into ranges of equal size, at
+// least chunk pages each, for workers workers: at most rangesPerWorker
+// each, and a multiple of workers when there are that many, so that no
+// worker is left with one range more than the others. The last range is
+// open. A table smaller than two chunks, or one worker, gets one range.
+func splitPages(pages, chunk int64, workers int) []tidRange {
+	if chunk <= 0 || workers < 2 || pages < 2*chunk {
 		return []tidRange{whole}
 	}
-	n := min(pages/chunk, int64(maxRanges))
+	n := min(pages/chunk, int64(rangesPerWorker*workers))
+	if w := int64(workers); n > w {
+		n -= n % w
+	}
 	out := make([]tidRange, n)
 	for i := range n {
 		out[i] = tidRange{from: i * pages / n, to: (i + 1) * pages / n}
@@ -127,10 +132,7 @@ func (c *cloner) ranges(size tableSize, block int64) []tidRange {
 	if c.opts.chunkPages > 0 {
 		chunk = c.opts.chunkPages
 	}
-	if c.opts.Parallelism < 2 {
-		return []tidRange{whole}
-	}
-	return splitPages(size.main, chunk, rangesPerWorker*c.opts.Parallelism)
+	return splitPages(size.main, chunk, c.opts.Parallelism)
 }
 
 // tableRun is the copy of one table, over all its ranges.

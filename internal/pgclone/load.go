@@ -129,84 +129,134 @@ func (c *cloner) load(ctx context.Context) error {
 		return c.sourceError(ctx, err)
 	}
 	groups, late, fks := c.postDataDDL()
-	fam := c.families()
-	family := func(name string) []string {
-		if f := fam[name]; len(f) > 0 {
-			return f
-		}
-		return []string{name}
+	p := &loadPlan{c: c, s: &scheduler{trace: c.opts.trace}, sizes: sizes, block: block, fam: c.families(),
+		copies: map[string][]*task{}, builds: map[string]*task{}}
+	p.firstWave, p.loaded, p.built = p.barrier(), p.barrier(), p.barrier()
+	p.addCopies()
+	p.addBuilds(groups)
+	p.addLate(late)
+	p.addForeignKeys(fks)
+
+	err = p.s.run(ctx, c.workers)
+	for _, tr := range c.runs {
+		tr.endProgress(false)
 	}
-	locks := func(mode lockMode, names ...string) []tableLock {
-		var out []tableLock
-		seen := map[string]bool{}
-		for _, n := range names {
-			for _, m := range family(n) {
-				if !seen[m] {
-					seen[m] = true
-					out = append(out, tableLock{m, mode})
-				}
+	if err != nil {
+		return err
+	}
+	c.startLeakCheck() // when there was nothing to copy
+	copySpan := p.s.span(taskCopy)
+	c.dataDuration = copySpan.last.Sub(copySpan.first)
+	c.addSpan(PhaseCopy, "copy the data", copySpan)
+	c.addSpan(PhaseIndexes, "keys, checks and indexes", p.s.span(taskBuild, taskLate))
+	c.addSpan(PhaseForeignKeys, "foreign keys", p.s.span(taskAddFK, taskValidate))
+	c.phaseStart = time.Now()
+	return nil
+}
+
+// loadPlan builds the task graph of one load.
+type loadPlan struct {
+	c     *cloner
+	s     *scheduler
+	sizes map[string]tableSize
+	block int64
+	fam   map[string][]string // see families
+
+	copies map[string][]*task // a table's copy tasks (its ranges)
+	builds map[string]*task   // a tree's build, by root
+	// firstWave is done when the tables whose load runs no user code are
+	// loaded and their trees built; loaded when every table is loaded;
+	// built when every tree is built.
+	firstWave, loaded, built *task
+	copiesLeft               atomic.Int64 // for the leak check's start
+}
+
+func (p *loadPlan) add(t *task) *task {
+	p.s.tasks = append(p.s.tasks, t)
+	return t
+}
+
+func (p *loadPlan) barrier() *task { return p.add(&task{barrier: true}) }
+
+// family is a relation and the relations below it.
+func (p *loadPlan) family(name string) []string {
+	if f := p.fam[name]; len(f) > 0 {
+		return f
+	}
+	return []string{name}
+}
+
+// locks locks the families of names in mode.
+func (p *loadPlan) locks(mode lockMode, names ...string) []tableLock {
+	var out []tableLock
+	seen := map[string]bool{}
+	for _, n := range names {
+		for _, m := range p.family(n) {
+			if !seen[m] {
+				seen[m] = true
+				out = append(out, tableLock{m, mode})
 			}
 		}
-		return out
 	}
-	pages := func(names ...string) float64 {
-		var p int64
-		for _, n := range names {
-			for _, m := range family(n) {
-				p += sizes[m].total
-			}
+	return out
+}
+
+// pages is the size of the families of names, at least 1.
+func (p *loadPlan) pages(names ...string) float64 {
+	var n int64
+	for _, name := range names {
+		for _, m := range p.family(name) {
+			n += p.sizes[m].total
 		}
-		return float64(max(p, 1))
 	}
+	return float64(max(n, 1))
+}
 
-	s := &scheduler{trace: c.opts.trace}
-	add := func(t *task) *task {
-		s.tasks = append(s.tasks, t)
-		return t
-	}
-	barrier := func(name string) *task { return add(&task{name: name, barrier: true}) }
-
-	// Copies, in ranges for large tables.
-	var copiesLeft atomic.Int64
-	copies := map[string][]*task{}
-	firstWave, secondWave := barrier("first wave loaded"), barrier("all tables loaded")
+// addCopies adds the copy of every table, in ranges for large ones.
+func (p *loadPlan) addCopies() {
+	c := p.c
 	for _, tp := range c.pol.analysis.Tables {
 		rel := c.pol.cat.rels[tp.Name]
-		size := sizes[tp.Name]
-		rs := c.ranges(size, block)
+		size := p.sizes[tp.Name]
+		rs := c.ranges(size, p.block)
 		tr := &tableRun{tp: tp, left: len(rs)}
 		c.runs = append(c.runs, tr)
 		lk := []tableLock{{tp.Name, lockRowExclusive}}
 		if c.routesThroughRoot(rel, c.pol.columns[tp.Name]) {
-			lk = locks(lockRowExclusive, rel.root)
+			lk = p.locks(lockRowExclusive, rel.root)
 		}
+		codeOnLoad := c.objs.codeOnLoad[tp.Name]
 		for _, r := range rs {
 			name := tp.Name
 			if len(rs) > 1 {
 				name += " (" + r.String() + ")"
 			}
-			t := add(&task{kind: taskCopy, name: name, locks: lk, readsAll: c.objs.codeOnLoad[tp.Name],
+			t := p.add(&task{kind: taskCopy, name: name, locks: lk, readsAll: codeOnLoad,
 				cost: max(1, float64(size.total)/float64(len(rs)))})
 			t.run = func(ctx context.Context, w *worker) error {
 				n, err := c.copyTable(ctx, w, tr, r)
 				t.rows = n
-				if err == nil && copiesLeft.Add(-1) == 0 {
+				if err == nil && p.copiesLeft.Add(-1) == 0 {
 					c.startLeakCheck()
 				}
 				return err
 			}
-			copiesLeft.Add(1)
-			copies[tp.Name] = append(copies[tp.Name], t)
-			if c.objs.codeOnLoad[tp.Name] {
-				t.after(firstWave)
+			p.copiesLeft.Add(1)
+			p.copies[tp.Name] = append(p.copies[tp.Name], t)
+			if codeOnLoad {
+				t.after(p.firstWave)
 			} else {
-				firstWave.after(t)
+				p.firstWave.after(t)
 			}
-			secondWave.after(t)
+			p.loaded.after(t)
 		}
 	}
+}
 
-	// Keys, checks and indexes of each tree, once its tables are loaded.
+// addBuilds adds the build of each tree's keys, checks and indexes, once
+// its tables are loaded.
+func (p *loadPlan) addBuilds(groups map[string][]string) {
+	c := p.c
 	roots := map[string]bool{}
 	for root := range groups {
 		roots[root] = true
@@ -214,16 +264,14 @@ func (c *cloner) load(ctx context.Context) error {
 	for _, tp := range c.pol.analysis.Tables {
 		roots[c.root(tp.Name)] = true
 	}
-	builds := map[string]*task{}
-	allBuilt := barrier("all trees built")
 	for _, root := range sortedStringKeys(roots) {
 		stmts := groups[root]
-		t := add(&task{kind: taskBuild, name: root})
+		t := p.add(&task{kind: taskBuild, name: root})
 		if len(stmts) == 0 {
 			t.barrier = true
 		} else {
-			t.locks = locks(lockAccessExclusive, root)
-			t.cost = pages(root) * costPerIndex * float64(len(stmts))
+			t.locks = p.locks(lockAccessExclusive, root)
+			t.cost = p.pages(root) * costPerIndex * float64(len(stmts))
 			t.run = func(ctx context.Context, w *worker) error {
 				c.hold(HoldIndex)
 				if err := execAll(ctx, w.tgt, false, stmts); err != nil {
@@ -232,44 +280,50 @@ func (c *cloner) load(ctx context.Context) error {
 				return nil
 			}
 		}
-		wave1 := true
-		for _, m := range family(root) {
-			t.after(copies[m]...)
-			if c.objs.codeOnLoad[m] {
-				wave1 = false
-			}
+		firstWave := true
+		for _, m := range p.family(root) {
+			t.after(p.copies[m]...)
+			firstWave = firstWave && !c.objs.codeOnLoad[m]
 		}
-		if wave1 {
-			firstWave.after(t)
+		if firstWave {
+			p.firstWave.after(t)
 		}
-		allBuilt.after(t)
-		builds[root] = t
+		p.built.after(t)
+		p.builds[root] = t
 	}
-	// Checks and indexes that call user functions, once every table is
-	// loaded and indexed.
-	if len(late) > 0 {
-		var tables, stmts []string
-		for _, l := range late {
-			tables = append(tables, l.table)
-			stmts = append(stmts, l.stmt)
-		}
-		t := add(&task{kind: taskLate, name: "checks and indexes that call functions", readsAll: true,
-			locks: locks(lockAccessExclusive, tables...), cost: pages(tables...) * costPerIndex})
-		t.run = func(ctx context.Context, w *worker) error {
-			if err := execAll(ctx, w.tgt, false, stmts); err != nil {
-				return fmt.Errorf("pgclone: creating checks and indexes that call functions: %w", err)
-			}
-			return nil
-		}
-		t.after(secondWave, allBuilt)
-	}
+}
 
-	// Foreign keys: added once the referencing table is loaded and the
-	// referenced keys exist, then validated.
+// addLate adds the checks and indexes that call user functions, once
+// every table is loaded and every tree built.
+func (p *loadPlan) addLate(late []lateDDL) {
+	if len(late) == 0 {
+		return
+	}
+	var tables, stmts []string
+	for _, l := range late {
+		tables = append(tables, l.table)
+		stmts = append(stmts, l.stmt)
+	}
+	t := p.add(&task{kind: taskLate, name: "checks and indexes that call functions", readsAll: true,
+		locks: p.locks(lockAccessExclusive, tables...), cost: p.pages(tables...) * costPerIndex})
+	t.run = func(ctx context.Context, w *worker) error {
+		if err := execAll(ctx, w.tgt, false, stmts); err != nil {
+			return fmt.Errorf("pgclone: creating checks and indexes that call functions: %w", err)
+		}
+		return nil
+	}
+	t.after(p.loaded, p.built)
+}
+
+// addForeignKeys adds each foreign key once the referencing table is
+// loaded and the referenced keys exist (both trees built), and its
+// validation after it.
+func (p *loadPlan) addForeignKeys(fks []fkDDL) {
+	c := p.c
 	for _, fk := range fks {
-		a := add(&task{kind: taskAddFK, name: fk.name + " on " + fk.table, locks: locks(lockShareRowExclusive, fk.table, fk.ref), cost: 1})
+		a := p.add(&task{kind: taskAddFK, name: fk.name + " on " + fk.table, locks: p.locks(lockShareRowExclusive, fk.table, fk.ref), cost: 1})
 		if fk.validate == "" {
-			a.cost = pages(fk.table) * costPerValidate // checked as it is added
+			a.cost = p.pages(fk.table) * costPerValidate // checked as it is added
 		}
 		a.run = func(ctx context.Context, w *worker) error {
 			if _, err := w.tgt.Exec(ctx, fk.add); err != nil {
@@ -277,12 +331,12 @@ func (c *cloner) load(ctx context.Context) error {
 			}
 			return nil
 		}
-		a.after(builds[c.root(fk.table)], builds[c.root(fk.ref)])
+		a.after(p.builds[c.root(fk.table)], p.builds[c.root(fk.ref)])
 		if fk.validate == "" {
 			continue
 		}
-		v := add(&task{kind: taskValidate, name: fk.name + " on " + fk.table, cost: pages(fk.table) * costPerValidate,
-			locks: append([]tableLock{{fk.table, lockShareUpdateExclusive}}, locks(lockRowShare, fk.ref)...)})
+		v := p.add(&task{kind: taskValidate, name: fk.name + " on " + fk.table, cost: p.pages(fk.table) * costPerValidate,
+			locks: append([]tableLock{{fk.table, lockShareUpdateExclusive}}, p.locks(lockRowShare, fk.ref)...)})
 		v.run = func(ctx context.Context, w *worker) error {
 			c.hold(HoldValidate)
 			if _, err := w.tgt.Exec(ctx, fk.validate); err != nil {
@@ -292,20 +346,4 @@ func (c *cloner) load(ctx context.Context) error {
 		}
 		v.after(a)
 	}
-
-	err = s.run(ctx, c.workers)
-	for _, tr := range c.runs {
-		tr.endProgress(false)
-	}
-	if err != nil {
-		return err
-	}
-	c.startLeakCheck() // when there was nothing to copy
-	copySpan := s.span(taskCopy)
-	c.dataDuration = copySpan.last.Sub(copySpan.first)
-	c.addSpan(PhaseCopy, "copy the data", copySpan)
-	c.addSpan(PhaseIndexes, "keys, checks and indexes", s.span(taskBuild, taskLate))
-	c.addSpan(PhaseForeignKeys, "foreign keys", s.span(taskAddFK, taskValidate))
-	c.phaseStart = time.Now()
-	return nil
 }

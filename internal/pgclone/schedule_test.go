@@ -40,19 +40,22 @@ func TestLockModes_conflictTable(t *testing.T) {
 func TestSplitPages(t *testing.T) {
 	for _, c := range []struct {
 		pages, chunk int64
-		max          int
+		workers      int
 		want         []tidRange
 	}{
-		{pages: 100, chunk: 64, max: 8, want: []tidRange{whole}},                                        // less than two chunks
-		{pages: 128, chunk: 64, max: 8, want: []tidRange{{0, 64}, {64, -1}}},                            // two chunks
-		{pages: 1000, chunk: 64, max: 1, want: []tidRange{whole}},                                       // one worker
-		{pages: 1000, chunk: 10, max: 4, want: []tidRange{{0, 250}, {250, 500}, {500, 750}, {750, -1}}}, // capped, equal
-		{pages: 10, chunk: 3, max: 8, want: []tidRange{{0, 3}, {3, 6}, {6, -1}}},
-		{pages: 0, chunk: 1, max: 8, want: []tidRange{whole}},
+		{pages: 100, chunk: 64, workers: 2, want: []tidRange{whole}},             // less than two chunks
+		{pages: 128, chunk: 64, workers: 2, want: []tidRange{{0, 64}, {64, -1}}}, // two chunks
+		{pages: 1000, chunk: 64, workers: 1, want: []tidRange{whole}},            // one worker
+		{pages: 1000, chunk: 10, workers: 1, want: []tidRange{whole}},
+		{pages: 1000, chunk: 10, workers: 2, want: []tidRange{{0, 125}, {125, 250}, {250, 375}, {375, 500}, {500, 625}, {625, 750}, {750, 875}, {875, -1}}}, // 4 per worker
+		{pages: 10, chunk: 3, workers: 2, want: []tidRange{{0, 5}, {5, -1}}},                                                                                // 3 chunks: 2 ranges, one per worker
+		{pages: 10, chunk: 3, workers: 3, want: []tidRange{{0, 3}, {3, 6}, {6, -1}}},                                                                        // 3 chunks, 3 workers
+		{pages: 10, chunk: 4, workers: 4, want: []tidRange{{0, 5}, {5, -1}}},                                                                                // fewer chunks than workers
+		{pages: 0, chunk: 1, workers: 8, want: []tidRange{whole}},
 	} {
-		got := splitPages(c.pages, c.chunk, c.max)
+		got := splitPages(c.pages, c.chunk, c.workers)
 		if fmt.Sprint(got) != fmt.Sprint(c.want) {
-			t.Errorf("splitPages(%d, %d, %d) = %v, want %v", c.pages, c.chunk, c.max, got, c.want)
+			t.Errorf("splitPages(%d, %d, %d) = %v, want %v", c.pages, c.chunk, c.workers, got, c.want)
 		}
 	}
 	if got := (tidRange{0, 5}).condition("x"); got != "x.ctid < '(5,0)'::pg_catalog.tid" {
