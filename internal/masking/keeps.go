@@ -50,11 +50,13 @@ func Version(transformer string) string {
 }
 
 // VersionChange explains why a value masked by transformer version old
-// ("email/v1") would mask differently now; "" when old is current.
+// ("email/v1") would mask differently now; "" when old is current. A
+// decoration after "+" (an array column's "email/v2+array") is how the
+// transformer was applied, not its version.
 func VersionChange(old string) string {
 	name, _, _ := strings.Cut(old, "/")
 	cur := Version(name)
-	if cur == "" || cur == old {
+	if base, _, _ := strings.Cut(old, "+"); cur == "" || cur == base {
 		return ""
 	}
 	_, v, _ := strings.Cut(cur, "/")

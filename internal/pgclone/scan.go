@@ -27,6 +27,11 @@ func ScanPII(ctx context.Context, q Querier, opts Options) ([]ColumnFinding, err
 	if err != nil {
 		return nil, err
 	}
+	keys, err := readKeyColumns(ctx, q, cat, nil)
+	if err != nil {
+		return nil, err
+	}
+	suggested := map[string]*masking.Spec{}
 	var out []ColumnFinding
 	for _, rel := range cat.order {
 		if !rel.included || rel.isPartition {
@@ -40,10 +45,23 @@ func ScanPII(ctx context.Context, q Querier, opts Options) ([]ColumnFinding, err
 			if col.generated != 0 {
 				continue
 			}
-			if f := masking.Detect(masking.Column{Name: col.name, SQLType: col.typ, Samples: samples[i]}); len(f) > 0 {
-				out = append(out, ColumnFinding{Table: rel.qualified(), Column: col.name, SQLType: col.typ, Findings: f})
+			f := masking.Detect(masking.Column{Name: col.name, SQLType: col.typ, Samples: samples[i]})
+			if len(f) == 0 {
+				continue
 			}
+			// The same rule the clone's plan error proposes.
+			key := keys.key[rel.qualified()+"."+col.name]
+			for j := range f {
+				sg := suggestRule(f[j], samples[i], col.typ, key)
+				f[j].Suggested = sg.Spec
+				if sg.Note != "" {
+					f[j].Reason += "; " + sg.Note
+				}
+			}
+			suggested[rel.qualified()+"."+col.name] = &f[0].Suggested
+			out = append(out, ColumnFinding{Table: rel.qualified(), Column: col.name, SQLType: col.typ, Findings: f})
 		}
 	}
+	keys.align(suggested)
 	return out, nil
 }

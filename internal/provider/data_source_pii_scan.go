@@ -37,6 +37,7 @@ var piiColumnAttrs = map[string]attr.Type{
 	"table": types.StringType, "column": types.StringType, "sql_type": types.StringType,
 	"kind": types.StringType, "confidence": types.Float64Type, "reason": types.StringType,
 	"suggested_transformer": types.StringType, "suggested_domain": types.StringType, "suggested_options_json": types.StringType,
+	"suggested_on_invalid": types.StringType,
 }
 
 func (d *piiScanDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -51,8 +52,9 @@ func (d *piiScanDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 		return schema.StringAttribute{MarkdownDescription: desc, Computed: true}
 	}
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "Scans a database for columns that look like personal data, from their names, types and a sample of up to 100 values each, " +
+		MarkdownDescription: "Scans a database for columns that look like personal data, from their names, types and up to 1,000 values each sampled across the whole table, " +
 			"and suggests a masking rule for each: the starting point of a `staging_postgres_clone` policy. " +
+			"Each suggestion passes on the values it was made from and keeps as little as the column allows: the same rule the clone's plan error proposes. " +
 			"It runs the same detector the clone uses to fail closed, inside one `READ ONLY` transaction.",
 		Attributes: map[string]schema.Attribute{
 			"postgres":        schema.StringAttribute{MarkdownDescription: "Name of a `postgres` block of the provider configuration.", Required: true},
@@ -72,7 +74,8 @@ func (d *piiScanDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 					"reason":                 str("Why the detector thinks so."),
 					"suggested_transformer":  str("The transformer of the suggested rule."),
 					"suggested_domain":       str("The masking domain of the suggested rule."),
-					"suggested_options_json": str("The options of the suggested rule, as JSON."),
+					"suggested_options_json": str("The options of the suggested rule, as a JSON object of strings: `jsondecode()` of it is the rule's `options`."),
+					"suggested_on_invalid":   str("The `on_invalid` of the suggested rule, `\"\"` when the sampled values are all valid for its format."),
 				}},
 			},
 			"suggested_rules": str("A `rule` block for every column found, ready to paste into a `staging_postgres_clone`."),
@@ -117,11 +120,12 @@ func (d *piiScanDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	var rules strings.Builder
 	for _, f := range found {
 		top := f.Findings[0]
-		opts := "{}"
-		if len(top.Suggested.Options) > 0 {
-			b, _ := json.Marshal(top.Suggested.Options)
-			opts = string(b)
+		b, err := json.Marshal(optionStrings(top.Suggested.Options))
+		if err != nil {
+			resp.Diagnostics.AddError(summary, "Encoding the suggested options: "+err.Error()+"\n\nPlease report this issue to the provider developers.")
+			return
 		}
+		opts := string(b)
 		domain := top.Suggested.Domain
 		if domain == "" {
 			domain = top.Suggested.Transformer
@@ -130,7 +134,7 @@ func (d *piiScanDataSource) Read(ctx context.Context, req datasource.ReadRequest
 			"table": types.StringValue(f.Table), "column": types.StringValue(f.Column), "sql_type": types.StringValue(f.SQLType),
 			"kind": types.StringValue(top.Kind), "confidence": types.Float64Value(top.Confidence), "reason": types.StringValue(top.Reason),
 			"suggested_transformer": types.StringValue(top.Suggested.Transformer), "suggested_domain": types.StringValue(domain),
-			"suggested_options_json": types.StringValue(opts),
+			"suggested_options_json": types.StringValue(opts), "suggested_on_invalid": types.StringValue(top.Suggested.OnInvalid),
 		})
 		resp.Diagnostics.Append(diags...)
 		items = append(items, obj)
