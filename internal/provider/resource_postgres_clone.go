@@ -12,6 +12,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -84,7 +85,6 @@ type postgresCloneModel struct {
 
 	PlannedRows         types.Map     `tfsdk:"planned_rows"`
 	TableStats          types.Map     `tfsdk:"table_stats"`
-	Phases              types.Map     `tfsdk:"phases"`
 	RowsTotal           types.Int64   `tfsdk:"rows_total"`
 	BytesTotal          types.Int64   `tfsdk:"bytes_total"`
 	SnapshotTime        types.String  `tfsdk:"snapshot_time"`
@@ -127,9 +127,6 @@ const (
 
 // tableStatsAttrs are the attributes of one table_stats entry.
 var tableStatsAttrs = map[string]attr.Type{"rows": types.Int64Type, "bytes": types.Int64Type, "seconds": types.Float64Type}
-
-// phaseAttrs are the attributes of one element of phases.
-var phaseAttrs = map[string]attr.Type{"start_seconds": types.Float64Type, "seconds": types.Float64Type, "busy_seconds": types.Float64Type}
 
 // defaultCloneTimeout bounds a clone when the configuration sets none.
 const defaultCloneTimeout = 2 * time.Hour
@@ -275,14 +272,6 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"table_stats": schema.MapAttribute{
 				MarkdownDescription: "Per `schema.table`: `rows` and `bytes` copied and `seconds` taken.",
 				ElementType:         types.ObjectType{AttrTypes: tableStatsAttrs}, Computed: true,
-				PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
-			},
-			"phases": schema.MapAttribute{
-				MarkdownDescription: "Where the last copy's time went, by step: `analysis`, `schema`, `copy`, `indexes`, `foreign_keys`, `leak_check`, `post_data` and `swap`. " +
-					"Each has `start_seconds` (from the start of the copy), `seconds` (from its first task's start to its last task's end) and `busy_seconds` " +
-					"(its tasks' time summed over the workers). Copies, index builds and foreign-key validations overlap, so their `seconds` overlap and " +
-					"`busy_seconds` may exceed `seconds`. Null after import until the next copy.",
-				ElementType: types.ObjectType{AttrTypes: phaseAttrs}, Computed: true,
 				PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
 			},
 			"rows_total":       schema.Int64Attribute{MarkdownDescription: "Rows copied in all.", Computed: true, PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
@@ -668,54 +657,30 @@ func addProblems(m postgresCloneModel, problems []pgclone.Problem, diags *diagno
 	}
 }
 
-// suggestedRule renders a rule block a user can paste: options as the
-// strings the options attribute takes (maps such as json's paths as a JSON
-// object), and on_invalid when the suggestion has one.
+// suggestedRule renders a rule block a user can paste.
 func suggestedRule(table, column string, s masking.Spec) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "  rule {\n    table       = %q\n    column      = %q\n    transformer = %q\n", strings.TrimPrefix(table, "public."), column, s.Transformer)
 	if s.Domain != "" && s.Domain != s.Transformer {
 		fmt.Fprintf(&b, "    domain      = %q\n", s.Domain)
 	}
-	if s.OnInvalid != "" {
-		fmt.Fprintf(&b, "    on_invalid  = %q\n", s.OnInvalid)
-	}
-	if opts := optionStrings(s.Options); len(opts) > 0 {
+	if len(s.Options) > 0 {
+		keys := make([]string, 0, len(s.Options))
+		for k := range s.Options {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
 		b.WriteString("    options     = {")
-		for i, k := range slices.Sorted(maps.Keys(opts)) {
+		for i, k := range keys {
 			if i > 0 {
 				b.WriteString(",")
 			}
-			fmt.Fprintf(&b, " %s = %q", k, opts[k])
+			fmt.Fprintf(&b, " %s = %q", k, fmt.Sprint(s.Options[k]))
 		}
 		b.WriteString(" }\n")
 	}
 	b.WriteString("  }\n")
 	return b.String()
-}
-
-// optionStrings writes transformer options the way the rule's options
-// attribute takes them: strings, numbers and booleans as text, maps and
-// lists as JSON.
-func optionStrings(opts map[string]any) map[string]string {
-	out := make(map[string]string, len(opts))
-	for k, v := range opts {
-		switch x := v.(type) {
-		case string:
-			out[k] = x
-		case float64:
-			out[k] = strconv.FormatFloat(x, 'f', -1, 64)
-		case bool:
-			out[k] = strconv.FormatBool(x)
-		default:
-			j, err := json.Marshal(x)
-			if err != nil {
-				j = []byte(fmt.Sprint(x))
-			}
-			out[k] = string(j)
-		}
-	}
-	return out
 }
 
 // ModifyPlan checks the masking policy against the source before anything
@@ -942,7 +907,6 @@ func (r *postgresCloneResource) stale(state, plan postgresCloneModel) (time.Dura
 func unknownResults(m *postgresCloneModel) {
 	m.PlannedRows = types.MapUnknown(types.Int64Type)
 	m.TableStats = types.MapUnknown(types.ObjectType{AttrTypes: tableStatsAttrs})
-	m.Phases = types.MapUnknown(types.ObjectType{AttrTypes: phaseAttrs})
 	m.RowsTotal = types.Int64Unknown()
 	m.BytesTotal = types.Int64Unknown()
 	m.SnapshotTime = types.StringUnknown()
@@ -1029,7 +993,6 @@ func (r *postgresCloneResource) copy(ctx context.Context, m *postgresCloneModel,
 		tflog.Info(ctx, "copying table", map[string]any{
 			"table": p.Table, "rows": p.Rows, "total_rows": p.TotalRows,
 			"rows_per_second": int64(p.RowsPerSecond), "percent": fmt.Sprintf("%.1f", p.Percent), "done": p.Done,
-			"eta_seconds": int64(p.Remaining.Round(time.Second).Seconds()),
 		})
 	}
 	srcCfg, err := pgx.ParseConfig(src.dsn)
@@ -1147,19 +1110,6 @@ func (r *postgresCloneResource) setResult(ctx context.Context, m *postgresCloneM
 	sv, d := types.MapValue(types.ObjectType{AttrTypes: tableStatsAttrs}, stats)
 	diags.Append(d...)
 	m.TableStats = sv
-	phases := map[string]attr.Value{}
-	for _, ph := range res.Phases {
-		obj, d := types.ObjectValue(phaseAttrs, map[string]attr.Value{
-			"start_seconds": types.Float64Value(ph.Start.Round(time.Millisecond).Seconds()),
-			"seconds":       types.Float64Value(ph.Duration.Round(time.Millisecond).Seconds()),
-			"busy_seconds":  types.Float64Value(ph.Busy.Round(time.Millisecond).Seconds()),
-		})
-		diags.Append(d...)
-		phases[ph.Key] = obj
-	}
-	pv, d := types.MapValue(types.ObjectType{AttrTypes: phaseAttrs}, phases)
-	diags.Append(d...)
-	m.Phases = pv
 	m.RowsTotal = types.Int64Value(rows)
 	m.BytesTotal = types.Int64Value(bytes)
 	m.SnapshotTime = timeString(res.SnapshotTime)
