@@ -30,12 +30,16 @@ type sample struct {
 
 // method is one way of copying a dataset, and its samples.
 type method struct {
-	key     string
-	label   string
-	d       *dataset
-	subset  bool // copies a subset: rows are counted, not compared with the source
-	run     func(ctx context.Context, target string) (sample, error)
-	samples []sample
+	key    string
+	label  string
+	d      *dataset
+	subset bool // copies a subset: rows are counted, not compared with the source
+	// optional methods (a peer tool) that fail are reported and left out
+	// of the later rounds instead of ending the bench.
+	optional bool
+	failed   string
+	run      func(ctx context.Context, target string) (sample, error)
+	samples  []sample
 }
 
 // Method keys.
@@ -115,9 +119,10 @@ func drive(ctx context.Context, cfg config) error {
 
 	all := slices.Concat(shopMethods, oneMethods)
 	r := report{cfg: cfg, jobs: b.jobs, idle: idle, shop: ds.shop, quarter: ds.quarter, ledger: ds.ledger,
-		methods: map[string]*method{}, pgcopydbSkip: b.pgcopydb.skip}
+		methods: map[string]*method{}, notes: []string{b.pgcopydb.skip}}
 	for _, m := range all {
 		r.methods[m.key] = m
+		r.notes = append(r.notes, m.failed)
 	}
 	r.print(os.Stdout, all)
 	perRound := func(d time.Duration, n int) time.Duration { return (d / time.Duration(n)).Round(time.Second) }
@@ -221,7 +226,7 @@ func (b *bench) shopMethods(cfg config, ds datasets) []*method {
 			run: func(ctx context.Context, t string) (sample, error) { return b.runDump(ctx, shop, t) }},
 	}
 	if b.pgcopydb.skip == "" {
-		ms = append(ms, &method{key: keyPgcopydb, d: shop,
+		ms = append(ms, &method{key: keyPgcopydb, d: shop, optional: true,
 			label: fmt.Sprintf("pgcopydb %s clone --table-jobs %d --index-jobs %d, unmasked", b.pgcopydb.version, b.jobs, b.jobs),
 			run:   func(ctx context.Context, t string) (sample, error) { return b.runPgcopydb(ctx, shop, t) }})
 	}
@@ -267,7 +272,15 @@ func (b *bench) rounds(ctx context.Context, what string, methods []*method, n in
 	for r := range n {
 		for i := range methods {
 			m := methods[(r+i)%len(methods)]
+			if m.failed != "" {
+				continue
+			}
 			s, err := b.measure(ctx, m)
+			if err != nil && m.optional && ctx.Err() == nil {
+				m.failed = fmt.Sprintf("%s failed in round %d and was left out: %v", m.label, r+1, err)
+				fmt.Fprintln(os.Stderr, m.failed)
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("%s: %w", m.label, err)
 			}

@@ -16,7 +16,7 @@ type report struct {
 	idle                  float64 // cores busy before the rounds
 	shop, quarter, ledger *dataset
 	methods               map[string]*method
-	pgcopydbSkip          string
+	notes                 []string // methods skipped or failed, one line each; empty lines are none
 }
 
 // spread is the median, minimum and maximum of some samples.
@@ -100,8 +100,10 @@ func (r report) printShop(w io.Writer, order []*method) {
 			fmt.Sprintf("%.2f", m.stat(func(s sample) float64 { return s.Busy }).med))
 	}
 	tw.Flush()
-	if r.pgcopydbSkip != "" {
-		fmt.Fprintln(w, r.pgcopydbSkip)
+	for _, n := range r.notes {
+		if n != "" {
+			fmt.Fprintln(w, n)
+		}
 	}
 	fmt.Fprintf(w, `
 - spread: half the min-max range over the median. x sequential limit: median over median.
@@ -202,7 +204,7 @@ func (r report) printTargets(w io.Writer) {
 		p := m.seconds().med
 		fmt.Fprintf(w, "- masked clone %.1f s <= pgcopydb unmasked %.1f s (medians): %s\n", o, p, verdict(o <= p))
 	} else {
-		fmt.Fprintln(w, "- masked clone <= pgcopydb unmasked: not measured (pgcopydb was skipped, see above)")
+		fmt.Fprintln(w, "- masked clone <= pgcopydb unmasked: not measured (pgcopydb was skipped or failed, see above)")
 	}
 	d := r.get(keyDump).seconds().med
 	fmt.Fprintf(w, "- masked clone %.1f s < pg_dump/pg_restore unmasked %.1f s (medians): %s\n", o, d, verdict(o < d))
