@@ -84,6 +84,7 @@ type postgresCloneModel struct {
 	Timeouts               timeouts.Value `tfsdk:"timeouts"`
 
 	PlannedRows         types.Map     `tfsdk:"planned_rows"`
+	Phases              types.Map     `tfsdk:"phases"`
 	TableStats          types.Map     `tfsdk:"table_stats"`
 	RowsTotal           types.Int64   `tfsdk:"rows_total"`
 	BytesTotal          types.Int64   `tfsdk:"bytes_total"`
@@ -127,6 +128,9 @@ const (
 
 // tableStatsAttrs are the attributes of one table_stats entry.
 var tableStatsAttrs = map[string]attr.Type{"rows": types.Int64Type, "bytes": types.Int64Type, "seconds": types.Float64Type}
+// phaseAttrs are the attributes of one element of phases.
+var phaseAttrs = map[string]attr.Type{"start_seconds": types.Float64Type, "seconds": types.Float64Type, "busy_seconds": types.Float64Type}
+
 
 // defaultCloneTimeout bounds a clone when the configuration sets none.
 const defaultCloneTimeout = 2 * time.Hour
@@ -273,6 +277,14 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 				MarkdownDescription: "Per `schema.table`: `rows` and `bytes` copied and `seconds` taken.",
 				ElementType:         types.ObjectType{AttrTypes: tableStatsAttrs}, Computed: true,
 				PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
+			"phases": schema.MapAttribute{
+				MarkdownDescription: "Where the last copy's time went, by step: `analysis`, `schema`, `copy`, `indexes`, `foreign_keys`, `leak_check`, `post_data` and `swap`. " +
+					"Each has `start_seconds` (from the start of the copy), `seconds` (from its first task's start to its last task's end) and `busy_seconds` " +
+					"(its tasks' time summed over the workers). Copies, index builds and foreign-key validations overlap, so their `seconds` overlap and " +
+					"`busy_seconds` may exceed `seconds`. Null after import until the next copy.",
+				ElementType: types.ObjectType{AttrTypes: phaseAttrs}, Computed: true,
+				PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
+			},
 			},
 			"rows_total":       schema.Int64Attribute{MarkdownDescription: "Rows copied in all.", Computed: true, PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
 			"bytes_total":      schema.Int64Attribute{MarkdownDescription: "Bytes copied in all (text COPY format, after masking).", Computed: true, PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
@@ -932,6 +944,7 @@ func (r *postgresCloneResource) Create(ctx context.Context, req resource.CreateR
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	m.Phases = types.MapUnknown(types.ObjectType{AttrTypes: phaseAttrs})
 	plan.OwnerID = types.StringValue(newOwnerID())
 	if r.copy(ctx, &plan, key.ValueString(), timeout, &resp.Diagnostics) {
 		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
@@ -1018,6 +1031,7 @@ func (r *postgresCloneResource) copy(ctx context.Context, m *postgresCloneModel,
 	r.setResult(ctx, &plan, res, diags)
 	if store != nil {
 		after, _ := json.Marshal(auditRecord(plan, res))
+			"eta_seconds": int64(p.Remaining.Round(time.Second).Seconds()),
 		if _, err := store.RecordEvent(ctx, r.data.actor, registry.Event{Action: "clone", ObjectType: "postgres_clone",
 			Object: plan.Environment.ValueString(), After: string(after)}); err != nil {
 			diags.AddWarning("Clone Not Recorded in the Registry",
@@ -1135,6 +1149,19 @@ func (r *postgresCloneResource) setResult(ctx context.Context, m *postgresCloneM
 	diags.Append(d...)
 	m.Skipped = sl
 	m.Drift = types.ListValueMust(types.StringType, []attr.Value{}) // a fresh copy has none
+	phases := map[string]attr.Value{}
+	for _, ph := range res.Phases {
+		obj, d := types.ObjectValue(phaseAttrs, map[string]attr.Value{
+			"start_seconds": types.Float64Value(ph.Start.Round(time.Millisecond).Seconds()),
+			"seconds":       types.Float64Value(ph.Duration.Round(time.Millisecond).Seconds()),
+			"busy_seconds":  types.Float64Value(ph.Busy.Round(time.Millisecond).Seconds()),
+		})
+		diags.Append(d...)
+		phases[ph.Key] = obj
+	}
+	pv, d := types.MapValue(types.ObjectType{AttrTypes: phaseAttrs}, phases)
+	diags.Append(d...)
+	m.Phases = pv
 	if m.PlannedRows.IsUnknown() {
 		// Not known at plan (connections unknown then): the copy's own counts.
 		planned := map[string]int64{}
