@@ -200,6 +200,11 @@ func TestAccPostgresClone_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("policy_hash"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{64}$`))),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("transformer_versions").AtMapKey("public.customers.email"), knownvalue.StringRegexp(regexp.MustCompile(`^email/`))),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("key"), knownvalue.Null()),
+					// Where the time went, step by step: each step the copy ran.
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("phases"), knownvalue.MapPartial(map[string]knownvalue.Check{
+						"analysis": phaseCheck(), "schema": phaseCheck(), "copy": phaseCheck(), "indexes": phaseCheck(),
+						"foreign_keys": phaseCheck(), "leak_check": phaseCheck(), "swap": phaseCheck(),
+					})),
 				},
 				Check: resource.ComposeTestCheckFunc(
 					noSecretsInState("dfe8af7adc8d73117180079bfd5454fc0b3ec67e517b53f1313a1c3889ac1099", prodPassword),
@@ -604,4 +609,16 @@ func TestAccPostgresClone_drift(t *testing.T) {
 			},
 		},
 	})
+}
+
+// phaseCheck checks one element of phases: a start, a duration and busy
+// time, none negative.
+func phaseCheck() knownvalue.Check {
+	nonNegative := knownvalue.Float64Func(func(v float64) error {
+		if v < 0 {
+			return fmt.Errorf("negative seconds %g", v)
+		}
+		return nil
+	})
+	return knownvalue.ObjectExact(map[string]knownvalue.Check{"start_seconds": nonNegative, "seconds": nonNegative, "busy_seconds": nonNegative})
 }
