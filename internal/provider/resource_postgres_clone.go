@@ -12,7 +12,6 @@ import (
 	"maps"
 	"os"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -84,7 +83,6 @@ type postgresCloneModel struct {
 	Timeouts               timeouts.Value `tfsdk:"timeouts"`
 
 	PlannedRows         types.Map     `tfsdk:"planned_rows"`
-	Phases              types.Map     `tfsdk:"phases"`
 	TableStats          types.Map     `tfsdk:"table_stats"`
 	RowsTotal           types.Int64   `tfsdk:"rows_total"`
 	BytesTotal          types.Int64   `tfsdk:"bytes_total"`
@@ -128,9 +126,6 @@ const (
 
 // tableStatsAttrs are the attributes of one table_stats entry.
 var tableStatsAttrs = map[string]attr.Type{"rows": types.Int64Type, "bytes": types.Int64Type, "seconds": types.Float64Type}
-// phaseAttrs are the attributes of one element of phases.
-var phaseAttrs = map[string]attr.Type{"start_seconds": types.Float64Type, "seconds": types.Float64Type, "busy_seconds": types.Float64Type}
-
 
 // defaultCloneTimeout bounds a clone when the configuration sets none.
 const defaultCloneTimeout = 2 * time.Hour
@@ -277,14 +272,6 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 				MarkdownDescription: "Per `schema.table`: `rows` and `bytes` copied and `seconds` taken.",
 				ElementType:         types.ObjectType{AttrTypes: tableStatsAttrs}, Computed: true,
 				PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
-			"phases": schema.MapAttribute{
-				MarkdownDescription: "Where the last copy's time went, by step: `analysis`, `schema`, `copy`, `indexes`, `foreign_keys`, `leak_check`, `post_data` and `swap`. " +
-					"Each has `start_seconds` (from the start of the copy), `seconds` (from its first task's start to its last task's end) and `busy_seconds` " +
-					"(its tasks' time summed over the workers). Copies, index builds and foreign-key validations overlap, so their `seconds` overlap and " +
-					"`busy_seconds` may exceed `seconds`. Null after import until the next copy.",
-				ElementType: types.ObjectType{AttrTypes: phaseAttrs}, Computed: true,
-				PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
-			},
 			},
 			"rows_total":       schema.Int64Attribute{MarkdownDescription: "Rows copied in all.", Computed: true, PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
 			"bytes_total":      schema.Int64Attribute{MarkdownDescription: "Bytes copied in all (text COPY format, after masking).", Computed: true, PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
@@ -669,30 +656,54 @@ func addProblems(m postgresCloneModel, problems []pgclone.Problem, diags *diagno
 	}
 }
 
-// suggestedRule renders a rule block a user can paste.
+// suggestedRule renders a rule block a user can paste: options as the
+// strings the options attribute takes (maps such as json's paths as a JSON
+// object), and on_invalid when the suggestion has one.
 func suggestedRule(table, column string, s masking.Spec) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "  rule {\n    table       = %q\n    column      = %q\n    transformer = %q\n", strings.TrimPrefix(table, "public."), column, s.Transformer)
 	if s.Domain != "" && s.Domain != s.Transformer {
 		fmt.Fprintf(&b, "    domain      = %q\n", s.Domain)
 	}
-	if len(s.Options) > 0 {
-		keys := make([]string, 0, len(s.Options))
-		for k := range s.Options {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+	if s.OnInvalid != "" {
+		fmt.Fprintf(&b, "    on_invalid  = %q\n", s.OnInvalid)
+	}
+	if opts := optionStrings(s.Options); len(opts) > 0 {
 		b.WriteString("    options     = {")
-		for i, k := range keys {
+		for i, k := range slices.Sorted(maps.Keys(opts)) {
 			if i > 0 {
 				b.WriteString(",")
 			}
-			fmt.Fprintf(&b, " %s = %q", k, fmt.Sprint(s.Options[k]))
+			fmt.Fprintf(&b, " %s = %q", k, opts[k])
 		}
 		b.WriteString(" }\n")
 	}
 	b.WriteString("  }\n")
 	return b.String()
+}
+
+// optionStrings writes transformer options the way the rule's options
+// attribute takes them: strings, numbers and booleans as text, maps and
+// lists as JSON.
+func optionStrings(opts map[string]any) map[string]string {
+	out := make(map[string]string, len(opts))
+	for k, v := range opts {
+		switch x := v.(type) {
+		case string:
+			out[k] = x
+		case float64:
+			out[k] = strconv.FormatFloat(x, 'f', -1, 64)
+		case bool:
+			out[k] = strconv.FormatBool(x)
+		default:
+			j, err := json.Marshal(x)
+			if err != nil {
+				j = []byte(fmt.Sprint(x))
+			}
+			out[k] = string(j)
+		}
+	}
+	return out
 }
 
 // ModifyPlan checks the masking policy against the source before anything
@@ -944,7 +955,6 @@ func (r *postgresCloneResource) Create(ctx context.Context, req resource.CreateR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	m.Phases = types.MapUnknown(types.ObjectType{AttrTypes: phaseAttrs})
 	plan.OwnerID = types.StringValue(newOwnerID())
 	if r.copy(ctx, &plan, key.ValueString(), timeout, &resp.Diagnostics) {
 		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
@@ -1031,7 +1041,6 @@ func (r *postgresCloneResource) copy(ctx context.Context, m *postgresCloneModel,
 	r.setResult(ctx, &plan, res, diags)
 	if store != nil {
 		after, _ := json.Marshal(auditRecord(plan, res))
-			"eta_seconds": int64(p.Remaining.Round(time.Second).Seconds()),
 		if _, err := store.RecordEvent(ctx, r.data.actor, registry.Event{Action: "clone", ObjectType: "postgres_clone",
 			Object: plan.Environment.ValueString(), After: string(after)}); err != nil {
 			diags.AddWarning("Clone Not Recorded in the Registry",
@@ -1149,19 +1158,6 @@ func (r *postgresCloneResource) setResult(ctx context.Context, m *postgresCloneM
 	diags.Append(d...)
 	m.Skipped = sl
 	m.Drift = types.ListValueMust(types.StringType, []attr.Value{}) // a fresh copy has none
-	phases := map[string]attr.Value{}
-	for _, ph := range res.Phases {
-		obj, d := types.ObjectValue(phaseAttrs, map[string]attr.Value{
-			"start_seconds": types.Float64Value(ph.Start.Round(time.Millisecond).Seconds()),
-			"seconds":       types.Float64Value(ph.Duration.Round(time.Millisecond).Seconds()),
-			"busy_seconds":  types.Float64Value(ph.Busy.Round(time.Millisecond).Seconds()),
-		})
-		diags.Append(d...)
-		phases[ph.Key] = obj
-	}
-	pv, d := types.MapValue(types.ObjectType{AttrTypes: phaseAttrs}, phases)
-	diags.Append(d...)
-	m.Phases = pv
 	if m.PlannedRows.IsUnknown() {
 		// Not known at plan (connections unknown then): the copy's own counts.
 		planned := map[string]int64{}
