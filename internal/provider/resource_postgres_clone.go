@@ -277,6 +277,14 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"bytes_total":      schema.Int64Attribute{MarkdownDescription: "Bytes copied in all (text COPY format, after masking).", Computed: true, PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
 			"snapshot_time":    stable("The source's time in the snapshot the copy was read from (RFC 3339)."),
 			"cloned_at":        stable("When the copy completed (RFC 3339); `refresh_after` counts from here."),
+			"phases": schema.MapAttribute{
+				MarkdownDescription: "Where the last copy's time went, by step: `analysis`, `schema`, `copy`, `indexes`, `foreign_keys`, `leak_check`, `post_data` and `swap`. " +
+					"Each has `start_seconds` (from the start of the copy), `seconds` (from its first task's start to its last task's end) and `busy_seconds` " +
+					"(its tasks' time summed over the workers). Copies, index builds and foreign-key validations overlap, so their `seconds` overlap and " +
+					"`busy_seconds` may exceed `seconds`.",
+				ElementType: types.ObjectType{AttrTypes: phaseAttrs}, Computed: true,
+				PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
+			},
 			"duration_seconds": schema.Float64Attribute{MarkdownDescription: "How long the copy took.", Computed: true},
 			"policy_hash":      stable("SHA-256 of the masking and subsetting policy (never of the key): equal hashes mean equal policies."),
 			"objects": schema.MapAttribute{
