@@ -224,10 +224,14 @@ func PolicyHash(opts Options) string {
 // types), collations, functions, procedures, aggregates, operators, casts,
 // tables (with their inheritance), partitions, views and materialized
 // views in dependency order (pg_depend; see objects.go for
-// how late-bound function bodies are handled). The data is streamed table
-// by table through the masking transformers, then primary, unique, check
-// and foreign keys and indexes are created, sequences set, materialized
-// views refreshed from the masked data and indexed, triggers created with
+// how late-bound function bodies are handled), and sequences set. The
+// data is streamed through the masking transformers by the workers, a
+// large table in ranges of pages by several at once; each table tree's
+// primary, unique and check keys and indexes are built as soon as its
+// tables are loaded, and each foreign key added and validated as soon as
+// its two tables are, while other tables still copy (see load.go and
+// schedule.go). Then materialized views are
+// refreshed from the masked data and indexed, triggers created with
 // their enabled state (after the load, so they do not fire during it),
 // row-level security, policies, grants (to roles that exist in the target)
 // and comments set, and the leak check run. Only then, in one
