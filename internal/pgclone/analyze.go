@@ -95,8 +95,8 @@ type Options struct {
 	failAfterRows int64
 	// progressInterval overrides the 10 s progress period in tests.
 	progressInterval time.Duration
-	// leakBudget overrides the leak check's in-memory budget per column
-	// (bytes of hashes before a spill to disk) in tests.
+	// leakBudget overrides the leak check's in-memory budget for the
+	// whole clone (bytes of hashes before a spill to disk) in tests.
 	leakBudget int
 	// textCopy streams every table in text COPY, as tables the binary
 	// path cannot mask are: tests compare the two paths.

@@ -403,6 +403,7 @@ type cloner struct {
 	runs    []*tableRun            // the copies of tables, over their ranges
 	leaks   map[string]*leakHashes // "schema.table.column" (root table) -> hashes
 	leakDir string                 // spilled leak-check runs
+	leakMem *leakMemory            // the leak check's memory budget, shared by all its collectors
 	// coincidental counts masked values equal to another row's production value.
 	coincidental map[string]int
 	// dataDuration is how long the data phase (the COPY streams) took.
@@ -589,6 +590,7 @@ func (c *cloner) build(ctx context.Context, snapshot string) error {
 	if c.leakDir, err = os.MkdirTemp("", "pgclone-leak-"); err != nil {
 		return fmt.Errorf("pgclone: leak check: %w", err)
 	}
+	c.leakMem = newLeakMemory(c.opts.leakBudget, c.leakDir)
 	if err := c.load(ctx); err != nil {
 		return err
 	}
@@ -820,7 +822,7 @@ func (c *cloner) copyTable(ctx context.Context, w *worker, tr *tableRun, part ti
 		if cp := masks[col.name]; cp != nil {
 			cm := columnMask{index: len(cols), t: cp.t, bin: binaryFieldOf(col.name, col.typ)}
 			if cp.leak {
-				cm.leak = newLeakHashes(cp.spec, c.opts.leakBudget, c.leakDir)
+				cm.leak = newLeakHashes(cp.spec, c.leakMem)
 				if leakTestHook != nil {
 					cm.t = leakTestHook(cm.t)
 				}
@@ -916,7 +918,7 @@ func (c *cloner) absorbLeaks(m *rowMasker, leakKeys map[int]string) error {
 			l := m.masks[i].leak
 			all := c.leaks[key]
 			if all == nil {
-				all = &leakHashes{budget: c.opts.leakBudget, dir: c.leakDir}
+				all = c.leakMem.collector()
 				c.leaks[key] = all
 			}
 			if err := all.absorb(l); err != nil {

@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"sync"
 
 	"github.com/stagingkit/terraform-provider-staging/internal/masking"
 )
@@ -21,23 +22,117 @@ import (
 // masked value equal to its own production value is a leak unless chance
 // explains it, one equal to another row's production value is a
 // coincidence (counted and reported). It stays exact in bounded memory:
-// each column keeps at most leakBudget bytes of hashes in RAM and spills
-// sorted runs to temporary files beyond that; the check merge-joins the
+// all the collectors of a clone (one per column and COPY stream while the
+// copy runs, one per column after it) share one budget, leakMemory, and
+// when a collector needs more than is left, the largest in-memory set is
+// written to a temporary file as a sorted run; the check merge-joins the
 // sorted production runs against the sorted masked runs.
 
-// defaultLeakBudget is how many bytes of hashes one column's collector
-// keeps in memory before it spills a sorted run to disk.
-const defaultLeakBudget = 64 << 20
+// defaultLeakBudget is how many bytes of hashes all the leak-check
+// collectors of one clone keep in memory together.
+const defaultLeakBudget = 96 << 20
 
 // leakConfidence is the probability that a keyed permutation, by chance
 // alone, leaves more values unchanged than the tolerance allows: the leak
 // check's false-alarm rate per column.
 const leakConfidence = 1e-9
 
+// leakMemory is the in-memory budget the leak-check collectors of one
+// clone share: each reserves the capacity of its buffers here before it
+// allocates it, and a reservation beyond the budget first spills the
+// largest in-memory set: another collector's, which then frees its
+// buffers, or the requester's own, which then reuses them. used never
+// exceeds limit.
+//
+// Locking: mu before any collector's mu. A collector's mu alone guards
+// its buffers while it adds a value; anything that reserves, releases or
+// touches two collectors holds mu first.
+type leakMemory struct {
+	limit  int    // bytes
+	dir    string // where runs go ("": os.TempDir())
+	mu     sync.Mutex
+	used   int
+	peak   int                      // the most used at once
+	holds  map[*leakHashes]struct{} // collectors with reserved memory
+	spills int                      // sorted runs written (pairs)
+}
+
+// newLeakMemory returns a budget of limit bytes (0: defaultLeakBudget)
+// spilling into dir.
+func newLeakMemory(limit int, dir string) *leakMemory {
+	if limit <= 0 {
+		limit = defaultLeakBudget
+	}
+	return &leakMemory{limit: limit, dir: dir, holds: map[*leakHashes]struct{}{}}
+}
+
+// collector returns a new collector on this budget.
+func (b *leakMemory) collector() *leakHashes {
+	return &leakHashes{mem: b}
+}
+
+// maxValues is how many values one collector keeps in memory at most.
+func (b *leakMemory) maxValues() int {
+	return max(b.limit/16, 1)
+}
+
+// reserve makes room for delta more bytes of l's buffers (b.mu and l.mu
+// held; skip, when not nil, is locked by the caller and left alone): it
+// spills the sets holding the most memory until the reservation fits. It
+// returns false when that was l's own: l's buffers are then empty, keep
+// their capacity, and need no more.
+func (b *leakMemory) reserve(l *leakHashes, delta int, skip *leakHashes) (bool, error) {
+	for b.used+delta > b.limit {
+		var victim *leakHashes
+		for o := range b.holds {
+			if o != l && o != skip && (victim == nil || o.held > victim.held) {
+				victim = o
+			}
+		}
+		if victim == nil || (victim.held <= l.held && len(l.prod) > 0) {
+			if len(l.prod) == 0 {
+				break // unreachable while a collector's share is at most limit
+			}
+			b.spills++
+			return false, l.spill()
+		}
+		victim.mu.Lock()
+		var err error
+		if len(victim.prod) > 0 {
+			b.spills++
+			err = victim.spill()
+		}
+		b.releaseLocked(victim)
+		victim.prod, victim.masked = nil, nil
+		victim.mu.Unlock()
+		if err != nil {
+			return false, err
+		}
+	}
+	b.used += delta
+	b.peak = max(b.peak, b.used)
+	l.held += delta
+	b.holds[l] = struct{}{}
+	return true, nil
+}
+
+// releaseLocked returns l's reservation (b.mu and l.mu held); the caller
+// drops its buffers.
+func (b *leakMemory) releaseLocked(l *leakHashes) {
+	b.used -= l.held
+	l.held = 0
+	delete(b.holds, l)
+}
+
 // leakHashes collects hashes of one column's production and masked values,
 // and counts the values masking left unchanged.
 type leakHashes struct {
+	mem *leakMemory
+	// mu guards the buffers: the budget may spill them from another
+	// collector's goroutine.
+	mu           sync.Mutex
 	prod, masked []uint64 // in memory, unsorted
+	held         int      // bytes reserved in mem for prod's and masked's capacity
 	unchanged    int
 	total        int // values added, in memory or spilled
 	// expected is how many of the values added a keyed permutation is
@@ -45,20 +140,16 @@ type leakHashes struct {
 	// 1/N, N the size of the domain the value is permuted in (see
 	// masking.FixedPointMeter). meter measures it value by value (nil:
 	// no value is expected unchanged).
-	expected float64
-	meter    *masking.FixedPointMeter
-	// budget is how many bytes prod and masked may hold before a spill
-	// (0: defaultLeakBudget); dir is where runs go ("": os.TempDir()).
-	budget          int
-	dir             string
+	expected        float64
+	meter           *masking.FixedPointMeter
 	prodRuns, mRuns []string // sorted runs on disk
 }
 
-// newLeakHashes returns a collector for one COPY stream of a column masked
-// by spec. A spec the meter does not accept (New accepted it to plan the
-// column, so this does not happen) leaves the tolerance at 0.
-func newLeakHashes(spec masking.Spec, budget int, dir string) *leakHashes {
-	l := &leakHashes{budget: budget, dir: dir}
+// newLeakHashes returns a collector on mem for one COPY stream of a column
+// masked by spec. A spec the meter does not accept (New accepted it to
+// plan the column, so this does not happen) leaves the tolerance at 0.
+func newLeakHashes(spec masking.Spec, mem *leakMemory) *leakHashes {
+	l := mem.collector()
 	l.meter, _ = masking.NewFixedPointMeter(spec)
 	return l
 }
@@ -82,12 +173,13 @@ func (l *leakHashes) add(seed maphash.Seed, val, out []byte) error {
 // addHashes records one value by its hashes; odds is its chance of being
 // unchanged.
 func (l *leakHashes) addHashes(prod, masked uint64, unchanged bool, odds float64) error {
-	if len(l.prod) == cap(l.prod) {
-		// Double up to the budget: append's gentler growth of large
-		// slices would copy the buffers several times over.
-		c := min(max(2*cap(l.prod), 1024), l.limit()/16+1)
-		l.prod = slices.Grow(l.prod, c-len(l.prod))
-		l.masked = slices.Grow(l.masked, c-len(l.masked))
+	l.mu.Lock()
+	for len(l.prod) == cap(l.prod) {
+		l.mu.Unlock()
+		if err := l.grow(); err != nil {
+			return err
+		}
+		l.mu.Lock()
 	}
 	l.prod = append(l.prod, prod)
 	l.masked = append(l.masked, masked)
@@ -96,35 +188,47 @@ func (l *leakHashes) addHashes(prod, masked uint64, unchanged bool, odds float64
 	if unchanged {
 		l.unchanged++
 	}
-	return l.maybeSpill()
+	l.mu.Unlock()
+	return nil
 }
 
-func (l *leakHashes) limit() int {
-	if l.budget > 0 {
-		return l.budget
-	}
-	return defaultLeakBudget
-}
-
-// maybeSpill writes the in-memory hashes as two sorted runs once they
-// exceed the budget.
-func (l *leakHashes) maybeSpill() error {
-	if 8*(len(l.prod)+len(l.masked)) < l.limit() {
+// grow makes room in l's full buffers: it doubles them (from 1,024 values
+// up to the whole budget) with a reservation, or spills them when they
+// hold the whole budget already or are the largest set.
+func (l *leakHashes) grow() error {
+	b := l.mem
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.prod) < cap(l.prod) {
 		return nil
 	}
-	return l.spill()
+	c := min(max(2*cap(l.prod), 1024), b.maxValues())
+	if c <= cap(l.prod) {
+		b.spills++
+		return l.spill()
+	}
+	ok, err := b.reserve(l, 16*(c-cap(l.prod)), nil)
+	if ok {
+		l.prod = slices.Grow(l.prod, c-len(l.prod))
+		l.masked = slices.Grow(l.masked, c-len(l.masked))
+	}
+	return err
 }
 
+// spill writes the in-memory hashes as two sorted runs and empties the
+// buffers, keeping their capacity (l.mu held).
 func (l *leakHashes) spill() error {
 	if len(l.prod) > 0 {
-		name, err := writeRun(l.dir, l.prod)
+		name, err := writeRun(l.mem.dir, l.prod)
 		if err != nil {
 			return err
 		}
 		l.prodRuns = append(l.prodRuns, name)
 	}
 	if len(l.masked) > 0 {
-		name, err := writeRun(l.dir, l.masked)
+		name, err := writeRun(l.mem.dir, l.masked)
 		if err != nil {
 			return err
 		}
@@ -135,24 +239,59 @@ func (l *leakHashes) spill() error {
 }
 
 // absorb moves o's hashes and runs into l (the collector of a table
-// tree's column), spilling when l exceeds its budget.
+// tree's column), within their shared budget: o's buffers become l's when
+// l has none in use, are copied when l has room or can reserve it, and
+// are spilled from where they are otherwise.
 func (l *leakHashes) absorb(o *leakHashes) error {
-	if 8*(len(l.prod)+len(l.masked)+len(o.prod)+len(o.masked)) >= l.limit() {
-		// Spill o's rest from its own buffers rather than copy it here:
-		// the two together would exceed the budget.
-		if err := o.spill(); err != nil {
-			return err
+	b := l.mem
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch {
+	case len(o.prod) == 0:
+	case len(l.prod) == 0:
+		// Take o's buffers and their reservation as they are.
+		b.releaseLocked(l)
+		l.prod, l.masked, l.held = o.prod, o.masked, o.held
+		o.prod, o.masked, o.held = nil, nil, 0
+		delete(b.holds, o)
+		if l.held > 0 {
+			b.holds[l] = struct{}{}
 		}
+	default:
+		need := len(l.prod) + len(o.prod)
+		if need > cap(l.prod) && need <= b.maxValues() {
+			ok, err := b.reserve(l, 16*(need-cap(l.prod)), o)
+			if err != nil {
+				return err
+			}
+			if ok {
+				l.prod = slices.Grow(l.prod, need-len(l.prod))
+				l.masked = slices.Grow(l.masked, need-len(l.masked))
+			}
+		}
+		if len(l.prod)+len(o.prod) > cap(l.prod) {
+			b.spills++
+			if err := o.spill(); err != nil {
+				return err
+			}
+			break
+		}
+		l.prod = append(l.prod, o.prod...)
+		l.masked = append(l.masked, o.masked...)
 	}
+	b.releaseLocked(o)
+	o.prod, o.masked = nil, nil
 	l.prodRuns = append(l.prodRuns, o.prodRuns...)
 	l.mRuns = append(l.mRuns, o.mRuns...)
-	l.prod = append(l.prod, o.prod...)
-	l.masked = append(l.masked, o.masked...)
 	l.unchanged += o.unchanged
 	l.total += o.total
 	l.expected += o.expected
-	o.prod, o.masked, o.prodRuns, o.mRuns = nil, nil, nil, nil
-	return l.maybeSpill()
+	o.prodRuns, o.mRuns = nil, nil
+	return nil
 }
 
 // writeRun sorts hs and writes it to a new temporary file.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stagingkit/terraform-provider-staging/internal/masking"
@@ -47,7 +48,7 @@ func TestUnchangedTolerance(t *testing.T) {
 func leakColumn(t testing.TB, spec masking.Spec, values func(yield func(string) bool), budget int) *leakHashes {
 	key := testKey(t, "leak")
 	tr := mustTransformer(t, spec, key)
-	l := newLeakHashes(spec, budget, t.TempDir())
+	l := newLeakHashes(spec, newLeakMemory(budget, t.TempDir()))
 	m := &rowMasker{ncols: 1, seed: maphash.MakeSeed(), masks: []columnMask{{index: 0, t: tr, leak: l}}}
 	var out []byte
 	for v := range values {
@@ -127,13 +128,13 @@ func TestLeakCheck_densePhonePermutationPasses(t *testing.T) {
 	}
 }
 
-// randomLeaks fills two collectors (one in memory, one spilling every
-// budget bytes) with the same n pairs: a quarter of the masked hashes are
-// production hashes of other rows, some are their own row's.
-func randomLeaks(n, budget int, dir string) (mem, spill *leakHashes, err error) {
+// randomLeaks fills two collectors (one on memB, one on spillB) with the
+// same n pairs: a quarter of the masked hashes are production hashes of
+// other rows, some are their own row's.
+func randomLeaks(n int, memB, spillB *leakMemory) (mem, spill *leakHashes, err error) {
 	r := rand.New(rand.NewPCG(1, 2))
-	mem = &leakHashes{}
-	spill = &leakHashes{budget: budget, dir: dir}
+	mem = memB.collector()
+	spill = spillB.collector()
 	prods := make([]uint64, 0, n)
 	for i := range n {
 		p := r.Uint64()
@@ -159,19 +160,20 @@ func randomLeaks(n, budget int, dir string) (mem, spill *leakHashes, err error) 
 // equals the in-memory check's, and the runs are removed.
 func TestLeakCheck_spilledEqualsInMemory(t *testing.T) {
 	dir := t.TempDir()
-	mem, spill, err := randomLeaks(200_000, 4<<10, dir)
+	memB, spillB := newLeakMemory(0, dir), newLeakMemory(4<<10, dir)
+	mem, spill, err := randomLeaks(200_000, memB, spillB)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A second partition of the same table tree.
-	mem2, spill2, err := randomLeaks(30_000, 4<<10, dir)
+	mem2, spill2, err := randomLeaks(30_000, memB, spillB)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := mem.absorb(mem2); err != nil {
 		t.Fatal(err)
 	}
-	all := &leakHashes{budget: 4 << 10, dir: dir}
+	all := spillB.collector()
 	for _, l := range []*leakHashes{spill, spill2} {
 		if err := all.absorb(l); err != nil {
 			t.Fatal(err)
@@ -199,7 +201,7 @@ func TestLeakCheck_spilledEqualsInMemory(t *testing.T) {
 }
 
 // BenchmarkLeakCheck collects and checks n hash pairs with the default
-// budget (64 MiB a column): B/op stays near the budget however large n
+// budget (96 MiB for the clone): B/op stays near the budget however large n
 // is, and peak-heap-MiB is the largest live heap seen.
 func BenchmarkLeakCheck(b *testing.B) {
 	for _, n := range []int{1_000_000, 10_000_000} {
@@ -207,7 +209,7 @@ func BenchmarkLeakCheck(b *testing.B) {
 			b.ReportAllocs()
 			var peak uint64
 			for b.Loop() {
-				l := &leakHashes{dir: b.TempDir()}
+				l := newLeakMemory(0, b.TempDir()).collector()
 				r := rand.New(rand.NewPCG(3, 4))
 				for range n {
 					if err := l.addHashes(r.Uint64(), r.Uint64(), false, 1e-6); err != nil {
@@ -289,5 +291,82 @@ func TestLeakCheck_cloneFailsOnOneEmail(t *testing.T) {
 	}
 	if got := queryString(t, dial(t, staging), `SELECT count(*)::text FROM people WHERE code IN ($1, $2)`, codes[0], codes[1]); got != "2" {
 		t.Errorf("%s of the 2 unchanged codes in staging", got)
+	}
+}
+
+// TestLeakCheck_globalBudget: six columns, each copied by three concurrent
+// COPY streams that hand their hashes to the column's collector when they
+// end (as copyTable and absorbLeaks do), share one budget of 64 KiB. The
+// budget is never exceeded, the largest sets are spilled (those of other
+// streams too), and the check finds exactly what it finds with all hashes
+// in memory.
+func TestLeakCheck_globalBudget(t *testing.T) {
+	const cols, streams, n = 6, 3, 30_000
+	run := func(mem *leakMemory) *cloner {
+		c := &cloner{leaks: map[string]*leakHashes{}}
+		var mu sync.Mutex // c.mu
+		var wg sync.WaitGroup
+		errs := make(chan error, cols*streams)
+		for col := range cols {
+			key := fmt.Sprintf("public.t.c%d", col)
+			c.leaks[key] = mem.collector()
+			for s := range streams {
+				wg.Go(func() {
+					l := mem.collector()
+					r := rand.New(rand.NewPCG(uint64(col), uint64(s)))
+					prods := make([]uint64, 0, n)
+					for i := range n {
+						p, m, same := r.Uint64(), r.Uint64(), false
+						prods = append(prods, p)
+						switch {
+						case i%4 == 1:
+							m = prods[r.IntN(len(prods))]
+						case i%7919 == 7: // 3 times in 30,000 (once i%4 == 1)
+							m, same = p, true
+						}
+						if err := l.addHashes(p, m, same, 1e-6); err != nil {
+							errs <- err
+							return
+						}
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					if err := c.leaks[key].absorb(l); err != nil {
+						errs <- err
+					}
+				})
+			}
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		return c
+	}
+	dir := t.TempDir()
+	small, large := newLeakMemory(64<<10, dir), newLeakMemory(1<<30, dir)
+	cs, cl := run(small), run(large)
+	runs := 0
+	for _, l := range cs.leaks {
+		runs += len(l.prodRuns)
+	}
+	t.Logf("64 KiB: %d spills, %d runs, peak %d bytes; 1 GiB: %d spills", small.spills, runs, small.peak, large.spills)
+	if small.spills < 50 || runs < 50 || large.spills != 0 {
+		t.Fatalf("%d spills into %d runs under 64 KiB, %d under 1 GiB: the budget did not force spills", small.spills, runs, large.spills)
+	}
+	if small.peak > small.limit {
+		t.Fatalf("peak %d bytes over the %d budget", small.peak, small.limit)
+	}
+	errS, errL := cs.leakCheck(), cl.leakCheck()
+	if fmt.Sprint(errS) != fmt.Sprint(errL) || fmt.Sprint(cs.coincidental) != fmt.Sprint(cl.coincidental) {
+		t.Fatalf("spilled: %v %v; in memory: %v %v", errS, cs.coincidental, errL, cl.coincidental)
+	}
+	var le *LeakError
+	if !errors.As(errS, &le) || len(le.Leaks) != cols || le.Leaks[0].Count != streams*3 || len(cs.coincidental) != cols {
+		t.Fatalf("check: %v, coincidental %v", errS, cs.coincidental)
+	}
+	if files, _ := os.ReadDir(dir); len(files) != 0 {
+		t.Errorf("%d runs left after the check", len(files))
 	}
 }
