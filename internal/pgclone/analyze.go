@@ -229,6 +229,14 @@ type column struct {
 	// UNIQUE (lower(email)); caseInsensitive: compared ignoring case there
 	// (lower() or upper() of it) or under a nondeterministic collation.
 	uniqueExpr, caseInsensitive bool
+	// baseTyp is format_type of the column's type with domains resolved
+	// to their base type (over any depth of domains); equal to typ
+	// otherwise.
+	baseTyp string
+	// unsafeIndex is a unique index (quoted, qualified) with a key
+	// expression over the column that the clone cannot judge, and
+	// unsafeExpr that expression: masking the column is refused.
+	unsafeIndex, unsafeExpr     string
 	local                       bool   // defined by the table itself, not only inherited
 	identOpts                   string // identity sequence options
 	identLast                   *int64 // identity sequence's last value
@@ -417,10 +425,13 @@ func readCatalog(ctx context.Context, q Querier, opts *Options) (*catalogState, 
 		       EXISTS (SELECT 1 FROM pg_index i JOIN pg_depend dp ON dp.classid = 'pg_class'::regclass AND dp.objid = i.indexrelid
 		               WHERE i.indrelid = a.attrelid AND i.indisunique AND i.indexprs IS NOT NULL
 		                 AND dp.refclassid = 'pg_class'::regclass AND dp.refobjid = a.attrelid AND dp.refobjsubid = a.attnum),
-		       coalesce(NOT co.collisdeterministic, false) OR EXISTS (SELECT 1 FROM pg_index i
-		               WHERE i.indrelid = a.attrelid AND i.indisunique AND i.indexprs IS NOT NULL
-		                 AND (SELECT bool_or(strpos(e, f || '(' || quote_ident(a.attname) || ')') > 0 OR strpos(e, f || '((' || quote_ident(a.attname) || ')') > 0)
-		                      FROM (SELECT pg_get_expr(i.indexprs, i.indrelid) AS e) x, unnest(ARRAY['lower', 'upper']) AS f)),
+		       coalesce(NOT co.collisdeterministic, false),
+		       coalesce((WITH RECURSIVE dt(oid, mod) AS (
+		                   SELECT a.atttypid, a.atttypmod
+		                   UNION ALL
+		                   SELECT bt.typbasetype, CASE WHEN bt.typtypmod <> -1 THEN bt.typtypmod ELSE dt.mod END
+		                   FROM dt JOIN pg_type bt ON bt.oid = dt.oid WHERE bt.typtype = 'd')
+		                 SELECT format_type(dt.oid, dt.mod) FROM dt JOIN pg_type x ON x.oid = dt.oid WHERE x.typtype <> 'd'), ''),
 		       a.attislocal,
 		       coalesce((SELECT format('START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s CACHE %s %s',
 		                   s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, CASE WHEN s.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END)
@@ -441,7 +452,7 @@ func readCatalog(ctx context.Context, q Querier, opts *Options) (*catalogState, 
 		var oid uint32
 		var c column
 		var identity, generated string
-		if err := rows.Scan(&oid, &c.num, &c.name, &c.typ, &c.notNull, &c.def, &identity, &generated, &c.collation, &c.unique, &c.uniqueExpr, &c.caseInsensitive, &c.local, &c.identOpts, &c.identLast); err != nil {
+		if err := rows.Scan(&oid, &c.num, &c.name, &c.typ, &c.notNull, &c.def, &identity, &generated, &c.collation, &c.unique, &c.uniqueExpr, &c.caseInsensitive, &c.baseTyp, &c.local, &c.identOpts, &c.identLast); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("reading columns: %w", err)
 		}
@@ -455,6 +466,9 @@ func readCatalog(ctx context.Context, q Querier, opts *Options) (*catalogState, 
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reading columns: %w", err)
+	}
+	if err := readUniqueIndexes(ctx, q, oids, byOID); err != nil {
+		return nil, err
 	}
 	return cat, nil
 }
@@ -562,7 +576,14 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 			problem(ProblemBadRule, name, rule.Column, "transformer \"null\" on a NOT NULL column", nil)
 			continue
 		}
-		t, err := masking.New(rule.Spec, key)
+		// The column's base type (domains resolved), collation and unique
+		// indexes decide what its values are and when two are equal.
+		class, unique := col.class(), col.unique || col.uniqueExpr || p.uniqueInPartitions(rel, rule.Column)
+		spec := rule.Spec
+		if !isArrayType(col.typ) {
+			spec = masking.WithTypeBounds(spec, class) // number_noise within the type's range
+		}
+		t, err := masking.New(spec, key)
 		if err != nil {
 			problem(ProblemBadRule, name, rule.Column, err.Error(), nil)
 			continue
@@ -570,15 +591,30 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 		if isArrayType(col.typ) {
 			// Element by element: an e-mail rule on text[] masks each address.
 			t = arrayMask{t}
+		} else if tr := rule.Spec.Transformer; tr != "keep" && tr != "null" {
+			if col.unsafeIndex != "" {
+				problem(ProblemNonBijectiveUnique, name, rule.Column, fmt.Sprintf(
+					"unique index %s compares it through the expression %s, which the clone cannot prove masking keeps one to one (it judges the column itself, lower() or upper() of it, and casts to text or citext); copy the column with transformer \"keep\" if it is not personal data, or index the column itself or lower() of it instead",
+					col.unsafeIndex, col.unsafeExpr), nil)
+				continue
+			}
+			if ok, why := masking.FitsType(rule.Spec, class, unique); !ok && !unique {
+				// Unique columns: BijectiveUnder says it below.
+				problem(ProblemOutputDoesNotFit, name, rule.Column, why, nil)
+				continue
+			}
 		}
-		if col.unique || col.uniqueExpr || p.uniqueInPartitions(rel, rule.Column) {
-			// Judged against the column's equality (its type; citext), not
-			// only as text: digits on an int4 key must stay in range.
+		if unique {
+			// Judged against the column's equality (its base type; citext,
+			// collations, unique expressions), not only as text: digits on
+			// an int4 key must stay in range.
 			bijective, why := t.Bijective(), fmt.Sprintf(
-				"transformer %q is not bijective: distinct values could mask equally", rule.Spec.Transformer)
-			if class := masking.ClassOf(col.typ, col.caseInsensitive); !isArrayType(col.typ) && (class.Equality != masking.EqualOther || !bijective) {
+				"transformer %q is not bijective: distinct values could mask equally; use a bijective transformer (email, phone, credit_card, iban, digits, uuid, ip, format_preserving, or hash with length >= 32)", rule.Spec.Transformer)
+			if !isArrayType(col.typ) && (class.Equality != masking.EqualOther || !bijective) {
 				if class.Equality == masking.EqualOther {
-					class.Equality = masking.EqualText // domains and other types, until their base types are resolved
+					// Other base types (date, bytea, ...) print one text
+					// per value: their text equality is theirs.
+					class.Equality = masking.EqualText
 				}
 				bijective, why, _ = masking.BijectiveUnder(rule.Spec, class)
 			}
@@ -606,6 +642,20 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 			return cp.spec, true
 		}
 		return masking.Spec{}, false
+	}, func(table, column string) (masking.ColumnClass, bool, bool) {
+		rel := cat.rels[table]
+		if rel == nil {
+			return masking.ColumnClass{}, false, false
+		}
+		col := rel.column(column)
+		if col == nil || isArrayType(col.typ) {
+			return masking.ColumnClass{}, false, false
+		}
+		class := col.class()
+		if class.Equality == masking.EqualOther {
+			class.Equality = masking.EqualText // as for unique columns above
+		}
+		return class, col.unique || col.uniqueExpr || p.uniqueInPartitions(rel, column), true
 	})
 	if err != nil {
 		return nil, err

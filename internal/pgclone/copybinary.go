@@ -246,7 +246,7 @@ func (m *rowMasker) appendBinaryTuple(dst, tuple []byte) ([]byte, error) {
 		out, outNull, err := masking.Apply(cm.t, m.out[:0], val, isNull)
 		m.out = out
 		if err != nil {
-			return dst, err
+			return dst, fmt.Errorf("column %s: %w", cm.bin.column, err)
 		}
 		if outNull {
 			dst = binary.BigEndian.AppendUint32(dst, 0xFFFFFFFF)

@@ -180,7 +180,8 @@ func (m *rowMasker) appendLine(dst, line []byte) ([]byte, error) {
 		out, outNull, err := masking.Apply(cm.t, m.out[:0], m.val, isNull)
 		m.out = out
 		if err != nil {
-			return dst, err
+			// The caller names the table; masking errors never hold values.
+			return dst, fmt.Errorf("column %s: %w", cm.bin.column, err)
 		}
 		if outNull {
 			dst = append(dst, copyNull...)

@@ -17,7 +17,15 @@ const ProblemForeignKeyMasking = "foreign_key_masking"
 // (a column without a rule counts as "keep"; a referencing column masked
 // to NULL references nothing and is fine). A problem names both columns,
 // on the referencing side.
-func foreignKeyMaskingProblems(ctx context.Context, q Querier, tables []string, virtual []VirtualForeignKey, specOf func(table, column string) (masking.Spec, bool)) ([]Problem, error) {
+//
+// Each masked end is also judged against its own column (classOf): the
+// masking must be bijective under that column's equality and write
+// values its type holds (an integer end of a bigint key takes integer's
+// max_value), as on a unique column; ends already judged as unique
+// columns (judged true) are not reported twice. Digits with each end's
+// type maximum counts as the same masking (masking.SameMaskingOn).
+func foreignKeyMaskingProblems(ctx context.Context, q Querier, tables []string, virtual []VirtualForeignKey, specOf func(table, column string) (masking.Spec, bool),
+	classOf func(table, column string) (class masking.ColumnClass, judged, ok bool)) ([]Problem, error) {
 	fks, err := ReadForeignKeys(ctx, q, tables)
 	if err != nil {
 		return nil, err
@@ -37,6 +45,18 @@ func foreignKeyMaskingProblems(ctx context.Context, q Querier, tables []string, 
 		return d
 	}
 	var out []Problem
+	reported := map[string]bool{}
+	judge := func(fk ForeignKey, table, column string, s masking.Spec, ruled bool, other string) {
+		class, judged, ok := classOf(table, column)
+		if !ruled || !ok || judged || reported[table+"."+column] || s.Transformer == "keep" {
+			return
+		}
+		if bij, why, err := masking.BijectiveUnder(s, class); err == nil && !bij {
+			reported[table+"."+column] = true
+			out = append(out, Problem{Kind: ProblemNonBijectiveUnique, Table: table, Column: column, Detail: fmt.Sprintf(
+				"it is an end of foreign key %s (with %s), whose masked references must stay distinct and valid, but %s", fk.Name, other, why)})
+		}
+	}
 	for _, fk := range fks {
 		for i := range min(len(fk.Columns), len(fk.RefColumns)) {
 			a, aRuled := specOf(fk.Table, fk.Columns[i])
@@ -50,7 +70,11 @@ func foreignKeyMaskingProblems(ctx context.Context, q Querier, tables []string, 
 			if !bRuled {
 				b = keep
 			}
-			if ok, why := masking.SameMasking(a, b); !ok {
+			judge(fk, fk.Table, fk.Columns[i], a, aRuled, fk.RefTable+"."+fk.RefColumns[i])
+			judge(fk, fk.RefTable, fk.RefColumns[i], b, bRuled, fk.Table+"."+fk.Columns[i])
+			ca, _, _ := classOf(fk.Table, fk.Columns[i])
+			cb, _, _ := classOf(fk.RefTable, fk.RefColumns[i])
+			if ok, why := masking.SameMaskingOn(a, b, ca, cb); !ok {
 				out = append(out, Problem{Kind: ProblemForeignKeyMasking, Table: fk.Table, Column: fk.Columns[i], Detail: fmt.Sprintf(
 					"foreign key %s references %s.%s, which is masked differently (%s): %s.%s has %s and %s.%s has %s; give both ends the same transformer, domain, options and on_invalid, or masked references stop matching",
 					fk.Name, fk.RefTable, fk.RefColumns[i], why, fk.Table, fk.Columns[i], describe(a, aRuled), fk.RefTable, fk.RefColumns[i], describe(b, bRuled))})

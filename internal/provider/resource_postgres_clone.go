@@ -644,7 +644,9 @@ func addProblems(m postgresCloneModel, problems []pgclone.Problem, diags *diagno
 			diags.AddAttributeError(at, "Unmasked Personal Data", detail)
 		case pgclone.ProblemNonBijectiveUnique:
 			diags.AddAttributeError(at, "Masking Rule Breaks Uniqueness",
-				fmt.Sprintf("Column %s is in a primary key or unique index, but %s. Use a bijective transformer (email, phone, credit_card, iban, digits, uuid, ip, format_preserving, or hash with length >= 32).", name, p.Detail))
+				fmt.Sprintf("Column %s is in a primary key, unique index or foreign key, so masked values must stay distinct under its equality and valid for its type, but %s.", name, p.Detail))
+		case pgclone.ProblemOutputDoesNotFit:
+			diags.AddAttributeError(at, "Masked Values Do Not Fit the Column", fmt.Sprintf("Column %s: %s.", name, p.Detail))
 		case pgclone.ProblemExcludedDependency:
 			diags.AddAttributeError(path.Root("exclude_tables"), "Copy Would Drop Objects",
 				fmt.Sprintf("%s: %s.", name, p.Detail))
