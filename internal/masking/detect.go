@@ -385,6 +385,11 @@ func nameKind(name string) map[string]float64 {
 // Detect reports the kinds of personal data column c probably holds, most
 // confident first; it returns nil when nothing looks personal.
 func Detect(c Column) []Finding {
+	if elem, ok := strings.CutSuffix(strings.TrimSpace(c.SQLType), "[]"); ok {
+		// An array is judged by its elements (samples in array literal
+		// form are split; already split ones are kept).
+		c.SQLType, c.Samples = elem, arrayElements(c.Samples)
+	}
 	tc := typeClass(c.SQLType)
 	if f := detectSpecial(c, tc); f != nil {
 		return f
@@ -402,6 +407,11 @@ func Detect(c Column) []Finding {
 		if kindAllowed(kind, tc) {
 			conf[kind], reason[kind] = s, "column name "+quote(c.Name)+" suggests "+kind
 		}
+	}
+	if _, ok := conf[KindUsername]; !ok && kindAllowed(KindUsername, tc) && accountLikeName(c.Name) {
+		// created_by, owner, account: a login or a person's handle as
+		// often as an id; the values decide (isNameHandle).
+		conf[KindUsername], reason[KindUsername] = 0.45, "column name "+quote(c.Name)+" names who owns or made a row"
 	}
 	if tc == "inet" {
 		conf[KindIP] = max(conf[KindIP], 0.75)
@@ -437,6 +447,9 @@ func Detect(c Column) []Finding {
 				reason[v.kind] += "; but no sampled value looks like one"
 			case nameConf == 0 && f >= v.minFraction:
 				conf[v.kind] = v.weight * f
+				if v.strong {
+					conf[v.kind] = max(conf[v.kind], strongConfidence+0.35*f)
+				}
 				reason[v.kind] = pct(f) + " of sampled values are valid " + v.kind + " values"
 			}
 		}
@@ -448,18 +461,26 @@ func Detect(c Column) []Finding {
 				reason[KindFullName] = "column name " + quote(c.Name) + " may name a person; " + pct(f) + " of sampled values are shaped like person names"
 			}
 		}
-		// Embedded e-mail addresses or phone numbers in free text.
+		// Embedded e-mail addresses or phone numbers in free text (or in
+		// markup such as XML, without spaces), and people's names in
+		// sentences.
 		if tc == "text" || tc == "json" || tc == "unknown" {
-			hits := 0
+			hits, named := 0, 0
 			for _, s := range samples {
-				if containsSpace(s) && (embeddedEmail(s) || embeddedPhone(s)) {
+				if (containsSpace(s) || !isEmail(s)) && embeddedEmail(s) || containsSpace(s) && embeddedPhone(s) {
 					hits++
+				} else if len(strings.Fields(s)) >= 4 && embeddedPersonName(s) {
+					named++
 				}
 			}
 			if hits > 0 && conf[KindEmail] < 0.5 && conf[KindPhone] < 0.5 {
 				f := float64(hits) / float64(len(samples))
 				conf[KindFreeTextPII] = 0.6 + 0.35*f
 				reason[KindFreeTextPII] = pct(f) + " of sampled values contain an e-mail address or phone number"
+			}
+			if fn := float64(named) / float64(len(samples)); named > 0 && fn >= 0.1 && conf[KindFreeTextPII] == 0 && maxConf(conf) < minConfidence {
+				conf[KindFreeTextPII] = 0.6 + 0.35*fn
+				reason[KindFreeTextPII] = pct(fn) + " of sampled values are sentences that name a person (a common given name and a surname)"
 			}
 		}
 	}
@@ -526,4 +547,80 @@ func allDates(samples []string) bool {
 		}
 	}
 	return true
+}
+
+// accountTokens name who owns, made or changed a row.
+var accountTokens = map[string]bool{
+	"by": true, "owner": true, "author": true, "assignee": true, "account": true, "user": true,
+	"creator": true, "reporter": true, "requester": true, "approver": true, "editor": true, "agent": true,
+	"modifier": true, "reviewer": true, "submitter": true, "operator": true,
+}
+
+// accountLikeName reports a column named for who owns or made a row
+// (created_by, owner, account), which may hold a person's login.
+func accountLikeName(name string) bool {
+	for _, t := range nameTokens(name) {
+		if accountTokens[t] {
+			return true
+		}
+	}
+	return false
+}
+
+// maxConf is the highest confidence in conf.
+func maxConf(conf map[string]float64) float64 {
+	m := 0.0
+	for _, c := range conf {
+		m = max(m, c)
+	}
+	return m
+}
+
+// arrayElements splits samples written as PostgreSQL array literals
+// ({a,"b c",NULL}, nested) into their non-NULL elements; other samples
+// are kept as they are.
+func arrayElements(samples []string) []string {
+	var out []string
+	for _, s := range samples {
+		t := strings.TrimSpace(s)
+		if i := strings.Index(t, "={"); strings.HasPrefix(t, "[") && i > 0 {
+			t = t[i+1:] // bounds decoration
+		}
+		if !strings.HasPrefix(t, "{") {
+			out = append(out, s)
+			continue
+		}
+		var cur strings.Builder
+		quoted, inQuotes, escaped := false, false, false
+		flush := func() {
+			if v := cur.String(); quoted || (v != "" && !strings.EqualFold(v, "NULL")) {
+				out = append(out, v)
+			}
+			cur.Reset()
+			quoted = false
+		}
+		for i := 0; i < len(t); i++ {
+			c := t[i]
+			switch {
+			case escaped:
+				cur.WriteByte(c)
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inQuotes, quoted = !inQuotes, true
+			case inQuotes:
+				cur.WriteByte(c)
+			case c == '{':
+			case c == ',' || c == '}':
+				if cur.Len() > 0 || quoted {
+					flush()
+				}
+			case c == ' ' || c == '\t' || c == '\n':
+			default:
+				cur.WriteByte(c)
+			}
+		}
+	}
+	return out
 }

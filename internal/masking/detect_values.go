@@ -16,13 +16,24 @@ type valueValidator struct {
 	minFraction float64 // of samples that must pass detect
 	weight      float64 // confidence of a value-only finding at 100%
 	required    bool    // a name match whose values all fail is demoted
+	strong      bool    // a minority of passing values flags the column (strongMinority)
 }
 
+// Strong validators (an e-mail address, a card number with its Luhn check,
+// an IBAN with its mod-97 check) rarely pass by chance, so a minority of
+// values is enough to flag a column: strongMinority of the samples, with a
+// confidence of at least strongConfidence. A column where one value in
+// twenty is an e-mail address holds e-mail addresses.
+const (
+	strongMinority   = 0.05
+	strongConfidence = 0.6
+)
+
 var valueValidators = []valueValidator{
-	{kind: KindEmail, confirm: isEmail, detect: isEmail, minFraction: 0.6, weight: 0.95, required: false},
+	{kind: KindEmail, confirm: isEmail, detect: isEmail, minFraction: strongMinority, weight: 0.95, required: false, strong: true},
 	{kind: KindPhone, confirm: isPhoneLoose, detect: isPhoneStrict, minFraction: 0.8, weight: 0.8, required: true},
 	{kind: KindCreditCard, confirm: isCardNumber, detect: isCardNumber, minFraction: 0.8, weight: 0.9, required: true},
-	{kind: KindIBAN, confirm: isIBAN, detect: isIBAN, minFraction: 0.6, weight: 0.95, required: true},
+	{kind: KindIBAN, confirm: isIBAN, detect: isIBAN, minFraction: strongMinority, weight: 0.95, required: true, strong: true},
 	{kind: KindIP, confirm: isIP, detect: isHostIP, minFraction: 0.8, weight: 0.85, required: true},
 	{kind: KindNationalID, confirm: isIDLike, detect: isSSN, minFraction: 0.8, weight: 0.8, required: true},
 	{kind: KindBirthDate, confirm: isDateLike},
@@ -30,6 +41,72 @@ var valueValidators = []valueValidator{
 	{kind: KindLastName, confirm: isWordName},
 	{kind: KindFullName, confirm: personNameShaped, detect: isPersonName, minFraction: 0.6, weight: 0.85, required: true},
 	{kind: KindAddress, confirm: isAddressLoose, detect: isStreetAddress, minFraction: 0.6, weight: 0.8},
+	{kind: KindUsername, confirm: isLoginLike, detect: isNameHandle, minFraction: 0.5, weight: 0.85},
+}
+
+// isNameHandle accepts a login made of a person's names: a common given
+// name, a dot, underscore or hyphen, and a surname-shaped word, optionally
+// followed by digits ("mary.jones", "john_smith42").
+func isNameHandle(s string) bool {
+	i := strings.IndexAny(s, "._-")
+	if i <= 0 || i == len(s)-1 || !commonFirstNames[strings.ToLower(s[:i])] {
+		return false
+	}
+	rest := strings.TrimRight(s[i+1:], "0123456789")
+	if len(rest) < 2 {
+		return false
+	}
+	for _, r := range rest {
+		if !unicode.IsLetter(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// isLoginLike accepts what a login looks like: 2 to 64 characters of
+// letters, digits, dots, underscores and hyphens, with a letter.
+func isLoginLike(s string) bool {
+	if len(s) < 2 || len(s) > 64 {
+		return false
+	}
+	letter := false
+	for _, r := range s {
+		switch {
+		case unicode.IsLetter(r):
+			letter = true
+		case unicode.IsDigit(r), r == '.', r == '_', r == '-':
+		default:
+			return false
+		}
+	}
+	return letter
+}
+
+// embeddedPersonName reports a person's name inside longer text: a common
+// given name, capitalised, followed by a capitalised word that is not an
+// organisation word ("Spoke with Mary Jones about…").
+func embeddedPersonName(s string) bool {
+	words := strings.Fields(s)
+	for i := 0; i+1 < len(words); i++ {
+		w := strings.Trim(words[i], ",.;:!?()\"'")
+		next := strings.Trim(words[i+1], ",.;:!?()\"'")
+		if w == "" || next == "" || !unicode.IsUpper([]rune(w)[0]) || !commonFirstNames[strings.ToLower(w)] {
+			continue
+		}
+		if nameWord(next) && len(next) > 1 && !organisationWords[strings.ToLower(next)] && !commonSentenceWords[strings.ToLower(next)] {
+			return true
+		}
+	}
+	return false
+}
+
+// commonSentenceWords are capitalised words that follow a given name in
+// text without making it a person's full name.
+var commonSentenceWords = map[string]bool{
+	"the": true, "and": true, "or": true, "of": true, "in": true, "on": true, "at": true, "to": true,
+	"is": true, "was": true, "street": true, "st": true, "road": true, "avenue": true, "hotel": true,
+	"i": true, "a": true, "an": true,
 }
 
 func isEmail(s string) bool {
