@@ -180,12 +180,9 @@ func (k binaryKind) appendBinary(dst, s []byte) ([]byte, error) {
 		return appendDateBinary(dst, s)
 	case binaryInt2, binaryInt4, binaryInt8:
 		bits := 16 << (k - binaryInt2)
-		n, err := strconv.ParseInt(string(bytes.TrimFunc(s, isPGSpace)), 10, bits)
+		n, err := parseInt(trimPGSpace(s), bits)
 		if err != nil {
-			if errors.Is(err, strconv.ErrRange) {
-				return dst, fmt.Errorf("%w: out of range", errBinaryValue)
-			}
-			return dst, errBinaryValue
+			return dst, err
 		}
 		switch bits {
 		case 16:
@@ -206,10 +203,34 @@ func (k binaryKind) appendBinary(dst, s []byte) ([]byte, error) {
 	return dst, errBinaryValue
 }
 
-// isPGSpace is C isspace in the C locale, what PostgreSQL's number input
-// functions skip around a value.
-func isPGSpace(r rune) bool {
-	return r == ' ' || ('\t' <= r && r <= '\r')
+// parseInt reads [+-]digits as pg_strtoint16/32/64 do (PostgreSQL 15)
+// into a signed integer of the given bits.
+func parseInt(s []byte, bits int) (int64, error) {
+	neg := len(s) > 0 && s[0] == '-'
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		s = s[1:]
+	}
+	if len(s) == 0 {
+		return 0, errBinaryValue
+	}
+	limit := uint64(1) << (bits - 1) // the magnitude of the minimum
+	var u uint64
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, errBinaryValue
+		}
+		if u > (limit-uint64(c-'0'))/10 {
+			return 0, fmt.Errorf("%w: out of range", errBinaryValue)
+		}
+		u = u*10 + uint64(c-'0')
+	}
+	if !neg && u == limit {
+		return 0, fmt.Errorf("%w: out of range", errBinaryValue)
+	}
+	if neg {
+		return -int64(u-1) - 1, nil
+	}
+	return int64(u), nil
 }
 
 // Numeric: numeric_send writes int16 ndigits, int16 weight, uint16 sign,
@@ -252,19 +273,14 @@ func appendNumericText(dst, v []byte) ([]byte, error) {
 	default:
 		return dst, errBinaryCopy
 	}
-	digit := func(d int) int {
-		if d < 0 || d >= ndigits {
-			return 0
-		}
-		return int(binary.BigEndian.Uint16(v[numericHdrSize+2*d:]))
-	}
+	digits := v[numericHdrSize:]
 	d := 0
 	if weight < 0 {
 		d = weight + 1
 		dst = append(dst, '0')
 	} else {
 		for ; d <= weight; d++ {
-			g := digit(d)
+			g := numericDigit(digits, d)
 			if g >= numericBase {
 				return dst, errBinaryCopy
 			}
@@ -278,7 +294,7 @@ func appendNumericText(dst, v []byte) ([]byte, error) {
 	if dscale > 0 {
 		dst = append(dst, '.')
 		for i := 0; i < dscale; d, i = d+1, i+4 {
-			g := digit(d)
+			g := numericDigit(digits, d)
 			if g >= numericBase {
 				return dst, errBinaryCopy
 			}
@@ -286,6 +302,14 @@ func appendNumericText(dst, v []byte) ([]byte, error) {
 		}
 	}
 	return dst, nil
+}
+
+// numericDigit is base-10000 digit d of digits, 0 outside them.
+func numericDigit(digits []byte, d int) int {
+	if d < 0 || 2*d >= len(digits) {
+		return 0
+	}
+	return int(digits[2*d])<<8 | int(digits[2*d+1])
 }
 
 // appendGroup appends the first n of the four decimal digits of g.
@@ -304,69 +328,49 @@ func appendGroup(dst []byte, g, n int) []byte {
 // with at least one digit; the display scale is the number of decimals
 // less the exponent. The result is normalised as make_result stores it.
 func appendNumericBinary(dst, s []byte) ([]byte, error) {
-	s = bytes.TrimFunc(s, isPGSpace)
-	special := func(sign uint16) []byte {
-		// numeric_send's dscale of a special value is what its short
-		// header's dscale bits hold: 32 for the infinities, 0 for NaN.
-		dscale := byte(sign&0x1F80>>7) & 0xFF
-		return append(dst, 0, 0, 0, 0, byte(sign>>8), 0, 0, dscale)
-	}
-	switch {
-	case bytes.EqualFold(s, []byte("NaN")):
-		return special(numericNaN), nil
-	case bytes.EqualFold(s, []byte("Infinity")), bytes.EqualFold(s, []byte("+Infinity")),
-		bytes.EqualFold(s, []byte("inf")), bytes.EqualFold(s, []byte("+inf")):
-		return special(numericPInf), nil
-	case bytes.EqualFold(s, []byte("-Infinity")), bytes.EqualFold(s, []byte("-inf")):
-		return special(numericNInf), nil
+	s = trimPGSpace(s)
+	if len(s) > 0 && (s[0] < '0' || s[0] > '9') && s[0] != '.' {
+		if sign, ok := numericSpecial(s); ok {
+			// numeric_send's dscale of a special value is what its short
+			// header's dscale bits hold: 32 for the infinities, 0 for NaN.
+			return append(dst, 0, 0, 0, 0, byte(sign>>8), 0, 0, byte(sign&0x1F80>>7)), nil
+		}
 	}
 	i, neg := 0, false
 	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
 		neg, i = s[0] == '-', 1
 	}
-	// The digits, less leading zeros; frac counts those after the point.
-	start := i
-	digits, frac, point, saw := 0, 0, false, false
-	var first, last int = -1, -1 // first and last significant digit index
+	// The digits without the point; intDigits of them come before it.
+	var buf [64]byte
+	ds := buf[:0]
+	intDigits, point := -1, false
 	for ; i < len(s); i++ {
 		c := s[i]
-		switch {
-		case '0' <= c && c <= '9':
-			saw = true
-			if point {
-				frac++
-			}
-			if c != '0' {
-				if first < 0 {
-					first = i
-				}
-				last = i
-			}
-			digits++
-		case c == '.' && !point:
-			point = true
-		default:
-			goto exponent
+		if '0' <= c && c <= '9' {
+			ds = append(ds, c-'0')
+		} else if c == '.' && !point {
+			point, intDigits = true, len(ds)
+		} else {
+			break
 		}
 	}
-exponent:
-	if !saw {
+	if len(ds) == 0 {
 		return dst, errBinaryValue
 	}
-	end := i
+	if !point {
+		intDigits = len(ds)
+	}
+	frac := len(ds) - intDigits
 	exp := 0
 	if i < len(s) {
 		if s[i] != 'e' && s[i] != 'E' {
 			return dst, errBinaryValue
 		}
 		e, err := strconv.ParseInt(string(s[i+1:]), 10, 32)
-		if err != nil {
-			if errors.Is(err, strconv.ErrRange) {
-				return dst, fmt.Errorf("%w: overflows numeric format", errBinaryValue)
-			}
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
 			return dst, errBinaryValue
 		}
-		if e >= math.MaxInt32/2 || e <= -(math.MaxInt32/2) {
+		if err != nil || e >= math.MaxInt32/2 || e <= -(math.MaxInt32/2) {
 			return dst, fmt.Errorf("%w: overflows numeric format", errBinaryValue)
 		}
 		exp = int(e)
@@ -375,51 +379,79 @@ exponent:
 	if dscale > numericMaxDSc {
 		return dst, fmt.Errorf("%w: overflows numeric format", errBinaryValue)
 	}
-	if first < 0 { // zero
-		return binary.BigEndian.AppendUint16(append(dst, 0, 0, 0, 0, 0, 0), uint16(dscale)), nil
+	// Leading and trailing zeros carry nothing.
+	for len(ds) > 0 && ds[0] == 0 {
+		ds = ds[1:]
+		intDigits--
 	}
-	// pos(j) is the decimal exponent of the digit at s[j]: digits before
-	// the point count down to 0, after it from -1.
-	pointAt := end // index where the point is, or would be
-	if point {
-		pointAt = start + bytes.IndexByte(s[start:end], '.')
+	for len(ds) > 0 && ds[len(ds)-1] == 0 {
+		ds = ds[:len(ds)-1]
 	}
-	pos := func(j int) int {
-		if j < pointAt {
-			return pointAt - 1 - j + exp
-		}
-		return pointAt - j + exp
+	if len(ds) == 0 { // zero
+		return append(dst, 0, 0, 0, 0, 0, 0, byte(dscale>>8), byte(dscale)), nil
 	}
-	hi, lo := floorDiv(pos(first), 4), floorDiv(pos(last), 4)
-	if hi > numericMaxWgt {
+	// top is the decimal exponent of ds[0]; the base-10000 digit holding
+	// it is the weight, and its first lead decimal digits are in ds.
+	top := intDigits - 1 + exp
+	weight := floorDiv(top, 4)
+	if weight > numericMaxWgt {
 		return dst, fmt.Errorf("%w: overflows numeric format", errBinaryValue)
 	}
-	n := hi - lo + 1
-	dst = binary.BigEndian.AppendUint16(dst, uint16(n))
-	dst = binary.BigEndian.AppendUint16(dst, uint16(int16(hi)))
-	sign := uint16(numericPos)
+	lead := top - 4*weight + 1
+	n := 1 + (len(ds)-lead+3)/4
+	sign := byte(0)
 	if neg {
-		sign = numericNeg
+		sign = numericNeg >> 8
 	}
-	dst = binary.BigEndian.AppendUint16(dst, sign)
-	dst = binary.BigEndian.AppendUint16(dst, uint16(dscale))
-	base := len(dst)
-	dst = append(dst, make([]byte, 2*n)...)
-	for j := first; j <= last; j++ {
-		c := s[j]
-		if c == '.' {
-			continue
+	dst = append(dst, byte(n>>8), byte(n), byte(weight>>8), byte(weight), sign, 0, byte(dscale>>8), byte(dscale))
+	for g, k := 0, 0; g < n; g++ {
+		size := 4
+		if g == 0 {
+			size = lead
 		}
-		p := pos(j)
-		g := hi - floorDiv(p, 4)
-		at := base + 2*g
-		cur := binary.BigEndian.Uint16(dst[at:])
-		binary.BigEndian.PutUint16(dst[at:], cur+uint16(c-'0')*pow10u16[p-4*floorDiv(p, 4)])
+		v := 0
+		for range size {
+			v *= 10
+			if k < len(ds) {
+				v += int(ds[k])
+			}
+			k++
+		}
+		dst = append(dst, byte(v>>8), byte(v))
 	}
 	return dst, nil
 }
 
-var pow10u16 = [4]uint16{1, 10, 100, 1000}
+// numericSpecial reads NaN, [+-]Infinity and [+-]inf in any case.
+func numericSpecial(s []byte) (uint16, bool) {
+	sign := uint16(numericPInf)
+	t := s
+	if t[0] == '+' || t[0] == '-' {
+		if t[0] == '-' {
+			sign = numericNInf
+		}
+		t = t[1:]
+	}
+	switch {
+	case bytes.EqualFold(s, []byte("NaN")):
+		return numericNaN, true
+	case bytes.EqualFold(t, []byte("Infinity")), bytes.EqualFold(t, []byte("inf")):
+		return sign, true
+	}
+	return 0, false
+}
+
+// trimPGSpace drops the C-locale white space PostgreSQL's input
+// functions skip around a value.
+func trimPGSpace(s []byte) []byte {
+	for len(s) > 0 && (s[0] == ' ' || '\t' <= s[0] && s[0] <= '\r') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || '\t' <= s[len(s)-1] && s[len(s)-1] <= '\r') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
 
 func floorDiv(a, b int) int {
 	q := a / b
@@ -532,7 +564,7 @@ func appendDateText(dst, v []byte) ([]byte, error) {
 
 // appendDateBinary appends the binary form of an ISO date text.
 func appendDateBinary(dst, s []byte) ([]byte, error) {
-	s = bytes.TrimFunc(s, isPGSpace)
+	s = trimPGSpace(s)
 	switch {
 	case bytes.EqualFold(s, []byte("infinity")):
 		return binary.BigEndian.AppendUint32(dst, math.MaxInt32), nil
@@ -688,7 +720,7 @@ func (t *isoTime) days() (int, error) {
 // without time zone ignores an offset, and a fraction is rounded to
 // microseconds (half to even, as rint).
 func appendTimestampBinary(dst, s []byte, tz bool) ([]byte, error) {
-	s = bytes.TrimFunc(s, isPGSpace)
+	s = trimPGSpace(s)
 	switch {
 	case bytes.EqualFold(s, []byte("infinity")):
 		return binary.BigEndian.AppendUint64(dst, math.MaxInt64), nil
@@ -746,11 +778,20 @@ func (t *isoTime) parseTime(s []byte) ([]byte, error) {
 			for k < len(s) && '0' <= s[k] && s[k] <= '9' {
 				k++
 			}
-			f, err := strconv.ParseFloat("0"+string(s[:k]), 64)
-			if err != nil {
-				return s, errBinaryValue
+			if k <= 7 {
+				// Up to microseconds: exact, as rint(frac * 1e6) is.
+				us, _ := digitsAt(s[1:k], 0, 6)
+				for range 7 - k {
+					us *= 10
+				}
+				t.us = int64(us)
+			} else {
+				f, err := strconv.ParseFloat("0"+string(s[:k]), 64)
+				if err != nil {
+					return s, errBinaryValue
+				}
+				t.us = int64(math.RoundToEven(f * 1e6))
 			}
-			t.us = int64(math.RoundToEven(f * 1e6))
 			s = s[k:]
 		}
 	}

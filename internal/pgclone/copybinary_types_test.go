@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -301,5 +302,57 @@ func TestBinaryConversions_alike(t *testing.T) {
 	}
 	if text != orig || bin != orig {
 		t.Errorf("loaded rows differ:\noriginal\n%s\ntext path\n%s\nbinary path\n%s", orig, text, bin)
+	}
+}
+
+// constant is a transformer that writes one value whatever it is given.
+type constant string
+
+func (c constant) Name() string    { return "constant" }
+func (c constant) Version() string { return "constant/test" }
+func (c constant) Bijective() bool { return false }
+func (c constant) Transform(dst, _ []byte) ([]byte, error) {
+	return append(dst, c...), nil
+}
+
+// TestBinaryTuple_refusesInvalidMaskedValue masks real binary rows of
+// every converted type into text the type cannot hold (today's
+// transformers keep their output in range; this is the net under them):
+// the stream fails naming the column and the type, never the value.
+func TestBinaryTuple_refusesInvalidMaskedValue(t *testing.T) {
+	ctx := context.Background()
+	conn, err := connect(ctx, mustConfig(t, pgtest.Require(t).NewDatabase(t)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, tc := range []struct {
+		typ, value, bad string
+	}{
+		{"smallint", "7", "32768"}, {"integer", "7", "2147483648"}, {"bigint", "7", "9223372036854775808"},
+		{"numeric", "7", "1e-16384"}, {"numeric", "7", "7 apples"}, {"date", "2024-01-01", "5874898-01-01"},
+		{"timestamp", "2024-01-01 10:00:00", "294277-01-01 00:00:00"}, {"timestamptz", "2024-01-01 10:00:00+00", "2024-02-30 10:00:00+00"},
+		{"uuid", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1z"},
+		{"inet", "10.1.2.3", "10.1.2.300"}, {"cidr", "10.1.2.0/24", "10.1.2.0"},
+	} {
+		var src bytes.Buffer
+		if _, err := conn.PgConn().CopyTo(ctx, &src, "COPY (SELECT 1, '"+tc.value+"'::"+tc.typ+") TO STDOUT (FORMAT binary)"); err != nil {
+			t.Fatal(err)
+		}
+		formatType := map[string]string{"timestamp": "timestamp without time zone", "timestamptz": "timestamp with time zone"}[tc.typ]
+		if formatType == "" {
+			formatType = tc.typ
+		}
+		m := &rowMasker{ncols: 2, masks: []columnMask{{index: 1, t: constant(tc.bad), bin: binaryFieldOf("secret_col", formatType)}}}
+		mw := &maskingWriter{m: m, w: io.Discard, binary: &binaryRows{}}
+		_, err := mw.Write(src.Bytes())
+		if err == nil {
+			t.Errorf("%s: the masked value %q was encoded", tc.typ, tc.bad)
+			continue
+		}
+		kind, _ := binaryKindOf(formatType)
+		if msg := err.Error(); !errors.Is(err, errBinaryValue) || !strings.Contains(msg, "column secret_col") || !strings.Contains(msg, kind.String()) || strings.Contains(msg, tc.bad) {
+			t.Errorf("%s: the error does not name column and type, or holds the value: %v", tc.typ, err)
+		}
 	}
 }
