@@ -80,10 +80,16 @@ func TestClone_binaryAndTextPathsMaskAlike(t *testing.T) {
 	c := pgtest.Require(t)
 	prod := c.NewDatabase(t)
 	pgtest.Exec(t, prod, typedSchema...)
+	// Sessions of both databases default to a zone with an offset and
+	// summer time: the copy sessions must pin theirs (UTC), or the text
+	// path would mask timestamptz text the binary path never sees.
+	const newYork = `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET TimeZone = %L', current_database(), 'America/New_York'); END $$`
+	pgtest.Exec(t, prod, newYork)
 	digest := `SELECT count(*) || ':' || md5(string_agg(t::text, ',' ORDER BY id)) FROM typed t`
 	clone := func(text bool) (string, int64) {
 		t.Helper()
 		target := c.NewDatabase(t)
+		pgtest.Exec(t, target, newYork)
 		opts := Options{Rules: typedRules, Key: testKey(t, "typed"), Parallelism: 1, textCopy: text}
 		res, err := Clone(ctx, sourceConfig(t, prod), mustConfig(t, target), opts)
 		if err != nil {
