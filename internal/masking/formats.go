@@ -8,11 +8,11 @@ import (
 
 func init() {
 	register(entry{
-		info: Info{Name: "digits", Bijective: true, Description: "NIST FF1 format-preserving encryption of the ASCII digits (national IDs, account numbers, integer keys, any digit pattern); other characters are kept as separators. An integer as PostgreSQL prints it (an optional minus, no leading zero) becomes another integer: magnitudes below 10,000,000 are permuted as one domain (negative ones from 1, so no output reads -0), longer ones among those with as many digits (10-digit ones below and from 2^31 apart), up to max_value, so integer keys stay distinct integers in the column type's range and an integer column and a bigint column referencing each other mask their shared values alike. In other values a leading zero is kept and a leading non-zero digit stays non-zero. A value with fewer than 1,000,000 possible encryptions (such as a 3-digit code) is invalid: FF1's minimum domain.",
+		info: Info{Name: "digits", Bijective: true, Description: "NIST FF1 format-preserving encryption of the ASCII digits (national IDs, account numbers, integer keys, any digit pattern); other characters are kept as separators. An integer as PostgreSQL prints it (an optional minus, no leading zero) becomes another integer: magnitudes below 10,000,000 are permuted as one domain (negative ones from 1, so no output reads -0), longer ones among those with as many digits (10-digit ones within and beyond integer's range apart), up to max_value (down to -(max_value+1), the type's minimum), so integer keys stay distinct integers in the column type's range and an integer column and a bigint column referencing each other mask their shared values alike. In other values a leading zero is kept and a leading non-zero digit stays non-zero. A value with fewer than 1,000,000 possible encryptions (such as a 3-digit code) is invalid: FF1's minimum domain.",
 			Options: []OptionInfo{
 				{Name: "keep_prefix", Type: "number", Description: "Number of leading digits kept unchanged (default 0)."},
 				{Name: "keep_suffix", Type: "number", Description: "Number of trailing digits kept unchanged (default 0)."},
-				{Name: "max_value", Type: "number", Description: "Largest integer magnitude the column holds, such as 2147483647 for integer (default 9223372036854775807, bigint): integers stay within it."},
+				{Name: "max_value", Type: "number", Description: "Largest integer the column holds, such as 2147483647 for integer (default 9223372036854775807, bigint): integers stay within [-(max_value+1), max_value], the type's range."},
 			}},
 		version: 3, validate: true, make: newDigits,
 	})
@@ -169,12 +169,21 @@ const int4Top = 1 << 31
 // maskInt masks a canonical integer: the sign is kept and the magnitude is
 // permuted within its class ([0, 10^7) for non-negative values and
 // [1, 10^7) for negative ones, then [10^(k-1), 10^k) for k digits, the
-// 10-digit class split at 2^31, capped at maxMag), so the output is again a canonical integer, in range
-// of the column's type when max_value is its maximum, and distinct
-// integers give distinct integers.
+// 10-digit class split at integer's range (2^31, 2^31+1 for negatives),
+// capped at maxMag, or maxMag+1 for negatives), so the output is again a
+// canonical integer, in range of the column's type when max_value is its
+// maximum (its minimum included), and distinct integers give distinct
+// integers.
 func maskInt(f fpe, dst []byte, mag uint64, neg bool, maxMag uint64) ([]byte, error) {
-	if mag > maxMag {
-		return dst, invalidReason("the integer is above the max_value option")
+	// Magnitudes are below top and the 10-digit class splits at split;
+	// a negative integer may be one larger (the types' minima, -2^31 and
+	// -2^63), so both are one more for negatives.
+	top, split := maxMag+1, uint64(int4Top)
+	if neg {
+		top, split = top+1, split+1
+	}
+	if mag >= top {
+		return dst, invalidReason("the integer is beyond the max_value option")
 	}
 	lo, hi := uint64(0), uint64(intSmall) // class [lo, hi)
 	for hi <= mag {
@@ -184,17 +193,17 @@ func maskInt(f fpe, dst []byte, mag uint64, neg bool, maxMag uint64) ([]byte, er
 		}
 		lo, hi = hi, hi*10
 	}
-	if lo < int4Top && int4Top < hi {
-		// [10^9, 10^10) is split at integer's maximum, so that integer and
+	if lo < split && split < hi {
+		// [10^9, 10^10) is split at integer's range, so that integer and
 		// bigint columns, whose max_value differ, mask the integers both
 		// hold alike: the two ends of an integer-to-bigint foreign key.
-		if mag < int4Top {
-			hi = int4Top
+		if mag < split {
+			hi = split
 		} else {
-			lo = int4Top
+			lo = split
 		}
 	}
-	hi = min(hi, maxMag+1)
+	hi = min(hi, top)
 	if neg && lo == 0 {
 		// A negative magnitude is never 0 ("-0" is not canonical and
 		// PostgreSQL reads it as 0, a non-negative value's output), so

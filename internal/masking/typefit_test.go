@@ -107,7 +107,7 @@ func TestSameMaskingOn_IntegerBigint(t *testing.T) {
 	}
 	k := testKey(t, "fk")
 	ta, tb := mustNew(t, a, k), mustNew(t, b, k)
-	for _, v := range []int64{0, 1, 9_999_999, 10_000_000, 999_999_999, 1_000_000_000, 2_000_000_001, 2_147_483_647, -2_000_000_001, -5} {
+	for _, v := range []int64{0, 1, 9_999_999, 10_000_000, 999_999_999, 1_000_000_000, 2_000_000_001, 2_147_483_647, -2_000_000_001, -5, -2_147_483_648, -2_147_483_647} {
 		s := strconv.FormatInt(v, 10)
 		oa, err := MaskString(ta, s)
 		if err != nil {
@@ -123,6 +123,15 @@ func TestSameMaskingOn_IntegerBigint(t *testing.T) {
 		if x, err := strconv.ParseInt(oa, 10, 32); err != nil || (x < 0) != (v < 0) {
 			t.Errorf("%s -> %s: not an integer of the same sign", s, oa)
 		}
+	}
+	// Each type's minimum is masked too, within the type.
+	if out, err := MaskString(tb, "-9223372036854775808"); err != nil || !strings.HasPrefix(out, "-") {
+		t.Errorf("bigint's minimum: %q, %v", out, err)
+	} else if _, err := strconv.ParseInt(out, 10, 64); err != nil {
+		t.Errorf("bigint's minimum masked out of range: %q", out)
+	}
+	if _, err := MaskString(ta, "2147483648"); err == nil {
+		t.Errorf("2147483648 is beyond max_value 2147483647 and must be refused")
 	}
 }
 
