@@ -13,6 +13,7 @@ import (
 // Cost estimates of the load's tasks, in pages of the tables they work on
 // (a copy costs its pages): they only order the tasks (see scheduler).
 const (
+	costPerMasked   = 0.5 // a copy's extra cost per masked column, per page (masking is most of the client's work)
 	costPerIndex    = 0.4 // a key, check or index of a tree, per page of the tree
 	costPerValidate = 0.3 // a foreign key's validation, per page of the referencing table
 )
@@ -232,7 +233,7 @@ func (p *loadPlan) addCopies() {
 				name += " (" + r.String() + ")"
 			}
 			t := p.add(&task{kind: taskCopy, name: name, locks: lk, readsAll: codeOnLoad,
-				cost: max(1, float64(size.total)/float64(len(rs)))})
+				cost: max(1, float64(size.total)*(1+costPerMasked*float64(len(tp.Masked)))/float64(len(rs)))})
 			t.run = func(ctx context.Context, w *worker) error {
 				n, err := c.copyTable(ctx, w, tr, r)
 				t.rows = n
