@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -121,57 +122,102 @@ func (d *maskedRowsDataSource) ValidateConfig(ctx context.Context, req datasourc
 	}
 }
 
-// columnSource is the table column a result column is read from.
-type columnSource struct{ table, column, sqlType string }
+// columnSource is the table column a result column is read from. via
+// names the views and materialized views it was followed through; when
+// unresolved is set, the column is read from view column viewColumn of
+// via's last view, whose base table column cannot be told.
+type columnSource struct {
+	table, column, sqlType string
+	via                    []string
+	unresolved             bool
+	viewColumn             string
+}
+
+// maxViewDepth bounds how many views deep a column's lineage is followed.
+const maxViewDepth = 16
+
+// relColumn is a column of a relation as a row description names it.
+type relColumn struct {
+	rel uint32
+	num int16
+}
 
 // sourceColumns maps result columns (by position) to the table columns
 // they are read from, as the server's row description says (table OID and
-// attribute number); computed columns are absent.
+// attribute number); computed columns are absent. The server names a view
+// or materialized view column as the origin of what is read through it,
+// so those are followed to their base table column: each view's
+// definition is described (prepared, never run) and its output column at
+// the same position gives the next origin. A view column that is computed,
+// or whose definition cannot be described, is returned unresolved.
 func sourceColumns(ctx context.Context, tx pgx.Tx, fields []pgconn.FieldDescription) (map[int]columnSource, error) {
-	var rels []uint32
-	var nums []int16
-	for _, f := range fields {
-		if f.TableOID != 0 && f.TableAttributeNumber > 0 {
-			rels = append(rels, f.TableOID)
-			nums = append(nums, int16(f.TableAttributeNumber))
-		}
-	}
 	out := map[int]columnSource{}
-	if len(rels) == 0 {
-		return out, nil
-	}
-	rows, err := tx.Query(ctx, `
-SELECT u.rel, u.num, n.nspname || '.' || c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod)
-FROM unnest($1::oid[], $2::int2[]) AS u(rel, num)
-JOIN pg_catalog.pg_attribute a ON a.attrelid = u.rel AND a.attnum = u.num
-JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace`, rels, nums)
-	if err != nil {
-		return nil, err
-	}
-	type key struct {
-		rel uint32
-		num int16
-	}
-	byKey := map[key]columnSource{}
-	for rows.Next() {
-		var k key
-		var s columnSource
-		if err := rows.Scan(&k.rel, &k.num, &s.table, &s.column, &s.sqlType); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		byKey[k] = s
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
 	for i, f := range fields {
-		if s, ok := byKey[key{f.TableOID, int16(f.TableAttributeNumber)}]; ok {
-			out[i] = s
+		if f.TableOID == 0 || f.TableAttributeNumber == 0 {
+			continue
+		}
+		cur := relColumn{f.TableOID, int16(f.TableAttributeNumber)}
+		var via []string
+		for depth := 0; ; depth++ {
+			var kind string
+			var src columnSource
+			err := tx.QueryRow(ctx, `
+SELECT c.relkind::text, n.nspname || '.' || c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod)
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE a.attrelid = $1 AND a.attnum = $2`, cur.rel, cur.num).Scan(&kind, &src.table, &src.column, &src.sqlType)
+			if errors.Is(err, pgx.ErrNoRows) {
+				break // a system column or a relation gone: computed
+			}
+			if err != nil {
+				return nil, err
+			}
+			if kind != "v" && kind != "m" {
+				src.via = via
+				out[i] = src
+				break
+			}
+			via = append(via, src.table)
+			next, ok := viewColumnOrigin(ctx, tx, cur, depth)
+			if !ok {
+				out[i] = columnSource{table: src.table, column: src.column, sqlType: src.sqlType, via: via, unresolved: true, viewColumn: src.column}
+				break
+			}
+			cur = next
 		}
 	}
 	return out, nil
+}
+
+// viewColumnOrigin describes the definition of view (or materialized
+// view) column c.rel/c.num and returns the origin the server gives for its
+// output at that position; ok is false when it has none (computed), the
+// definition cannot be described, or the lineage is too deep.
+func viewColumnOrigin(ctx context.Context, tx pgx.Tx, c relColumn, depth int) (relColumn, bool) {
+	if depth >= maxViewDepth {
+		return relColumn{}, false
+	}
+	var def string
+	if err := tx.QueryRow(ctx, `SELECT pg_catalog.pg_get_viewdef($1::oid)`, c.rel).Scan(&def); err != nil {
+		return relColumn{}, false
+	}
+	// A savepoint keeps a failed description from aborting the
+	// transaction the cursor lives in.
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return relColumn{}, false
+	}
+	defer func() { _ = sp.Rollback(ctx) }()
+	desc, err := sp.Conn().PgConn().Prepare(ctx, "", strings.TrimSuffix(strings.TrimSpace(def), ";"), nil)
+	if err != nil || int(c.num) > len(desc.Fields) || c.num < 1 {
+		return relColumn{}, false
+	}
+	f := desc.Fields[c.num-1]
+	if f.TableOID == 0 || f.TableAttributeNumber == 0 {
+		return relColumn{}, false
+	}
+	return relColumn{f.TableOID, int16(f.TableAttributeNumber)}, true
 }
 
 // maskedRowsCursor is the cursor the query runs as.
@@ -285,6 +331,13 @@ func (d *maskedRowsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 			continue
 		}
 		src, known := sources[i]
+		if known && src.unresolved {
+			resp.Diagnostics.AddAttributeError(path.Root("rule"), "Unmasked View Column",
+				fmt.Sprintf("Result column %q is read from column %q of %s, which is computed there (or its definition could not be read), so the table column it comes from, and whether it holds personal data, cannot be told. "+
+					"Query the base tables directly instead of the view, or add a rule for it:\n\n  rule {\n    column      = %q\n    transformer = \"keep\"  # if it is safe to show, or a masking transformer\n  }",
+					name, src.viewColumn, strings.Join(src.via, " -> "), name))
+			continue
+		}
 		if !known {
 			resp.Diagnostics.AddAttributeError(path.Root("rule"), "Unmasked Computed Column",
 				fmt.Sprintf("Result column %q is computed, not read from a table column, so whether it holds personal data cannot be told from its source. "+
@@ -303,7 +356,10 @@ func (d *maskedRowsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		}
 		if len(f) > 0 {
 			from := ""
-			if src.column != name {
+			switch {
+			case len(src.via) > 0:
+				from = fmt.Sprintf(" (it is %s.%s, read through %s)", src.table, src.column, strings.Join(src.via, " -> "))
+			case src.column != name:
 				from = fmt.Sprintf(" (it is %s.%s)", src.table, src.column)
 			}
 			resp.Diagnostics.AddAttributeError(path.Root("rule"), "Unmasked Personal Data",
