@@ -61,6 +61,7 @@ func (d *maskedRowsDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 		MarkdownDescription: "Runs a query against a connection inside a `READ ONLY` transaction and returns its rows masked through rules, for fixtures and inspection. " +
 			"It fails closed like the clone: a result column that looks like personal data and has no rule (`keep` included) fails, naming it and suggesting a rule. " +
 			"Each result column is judged by the table column it is read from (as the server's row description says), so renaming it with `AS` hides nothing; " +
+			"a column read through a view or materialized view is followed to the base table column it comes from, and one computed in a view fails unless it has a rule; " +
 			"a computed column, whose source cannot be told, needs a rule (`keep` if it is safe to show). " +
 			"It masks with the provider's `masking_key` (or `STAGING_MASKING_KEY`), which is never stored; the masked rows are, in state.",
 		Attributes: map[string]schema.Attribute{
