@@ -84,6 +84,7 @@ type postgresCloneModel struct {
 
 	PlannedRows         types.Map     `tfsdk:"planned_rows"`
 	TableStats          types.Map     `tfsdk:"table_stats"`
+	Phases              types.Map     `tfsdk:"phases"`
 	RowsTotal           types.Int64   `tfsdk:"rows_total"`
 	BytesTotal          types.Int64   `tfsdk:"bytes_total"`
 	SnapshotTime        types.String  `tfsdk:"snapshot_time"`
@@ -126,6 +127,9 @@ const (
 
 // tableStatsAttrs are the attributes of one table_stats entry.
 var tableStatsAttrs = map[string]attr.Type{"rows": types.Int64Type, "bytes": types.Int64Type, "seconds": types.Float64Type}
+
+// phaseAttrs are the attributes of one element of phases.
+var phaseAttrs = map[string]attr.Type{"start_seconds": types.Float64Type, "seconds": types.Float64Type, "busy_seconds": types.Float64Type}
 
 // defaultCloneTimeout bounds a clone when the configuration sets none.
 const defaultCloneTimeout = 2 * time.Hour
@@ -273,10 +277,6 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 				ElementType:         types.ObjectType{AttrTypes: tableStatsAttrs}, Computed: true,
 				PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
 			},
-			"rows_total":       schema.Int64Attribute{MarkdownDescription: "Rows copied in all.", Computed: true, PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
-			"bytes_total":      schema.Int64Attribute{MarkdownDescription: "Bytes copied in all (text COPY format, after masking).", Computed: true, PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
-			"snapshot_time":    stable("The source's time in the snapshot the copy was read from (RFC 3339)."),
-			"cloned_at":        stable("When the copy completed (RFC 3339); `refresh_after` counts from here."),
 			"phases": schema.MapAttribute{
 				MarkdownDescription: "Where the last copy's time went, by step: `analysis`, `schema`, `copy`, `indexes`, `foreign_keys`, `leak_check`, `post_data` and `swap`. " +
 					"Each has `start_seconds` (from the start of the copy), `seconds` (from its first task's start to its last task's end) and `busy_seconds` " +
@@ -285,6 +285,10 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 				ElementType: types.ObjectType{AttrTypes: phaseAttrs}, Computed: true,
 				PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
 			},
+			"rows_total":       schema.Int64Attribute{MarkdownDescription: "Rows copied in all.", Computed: true, PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
+			"bytes_total":      schema.Int64Attribute{MarkdownDescription: "Bytes copied in all (text COPY format, after masking).", Computed: true, PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
+			"snapshot_time":    stable("The source's time in the snapshot the copy was read from (RFC 3339)."),
+			"cloned_at":        stable("When the copy completed (RFC 3339); `refresh_after` counts from here."),
 			"duration_seconds": schema.Float64Attribute{MarkdownDescription: "How long the copy took.", Computed: true},
 			"policy_hash":      stable("SHA-256 of the masking and subsetting policy (never of the key): equal hashes mean equal policies."),
 			"objects": schema.MapAttribute{
@@ -940,6 +944,7 @@ func (r *postgresCloneResource) stale(state, plan postgresCloneModel) (time.Dura
 func unknownResults(m *postgresCloneModel) {
 	m.PlannedRows = types.MapUnknown(types.Int64Type)
 	m.TableStats = types.MapUnknown(types.ObjectType{AttrTypes: tableStatsAttrs})
+	m.Phases = types.MapUnknown(types.ObjectType{AttrTypes: phaseAttrs})
 	m.RowsTotal = types.Int64Unknown()
 	m.BytesTotal = types.Int64Unknown()
 	m.SnapshotTime = types.StringUnknown()
@@ -1026,6 +1031,7 @@ func (r *postgresCloneResource) copy(ctx context.Context, m *postgresCloneModel,
 		tflog.Info(ctx, "copying table", map[string]any{
 			"table": p.Table, "rows": p.Rows, "total_rows": p.TotalRows,
 			"rows_per_second": int64(p.RowsPerSecond), "percent": fmt.Sprintf("%.1f", p.Percent), "done": p.Done,
+			"eta_seconds": int64(p.Remaining.Round(time.Second).Seconds()),
 		})
 	}
 	srcCfg, err := pgx.ParseConfig(src.dsn)
@@ -1143,6 +1149,19 @@ func (r *postgresCloneResource) setResult(ctx context.Context, m *postgresCloneM
 	sv, d := types.MapValue(types.ObjectType{AttrTypes: tableStatsAttrs}, stats)
 	diags.Append(d...)
 	m.TableStats = sv
+	phases := map[string]attr.Value{}
+	for _, ph := range res.Phases {
+		obj, d := types.ObjectValue(phaseAttrs, map[string]attr.Value{
+			"start_seconds": types.Float64Value(ph.Start.Round(time.Millisecond).Seconds()),
+			"seconds":       types.Float64Value(ph.Duration.Round(time.Millisecond).Seconds()),
+			"busy_seconds":  types.Float64Value(ph.Busy.Round(time.Millisecond).Seconds()),
+		})
+		diags.Append(d...)
+		phases[ph.Key] = obj
+	}
+	pv, d := types.MapValue(types.ObjectType{AttrTypes: phaseAttrs}, phases)
+	diags.Append(d...)
+	m.Phases = pv
 	m.RowsTotal = types.Int64Value(rows)
 	m.BytesTotal = types.Int64Value(bytes)
 	m.SnapshotTime = timeString(res.SnapshotTime)
