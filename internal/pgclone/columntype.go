@@ -122,7 +122,10 @@ func judgeIndexExpr(expr, col string) (ci, known bool) {
 		switch target := strings.Trim(strings.ToLower(e[cast+2:]), `"`); {
 		case target == "citext" || strings.HasSuffix(target, ".citext"):
 			ci = true
-		case target == "text" || target == "character varying" || target == "varchar" || target == "bpchar":
+		case target == "text" || target == "character varying" || target == "varchar":
+			// Unbounded text: the same equality. A length (varchar(n)
+			// truncates), bpchar (trailing spaces) or name (63 bytes)
+			// would make distinct masked values equal: not judged.
 		default:
 			return ci, false
 		}

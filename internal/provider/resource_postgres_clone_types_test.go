@@ -35,17 +35,20 @@ func TestAccPostgresClone_maskingJudgedByColumnType(t *testing.T) {
 		`CREATE DOMAIN short_d AS varchar(20)`,
 		`CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`,
 		`CREATE TABLE dom (id int PRIMARY KEY, code ci_code2 UNIQUE, n int_d UNIQUE, h short_d UNIQUE)`,
-		`CREATE TABLE idx (id int PRIMARY KEY, c text, b text)`,
+		`CREATE TABLE idx (id int PRIMARY KEY, c text, b text, a text)`,
+		`CREATE UNIQUE INDEX idx_a_citext ON idx ((a::citext))`,
 		`CREATE UNIQUE INDEX idx_c_trim ON idx (lower(trim(c)))`,
 		`CREATE UNIQUE INDEX idx_b_ci ON idx (b COLLATE ci)`,
 		`CREATE TABLE big_parent (id bigint PRIMARY KEY)`,
 		`CREATE TABLE int_child (id int PRIMARY KEY, pid int NOT NULL REFERENCES big_parent, code varchar(3), amount numeric(5,2))`,
 		`CREATE TABLE acct (id int PRIMARY KEY, email varchar(254) NOT NULL UNIQUE)`,
+		`CREATE TABLE acct_short (id int PRIMARY KEY, email varchar(100) NOT NULL UNIQUE)`,
 		`INSERT INTO dom SELECT g, 'K' || (100000 + g), 1000000 + g, 'H' || g FROM generate_series(1, 50) g`,
-		`INSERT INTO idx SELECT g, 'C' || (100000 + g), 'B' || (100000 + g) FROM generate_series(1, 50) g`,
+		`INSERT INTO idx SELECT g, 'C' || (100000 + g), 'B' || (100000 + g), 'A' || (100000 + g) FROM generate_series(1, 50) g`,
 		`INSERT INTO big_parent SELECT 2000000000 + g FROM generate_series(1, 300) g`,
 		`INSERT INTO int_child SELECT g, 2000000000 + (1 + g % 300), lpad((g % 1000)::text, 3, '0'), 999.99 - g % 7 FROM generate_series(1, 600) g`,
-		`INSERT INTO acct SELECT g, 'customer.number' || g || '@example.com' FROM generate_series(1, 100) g`)
+		`INSERT INTO acct SELECT g, 'customer.number' || g || '@example.com' FROM generate_series(1, 100) g`,
+		`INSERT INTO acct_short SELECT g, 'client.number' || g || '@example.com' FROM generate_series(1, 100) g`)
 	prod := pgtest.ReaderDSN(t, prodAdmin)
 	staging := pgtest.StartForTest(t).NewDatabase(t)
 	reg := t.TempDir() + "/registry.db"
@@ -53,7 +56,7 @@ func TestAccPostgresClone_maskingJudgedByColumnType(t *testing.T) {
 	rule := func(table, column, transformer, extra string) string {
 		return "\n  rule {\n    table       = \"" + table + "\"\n    column      = \"" + column + "\"\n    transformer = \"" + transformer + "\"\n    " + extra + "\n  }"
 	}
-	email := rule("acct", "email", "email", "")
+	email := rule("acct", "email", "email", "") + rule("acct_short", "email", "hash", "")
 	parent := rule("big_parent", "id", "digits", "")
 	child := rule("int_child", "pid", "digits", `options = { max_value = "2147483647" }`)
 	step := func(rules, want string) resource.TestStep {
@@ -74,8 +77,16 @@ func TestAccPostgresClone_maskingJudgedByColumnType(t *testing.T) {
 			// A unique expression the clone cannot judge: refused, named.
 			step(rule("idx", "c", "format_preserving", `options = { alphabet = "0123456789" }`),
 				`(?s)Masking Rule Breaks Uniqueness.*public\.idx\.c.*public\.idx_c_trim.*lower\(TRIM\(BOTH FROM c\)\).*"keep"`),
+			// A cast to citext in the index compares ignoring case.
+			step(rule("idx", "a", "format_preserving", ""), `(?s)Masking Rule Breaks Uniqueness.*public\.idx\.a.*case-insensitive`),
 			// A nondeterministic collation on the index, not the column.
 			step(rule("idx", "b", "format_preserving", ""), `(?s)Masking Rule Breaks Uniqueness.*public\.idx\.b.*case-insensitive`),
+			// email may widen a short local part by up to 7 characters.
+			{
+				Config: cloneConfigWith(reg, conns, rule("acct", "email", "email", "")+rule("acct_short", "email", "email", "")),
+				ExpectError: regexp.MustCompile(strings.ReplaceAll(
+					`(?s)Masking Rule Breaks Uniqueness.*public\.acct_short\.email.*not within varchar\(100\); alter the column to varchar\(254\) or text, or mask it with hash`, " ", `\s+`)),
+			},
 			// The integer end of a bigint key needs integer's maximum.
 			step(parent+rule("int_child", "pid", "digits", ""),
 				`(?s)Masked Values Do Not Fit the Column.*public\.int_child\.pid.*max_value\s+=\s+2147483647`),
