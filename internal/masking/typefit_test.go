@@ -197,3 +197,56 @@ func TestShift_PostgresLimits(t *testing.T) {
 		}
 	}
 }
+
+// FuzzTransformNumberNoise: a plain decimal keeps its sign and decimal
+// places and is never written with an exponent, however many digits it
+// has.
+func FuzzTransformNumberNoise(f *testing.F) {
+	fuzzFormat(f, "number_noise", []string{"12.50", "-7", "123456789012345678901234567890.12", "0.000000000000000001", "9223372036854775807"},
+		func(in string) bool {
+			s := strings.TrimPrefix(in, "-")
+			i := strings.IndexByte(s, '.')
+			intPart, frac := s, ""
+			if i >= 0 {
+				intPart, frac = s[:i], s[i+1:]
+			}
+			return intPart != "" && strings.Trim(intPart, "0123456789") == "" && strings.Trim(frac, "0123456789") == "" && (i < 0 || frac != "")
+		},
+		func(in, out string) string {
+			scale := func(s string) int {
+				if i := strings.IndexByte(s, '.'); i >= 0 {
+					return len(s) - i - 1
+				}
+				return 0
+			}
+			switch {
+			case strings.ContainsAny(out, "eE"):
+				return "exponent notation"
+			case scale(out) != scale(in):
+				return "decimal places changed"
+			case strings.HasPrefix(out, "-") && !strings.HasPrefix(in, "-"):
+				return "sign changed"
+			}
+			return ""
+		})
+}
+
+// FuzzTransformDigitsInteger: an integer as PostgreSQL prints it stays a
+// canonical integer of the same sign within bigint (never "-0").
+func FuzzTransformDigitsInteger(f *testing.F) {
+	fuzzFormat(f, "digits", []string{"0", "-1", "-8148607", "2147483647", "-2147483648", "-9223372036854775808", "9223372036854775807"},
+		func(in string) bool {
+			v, err := strconv.ParseInt(in, 10, 64)
+			return err == nil && strconv.FormatInt(v, 10) == in
+		},
+		func(in, out string) string {
+			v, err := strconv.ParseInt(out, 10, 64)
+			switch {
+			case err != nil || strconv.FormatInt(v, 10) != out:
+				return "not a canonical bigint"
+			case (v < 0) != strings.HasPrefix(in, "-"):
+				return "sign changed"
+			}
+			return ""
+		})
+}
