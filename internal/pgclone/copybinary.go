@@ -222,16 +222,22 @@ func (m *rowMasker) appendBinary(dst, buf []byte, st *binaryRows) (out []byte, u
 
 // appendBinaryTuple appends the masked form of one complete binary tuple.
 func (m *rowMasker) appendBinaryTuple(dst, tuple []byte) ([]byte, error) {
-	dst = append(dst, tuple[:2]...)
-	pos, next := 2, 0
+	// Unmasked fields are copied in runs: from the start, between masked
+	// fields, and after the last one.
+	pos, next, from := 2, 0, 0
 	for i := range m.ncols {
+		if next == len(m.masks) {
+			break
+		}
 		l := int(int32(binary.BigEndian.Uint32(tuple[pos:])))
 		field := tuple[pos : pos+4+max(l, 0)]
-		pos += len(field)
-		if next == len(m.masks) || m.masks[next].index != i {
-			dst = append(dst, field...)
+		if m.masks[next].index != i {
+			pos += len(field)
 			continue
 		}
+		dst = append(dst, tuple[from:pos]...)
+		pos += len(field)
+		from = pos
 		cm := &m.masks[next]
 		next++
 		isNull := l == -1
@@ -266,5 +272,5 @@ func (m *rowMasker) appendBinaryTuple(dst, tuple []byte) ([]byte, error) {
 		}
 		binary.BigEndian.PutUint32(dst[at:], uint32(len(dst)-at-4))
 	}
-	return dst, nil
+	return append(dst, tuple[from:]...), nil
 }
