@@ -528,39 +528,48 @@ func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
 // ibanMod97 computes the IBAN checksum of the alphanumeric characters of s
 // (separators skipped) after moving the first four to the end.
 func ibanMod97(s []byte) int {
-	// m is reduced only when it could overflow: the remainder is the same.
+	// The first four characters (country and check digits) go last. m is
+	// reduced only when it could overflow: the remainder is the same. A
+	// table instead of branches: letters and digits come in random order.
+	start, h := len(s), 0
+	for i, c := range s {
+		if c != ' ' {
+			if h++; h == 4 {
+				start = i + 1
+				break
+			}
+		}
+	}
 	m := uint64(0)
-	add := func(c byte) {
-		if m >= 1<<56 {
-			m %= 97
+	for _, part := range [2][]byte{s[start:], s[:start]} {
+		for _, c := range part {
+			if m >= 1<<56 {
+				m %= 97
+			}
+			m = m*uint64(ibanMul[c]) + uint64(ibanAdd[c])
 		}
-		switch {
-		case isDigit(c):
-			m = m*10 + uint64(c-'0')
-		case isUpper(c):
-			m = m*100 + uint64(c-'A') + 10
-		case isLower(c):
-			m = m*100 + uint64(c-'a') + 10
-		}
-	}
-	var head [4]byte
-	h := 0
-	for _, c := range s {
-		if c == ' ' {
-			continue
-		}
-		if h < 4 {
-			head[h] = c
-			h++
-			continue
-		}
-		add(c)
-	}
-	for _, c := range head[:h] {
-		add(c)
 	}
 	return int(m % 97)
 }
+
+// ibanMul and ibanAdd append a character to the number an IBAN's check
+// reads: a digit is itself (m*10 + d), a letter of either case two digits
+// (m*100 + 10..35); anything else (a space) leaves m alone.
+var ibanMul, ibanAdd = func() (mul, add [256]uint8) {
+	for c := range 256 {
+		switch b := byte(c); {
+		case isDigit(b):
+			mul[c], add[c] = 10, b-'0'
+		case isUpper(b):
+			mul[c], add[c] = 100, b-'A'+10
+		case isLower(b):
+			mul[c], add[c] = 100, b-'a'+10
+		default:
+			mul[c] = 1
+		}
+	}
+	return mul, add
+}()
 
 func newIBAN(b *build) (built, error) {
 	f, err := b.fpe()

@@ -47,10 +47,17 @@ func (e fpe) encrypt(vals, rad []byte, tweak uint64, scratch []byte) bool {
 	t := scratch[ff1ScratchLen : ff1ScratchLen+8]
 	binary.BigEndian.PutUint64(t, tweak)
 	scratch = scratch[:ff1ScratchLen]
-	uniform := n > 0
+	uniform, pow2 := n > 0, 0      // pow2: the bits of N when every radix is a power of two
 	size, small := uint64(1), true // the domain size while it fits
 	for _, r := range rad {
 		uniform = uniform && r == rad[0]
+		if pow2 >= 0 {
+			if r&(r+1) == 0 {
+				pow2 += bits.OnesCount8(r)
+			} else {
+				pow2 = -1
+			}
+		}
 		if small {
 			hi, lo := bits.Mul64(size, uint64(r)+1)
 			size, small = lo, hi == 0 && lo < ff1MinDomain
@@ -69,6 +76,10 @@ func (e fpe) encrypt(vals, rad []byte, tweak uint64, scratch []byte) bool {
 	}
 	if uniform {
 		e.f.encrypt(vals, int(rad[0])+1, t, scratch)
+		return true
+	}
+	if pow2 > 0 && pow2 <= 126 {
+		e.encryptBits(vals, rad, pow2, t, scratch)
 		return true
 	}
 	// Mixed radix: x = sum vals[i] * prod_{j>i} radix_j, as 128 bits.
@@ -113,6 +124,31 @@ func (e fpe) encrypt(vals, rad []byte, tweak uint64, scratch []byte) bool {
 	}
 	mixedDigits(vals[:i+1], rad[:i+1], xLo)
 	return true
+}
+
+// encryptBits is encrypt's mixed-radix case when every radix is a power of
+// two (N = 2^nbits, nbits <= 126, as for a UUID's hex digits and variant
+// bits): x is the concatenation of the digits' bits, and since FF1 in
+// radix 2 over nbits bits permutes [0, N) itself, there is no cycle
+// walking. The result is the one of the general case: shifts instead of
+// multiplications and divisions.
+func (e fpe) encryptBits(vals, rad []byte, nbits int, tweak, scratch []byte) {
+	var xHi, xLo uint64
+	for i, v := range vals {
+		k := uint(bits.OnesCount8(rad[i]))
+		xHi = xHi<<k | xLo>>(64-k)
+		xLo = xLo<<k | uint64(v)
+	}
+	p := e.f.params(2, nbits, len(tweak))
+	a, b := shr128(xHi, xLo, p.v), xLo&(1<<p.v-1)
+	a, b = e.f.encryptInts(p, scratch, tweak, a, b)
+	xHi, xLo = a>>(64-p.v), a<<p.v|b
+	for i := len(vals) - 1; i >= 0; i-- {
+		k := uint(bits.OnesCount8(rad[i]))
+		vals[i] = byte(xLo) & rad[i]
+		xLo = xLo>>k | xHi<<(64-k)
+		xHi >>= k
+	}
 }
 
 // mixedDigits writes the mixed-radix digits of x (radix rad[i]+1 at

@@ -19,16 +19,31 @@ func init() {
 }
 
 func hexVal(c byte) (byte, bool) {
-	switch {
-	case isDigit(c):
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
+	v := hexNibble[c]
+	if v == 0xff {
+		return 0, false
 	}
-	return 0, false
+	return v & 15, true
 }
+
+// hexNibble maps a hex digit to its value, plus 16 for a-f and 32 for A-F
+// (so a parser learns the case without branching), and anything else to
+// 0xff: UUIDs mix letters and digits at random, which branches mispredict.
+var hexNibble = func() (t [256]byte) {
+	for c := range 256 {
+		switch b := byte(c); {
+		case isDigit(b):
+			t[c] = b - '0'
+		case 'a' <= b && b <= 'f':
+			t[c] = b - 'a' + 10 | 16
+		case 'A' <= b && b <= 'F':
+			t[c] = b - 'A' + 10 | 32
+		default:
+			t[c] = 0xff
+		}
+	}
+	return t
+}()
 
 func newUUID(b *build) (built, error) {
 	f, err := b.fpe()
@@ -41,7 +56,7 @@ func newUUID(b *build) (built, error) {
 			return dst, invalidReason("not a UUID: expected 36 characters (8-4-4-4-12) or 32 hex digits")
 		}
 		var nib [32]byte
-		k, upper, lower := 0, false, false
+		k, cases := 0, byte(0) // cases: hexNibble's case bits seen
 		for i, c := range src {
 			if dashed && (i == 8 || i == 13 || i == 18 || i == 23) {
 				if c != '-' {
@@ -49,18 +64,15 @@ func newUUID(b *build) (built, error) {
 				}
 				continue
 			}
-			v, ok := hexVal(c)
-			if !ok {
+			v := hexNibble[c]
+			if v == 0xff {
 				return dst, invalidReason("not a UUID: non-hex character")
 			}
-			if 'a' <= c && c <= 'f' {
-				lower = true
-			} else if 'A' <= c && c <= 'F' {
-				upper = true
-			}
-			nib[k] = v
+			cases |= v
+			nib[k] = v & 15
 			k++
 		}
+		lower, upper := cases&16 != 0, cases&32 != 0
 		if upper && lower {
 			// Case variants of one UUID are distinct text but one uuid;
 			// only one of them could keep its case.
