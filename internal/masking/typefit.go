@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"net/netip"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Output validity against the column's type: the bounds PostgreSQL
@@ -43,6 +46,9 @@ func fitsType(spec Spec, class ColumnClass, unique bool) (bool, string) {
 	}
 	if ks, _ := o.number("keep_suffix", 0); ks != 0 {
 		intMode = false
+	}
+	if ok, why := constantFits(spec, class); !ok {
+		return false, why
 	}
 	n := class.MaxLength
 	switch class.Equality {
@@ -185,4 +191,72 @@ func SameMaskingOn(a, b Spec, ca, cb ColumnClass) (ok bool, reason string) {
 		return true, ""
 	}
 	return false, strings.TrimSpace(fmt.Sprintf("option \"max_value\" differs; set max_value to each column type's maximum (%d and %d): digits then masks the integers both ends hold alike", ca.IntegerMax, cb.IntegerMax))
+}
+
+// constantFits checks the constant a spec may write (redact's value, the
+// invalid_value of on_invalid = "redact") against the column's type.
+func constantFits(spec Spec, class ColumnClass) (bool, string) {
+	o := &options{t: spec.Transformer, m: spec.Options}
+	opt := ""
+	switch {
+	case spec.Transformer == "redact":
+		opt = "value"
+	case spec.OnInvalid == OnInvalidRedact:
+		opt = "invalid_value"
+	default:
+		return true, ""
+	}
+	v, err := o.str(opt, "REDACTED")
+	if err != nil {
+		return true, "" // reported by New
+	}
+	bad := func(what string) (bool, string) {
+		return false, fmt.Sprintf("the constant %q (option %s) %s; set option %s to a value the column holds", v, opt, what, opt)
+	}
+	switch class.Equality {
+	case EqualText, EqualCaseInsensitive:
+		if n := class.MaxLength; n > 0 && utf8.RuneCountInString(v) > n {
+			return bad(fmt.Sprintf("is longer than varchar(%d)", n))
+		}
+	case EqualInteger:
+		x, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || x > int64(class.IntegerMax) || x < -int64(class.IntegerMax)-1 {
+			return bad("is not an integer within the column's type")
+		}
+	case EqualNumeric:
+		if _, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err != nil {
+			return bad("is not a number")
+		}
+	case EqualUUID:
+		if _, ok := parseUUIDText(v); !ok {
+			return bad("is not a uuid")
+		}
+	case EqualInet:
+		if _, err := netip.ParsePrefix(v); err != nil {
+			if _, err := netip.ParseAddr(v); err != nil {
+				return bad("is not an address")
+			}
+		}
+	}
+	return true, ""
+}
+
+// parseUUIDText reports whether s is a uuid in its 8-4-4-4-12 form.
+func parseUUIDText(s string) (string, bool) {
+	if len(s) != 36 {
+		return "", false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if c != '-' {
+				return "", false
+			}
+			continue
+		}
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return "", false
+		}
+	}
+	return s, true
 }

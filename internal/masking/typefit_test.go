@@ -36,6 +36,13 @@ func TestFitsType(t *testing.T) {
 		{Spec{Transformer: "digits"}, ColumnClass{Equality: EqualInteger, IntegerMax: 2147483647}, false, false, "max_value = 2147483647"},
 		{Spec{Transformer: "digits"}, ColumnClass{Equality: EqualNumeric, Precision: 5, Scale: 2}, false, false, "numeric(5,2)"},
 		{Spec{Transformer: "digits"}, ColumnClass{Equality: EqualNumeric, Precision: 12, Scale: 2}, false, true, ""},
+		{Spec{Transformer: "redact"}, vc(3), false, false, `"REDACTED" (option value) is longer than varchar(3)`},
+		{Spec{Transformer: "redact", Options: map[string]any{"value": "x"}}, vc(3), false, true, ""},
+		{Spec{Transformer: "redact"}, ClassOf("integer", false), false, false, "not an integer"},
+		{Spec{Transformer: "redact", Options: map[string]any{"value": "0"}}, ClassOf("integer", false), false, true, ""},
+		{Spec{Transformer: "digits", OnInvalid: "redact"}, ClassOf("bigint", false), false, false, "option invalid_value"},
+		{Spec{Transformer: "redact"}, ClassOf("uuid", false), false, false, "not a uuid"},
+		{Spec{Transformer: "redact", Options: map[string]any{"value": "00000000-0000-0000-0000-000000000000"}}, ClassOf("uuid", false), false, true, ""},
 	} {
 		ok, reason := FitsType(c.spec, c.class, c.unique)
 		if ok != c.ok || !strings.Contains(reason, c.reason) {
