@@ -236,10 +236,10 @@ type column struct {
 	// unsafeIndex is a unique index (quoted, qualified) with a key
 	// expression over the column that the clone cannot judge, and
 	// unsafeExpr that expression: masking the column is refused.
-	unsafeIndex, unsafeExpr     string
-	local                       bool   // defined by the table itself, not only inherited
-	identOpts                   string // identity sequence options
-	identLast                   *int64 // identity sequence's last value
+	unsafeIndex, unsafeExpr string
+	local                   bool   // defined by the table itself, not only inherited
+	identOpts               string // identity sequence options
+	identLast               *int64 // identity sequence's last value
 }
 
 // relation is a table, partitioned table or partition of the source.
