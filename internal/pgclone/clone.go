@@ -820,7 +820,7 @@ func (c *cloner) copyTable(ctx context.Context, w *worker, tr *tableRun, part ti
 		}
 		selects = append(selects, sel)
 		if cp := masks[col.name]; cp != nil {
-			cm := columnMask{index: len(cols), t: cp.t, bin: binaryFieldOf(col.name, col.typ)}
+			cm := columnMask{index: len(cols), t: cp.t, bin: binaryFieldOf(col.name, col.binaryType())}
 			if cp.leak {
 				cm.leak = newLeakHashes(cp.spec, c.leakMem)
 				if leakTestHook != nil {

@@ -146,7 +146,7 @@ func (c *cloner) binaryCopyOK(rel *relation, masks map[string]*columnPlan) bool 
 		return false
 	}
 	for _, col := range rel.columns {
-		if cp := masks[col.name]; cp != nil && !binaryMaskable(col.typ, cp.spec.Transformer) {
+		if cp := masks[col.name]; cp != nil && !binaryMaskable(col.binaryType(), cp.spec.Transformer) {
 			return false
 		}
 	}

@@ -13,18 +13,22 @@ import (
 	"github.com/stagingkit/terraform-provider-staging/internal/pgtest"
 )
 
-// typedSchema has a masked column of every type the binary path converts,
+// typedSchema has a masked column of every type the binary path converts
+// (two through domains),
 // each twice: once over ordinary values, once over the edge values the
 // column's transformer takes (NaN, infinities, -0, tiny and huge numbers,
 // bigint's bounds, the last day timestamps and dates can hold, with
 // max_days 1 so that the shift stays in range). BC dates, which the
 // shifting transformers refuse, are in TestBinaryConversions_alike.
 var typedSchema = []string{
+	`CREATE DOMAIN amount AS numeric(20, 4) CHECK (VALUE > -1e12)`,
+	`CREATE DOMAIN moment AS timestamptz CHECK (VALUE <> '2000-01-02 00:00:00+00')`,
+	`CREATE DOMAIN event_time AS moment`,
 	`CREATE TABLE typed (
 		id int PRIMARY KEY,
-		n numeric, n_edge numeric, n_digits numeric(20, 4),
+		n numeric, n_edge numeric, n_digits amount,
 		i2 smallint, i4 integer, i8 bigint, i8_edge bigint,
-		ts timestamp, ts_edge timestamp(6), tstz timestamptz, tstz_edge timestamptz,
+		ts timestamp, ts_edge timestamp(6), tstz event_time, tstz_edge timestamptz,
 		d date, d_edge date, u uuid, ip inet, net cidr,
 		note text)`,
 	`INSERT INTO typed VALUES

@@ -121,6 +121,17 @@ func binaryMaskable(typ, transformer string) bool {
 	return false
 }
 
+// binaryType is the type whose send and receive functions carry the
+// column's values in binary COPY: a domain's base type (domain_recv
+// checks the domain's constraints after its base type's receive
+// function, as domain_in does after its input function).
+func (c *column) binaryType() string {
+	if c.baseTyp != "" {
+		return c.baseTyp
+	}
+	return c.typ
+}
+
 // binaryField is how the binary path masks one column.
 type binaryField struct {
 	kind   binaryKind
