@@ -578,7 +578,8 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 		}
 		// The column's base type (domains resolved), collation and unique
 		// indexes decide what its values are and when two are equal.
-		class, unique := col.class(), col.unique || col.uniqueExpr || p.uniqueInPartitions(rel, rule.Column)
+		jc := p.withPartitions(rel, col) // with its partitions' own unique indexes
+		class, unique := jc.class(), jc.unique || jc.uniqueExpr || p.uniqueInPartitions(rel, rule.Column)
 		spec := rule.Spec
 		if !isArrayType(col.typ) {
 			spec = masking.WithTypeBounds(spec, class) // number_noise within the type's range
@@ -592,10 +593,10 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 			// Element by element: an e-mail rule on text[] masks each address.
 			t = arrayMask{t}
 		} else if tr := rule.Spec.Transformer; tr != "keep" && tr != "null" {
-			if col.unsafeIndex != "" {
+			if jc.unsafeIndex != "" {
 				problem(ProblemNonBijectiveUnique, name, rule.Column, fmt.Sprintf(
 					"unique index %s compares it through the expression %s, which the clone cannot prove masking keeps one to one (it judges the column itself, lower() or upper() of it, and casts to text or citext); copy the column with transformer \"keep\" if it is not personal data, or index the column itself or lower() of it instead",
-					col.unsafeIndex, col.unsafeExpr), nil)
+					jc.unsafeIndex, jc.unsafeExpr), nil)
 				continue
 			}
 			if ok, why := masking.FitsType(rule.Spec, class, unique); !ok && !unique {
@@ -651,7 +652,7 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 		if col == nil || isArrayType(col.typ) {
 			return masking.ColumnClass{}, false, false
 		}
-		class := col.class()
+		class := p.withPartitions(rel, col).class()
 		if class.Equality == masking.EqualOther {
 			class.Equality = masking.EqualText // as for unique columns above
 		}

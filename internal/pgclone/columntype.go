@@ -216,3 +216,23 @@ func quoteIdent(name string) string {
 // alwaysQuoted is name in double quotes, as PostgreSQL prints a keyword
 // used as a column name.
 func alwaysQuoted(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
+
+// withPartitions is column c of rel as the clone judges it: with what the
+// unique indexes of the partitions in rel's tree (which may have their
+// own) say about the column of the same name.
+func (p *policy) withPartitions(rel *relation, c *column) *column {
+	m := *c
+	for _, r := range p.cat.order {
+		if !r.isPartition || r.root != rel.root || r == rel {
+			continue
+		}
+		if pc := r.column(c.name); pc != nil {
+			m.caseInsensitive = m.caseInsensitive || pc.caseInsensitive
+			m.uniqueExpr = m.uniqueExpr || pc.uniqueExpr
+			if m.unsafeIndex == "" {
+				m.unsafeIndex, m.unsafeExpr = pc.unsafeIndex, pc.unsafeExpr
+			}
+		}
+	}
+	return &m
+}

@@ -37,6 +37,9 @@ func TestAnalyze_columnEquality(t *testing.T) {
 		`CREATE UNIQUE INDEX idx_e_text ON idx ((e::text))`,
 		`CREATE TABLE big_parent (id bigint PRIMARY KEY)`,
 		`CREATE TABLE int_child (id int PRIMARY KEY, pid int REFERENCES big_parent, code varchar(3), amount numeric(5,2))`,
+		`CREATE TABLE parted (id int NOT NULL, c text) PARTITION BY RANGE (id)`,
+		`CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (1000)`,
+		`CREATE UNIQUE INDEX parted_1_c_trim ON parted_1 (lower(trim(c)))`,
 		`INSERT INTO big_parent SELECT 2000000000 + g FROM generate_series(1, 10) g`,
 		`INSERT INTO int_child SELECT g, 2000000000 + g, lpad(g::text, 3, '0'), 999.99 FROM generate_series(1, 10) g`)
 	ctx := context.Background()
@@ -80,6 +83,7 @@ func TestAnalyze_columnEquality(t *testing.T) {
 		rule("int_child", "pid", "digits", nil),
 		rule("int_child", "code", "digits", nil),
 		rule("int_child", "amount", "number_noise", nil),
+		rule("parted", "c", "email", nil),
 	)
 	for col, want := range map[string]string{
 		"public.dom.code":       "case-insensitive",                     // domain over a domain over citext
@@ -88,6 +92,7 @@ func TestAnalyze_columnEquality(t *testing.T) {
 		"public.idx.a":          "case-insensitive",                     // (a::citext)
 		"public.idx.b":          "case-insensitive",                     // b COLLATE ci on the index
 		"public.idx.c":          "public.idx_c_trim",                    // lower(trim(c)): not judged, refused
+		"public.parted.c":       "public.parted_1_c_trim",               // the same on a partition only
 		"public.int_child.pid":  "max_value = 2147483647",               // integer end of a bigint key
 		"public.int_child.code": "fewer than 1,000,000 possible values", // varchar(3)
 	} {
