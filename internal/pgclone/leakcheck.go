@@ -197,6 +197,13 @@ func (l *leakHashes) addHashes(prod, masked uint64, unchanged bool, odds float64
 // hold the whole budget already or are the largest set.
 func (l *leakHashes) grow() error {
 	b := l.mem
+	if b == nil { // a collector outside any clone (tests): no budget
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.prod = slices.Grow(l.prod, max(cap(l.prod), 1024))
+		l.masked = slices.Grow(l.masked, max(cap(l.masked), 1024))
+		return nil
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	l.mu.Lock()
