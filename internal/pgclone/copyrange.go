@@ -150,7 +150,7 @@ type tableRun struct {
 	stopOnce      sync.Once
 }
 
-// begin marks a range's start: the first one starts the table's clock and
+// beginRange marks a range's start: the first one starts the table's clock and
 // its progress reports.
 func (c *cloner) beginRange(tr *tableRun) {
 	tr.mu.Lock()
