@@ -134,6 +134,11 @@ output "rules" {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: factories(newTestClock()),
 		Steps: []resource.TestStep{{
+			// Without rules the clone's plan fails, proposing the same
+			// rules, on_invalid and keep-less options included.
+			Config:      cloneConfig(reg, prod, staging, ""),
+			ExpectError: regexp.MustCompile(`(?s)Unmasked Personal Data.*column\s+=\s+"contact_email"\s+transformer\s+=\s+"email"\s+on_invalid\s+=\s+"redact"\s+options\s+=\s+\{\s*local_part\s+=\s+"hash"\s*\}`),
+		}, {
 			Config: cloneConfig(reg, prod, staging, scanned),
 			Check: func(*terraform.State) error {
 				for _, sql := range []string{`SELECT contact_email FROM accounts`, `SELECT login_email FROM accounts`, `SELECT aliases::text FROM accounts`, `SELECT profile->>'email' FROM accounts`} {
