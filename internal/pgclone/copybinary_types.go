@@ -24,8 +24,9 @@ import (
 // Text is parsed the way the type's input function parses it for the
 // forms transformers write (numbers: PostgreSQL 15's whole grammar;
 // dates and timestamps: ISO; uuid: uuid_in's; inet and cidr: addresses
-// with an optional /bits). Neither direction allocates when its dst has
-// room.
+// with an optional /bits). Neither direction allocates for the forms
+// PostgreSQL prints when dst has room (an exponent, a numeric of more than
+// 64 digits, a fraction finer than microseconds and inet text do).
 
 // binaryKind says how the binary path reads and writes one masked column.
 type binaryKind uint8
