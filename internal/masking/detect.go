@@ -576,6 +576,9 @@ func maxConf(conf map[string]float64) float64 {
 	return m
 }
 
+// ArrayElements is arrayElements for callers outside the package.
+func ArrayElements(samples []string) []string { return arrayElements(samples) }
+
 // arrayElements splits samples written as PostgreSQL array literals
 // ({a,"b c",NULL}, nested) into their non-NULL elements; other samples
 // are kept as they are.

@@ -44,6 +44,21 @@ var valueValidators = []valueValidator{
 	{kind: KindUsername, confirm: isLoginLike, detect: isNameHandle, minFraction: 0.5, weight: 0.85},
 }
 
+// StrongValueKind reports the kind of personal data a single value is
+// beyond doubt, whatever its column is called: an e-mail address (alone
+// or inside text) or an IBAN (with its mod-97 check); "" otherwise. It is
+// for output shown to people, where one such value is already a leak.
+func StrongValueKind(s string) string {
+	s = strings.TrimSpace(s)
+	switch {
+	case isEmail(s) || embeddedEmail(s):
+		return KindEmail
+	case isIBAN(s):
+		return KindIBAN
+	}
+	return ""
+}
+
 // isNameHandle accepts a login made of a person's names: a common given
 // name, a dot, underscore or hyphen, and a surname-shaped word, optionally
 // followed by digits ("mary.jones", "john_smith42").

@@ -355,6 +355,25 @@ func (d *maskedRowsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		if len(f) == 0 && src.column != name {
 			f = masking.Detect(masking.Column{Name: name, SQLType: src.sqlType, Samples: samples})
 		}
+		if len(f) == 0 {
+			// The rows are shown: one e-mail address or IBAN among them
+			// is a leak, however few of the values it is.
+			hits, kind, values := 0, "", samples
+			if strings.HasSuffix(src.sqlType, "[]") {
+				values = masking.ArrayElements(samples)
+			}
+			for _, v := range values {
+				if k := masking.StrongValueKind(v); k != "" {
+					hits, kind = hits+1, k
+				}
+			}
+			if hits > 0 {
+				resp.Diagnostics.AddAttributeError(path.Root("rule"), "Unmasked Personal Data",
+					fmt.Sprintf("Result column %q returned %d value(s) that are or contain %s data (of %d returned) and has no rule. Add one such as:\n\n  rule {\n    column      = %q\n    transformer = \"text_scramble\"\n  }\n\nor transformer = \"keep\" if it is safe to show.",
+						name, hits, kind, len(samples), name))
+				continue
+			}
+		}
 		if len(f) > 0 {
 			from := ""
 			switch {

@@ -32,6 +32,8 @@ func TestAccMaskedRowsDataSource_views(t *testing.T) {
 		`CREATE VIEW det.v_comp AS SELECT id, lower(username) AS lc FROM det.accounts`,
 		`CREATE TABLE det.mixed (id int PRIMARY KEY, contact text)`,
 		`INSERT INTO det.mixed SELECT i, CASE WHEN i % 2 = 0 THEN 'person' || i || '@example.com' ELSE 'REF-' || i END FROM generate_series(1, 100) i`,
+		`CREATE TABLE det.rare (id int PRIMARY KEY, memo text)`,
+		`INSERT INTO det.rare SELECT i, CASE WHEN i = 57 THEN 'mary@example.org' ELSE 'batch-' || i END FROM generate_series(1, 100) i`,
 	)
 	prod := pgtest.ReaderDSN(t, admin)
 	reg := t.TempDir() + "/registry.db"
@@ -75,6 +77,11 @@ data "staging_masked_rows" "v" {
 			{
 				Config:      ds("SELECT id, contact FROM det.mixed"),
 				ExpectError: regexp.MustCompile(`(?s)Unmasked Personal Data.*Result\s+column\s+"contact"\s+looks\s+like\s+personal\s+data\s+\(email`),
+			},
+			{
+				// One e-mail address in 100 shown rows is already a leak.
+				Config:      ds("SELECT id, memo FROM det.rare"),
+				ExpectError: regexp.MustCompile(`(?s)Unmasked Personal Data.*Result\s+column\s+"memo"\s+returned\s+1\s+value\(s\)\s+that\s+are\s+or\s+contain\s+email\s+data`),
 			},
 			{
 				// What the view passes through unchanged and is not
