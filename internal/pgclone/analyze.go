@@ -642,7 +642,9 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 		if cp := ruled[table][column]; cp != nil {
 			return cp.spec, true
 		}
-		return masking.Spec{}, false
+		// A refused rule (its own problem says why): an empty spec, so
+		// that the key is not also reported as "no rule".
+		return masking.Spec{}, named[table+"."+column]
 	}, func(table, column string) (masking.ColumnClass, bool, bool) {
 		rel := cat.rels[table]
 		if rel == nil {

@@ -105,6 +105,9 @@ func TestAnalyze_columnEquality(t *testing.T) {
 			t.Errorf("%s: unexpected problem %+v", col, p)
 		}
 	}
+	if p := got["public.int_child.pid"]; strings.Contains(p.Detail, "no rule") {
+		t.Errorf("a refused rule is not also \"no rule\" at its foreign key: %q", p.Detail)
+	}
 	if p := got["public.idx.c"]; !strings.Contains(p.Detail, "keep") {
 		t.Errorf("the refusal of an unjudged index should say the way out: %q", p.Detail)
 	}

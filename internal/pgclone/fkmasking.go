@@ -15,7 +15,8 @@ const ProblemForeignKeyMasking = "foreign_key_masking"
 // every virtual foreign key, column pair by column pair: both ends must be
 // masked with the same transformer, domain, options and on_invalid policy
 // (a column without a rule counts as "keep"; a referencing column masked
-// to NULL references nothing and is fine). A problem names both columns,
+// to NULL references nothing and is fine; a column whose rule was refused,
+// given by specOf as ruled with an empty spec, is reported on its own). A problem names both columns,
 // on the referencing side.
 //
 // Each masked end is also judged against its own column (classOf): the
@@ -63,6 +64,9 @@ func foreignKeyMaskingProblems(ctx context.Context, q Querier, tables []string, 
 			b, bRuled := specOf(fk.RefTable, fk.RefColumns[i])
 			if aRuled && a.Transformer == "null" {
 				continue // a NULL reference references nothing
+			}
+			if aRuled && a.Transformer == "" || bRuled && b.Transformer == "" {
+				continue // a refused rule, reported on its own
 			}
 			if !aRuled {
 				a = keep
