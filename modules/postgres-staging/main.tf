@@ -16,7 +16,7 @@ locals {
       transformer = c.suggested_transformer
       domain      = c.suggested_domain == "" ? null : c.suggested_domain
       options     = try({ for k, v in jsondecode(c.suggested_options_json) : k => tostring(v) }, null)
-      on_invalid  = null
+      on_invalid  = c.suggested_on_invalid == "" ? null : c.suggested_on_invalid
     }
   } : {}
 
