@@ -581,7 +581,7 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 		jc := p.withPartitions(rel, col) // with its partitions' own unique indexes
 		class, unique := jc.class(), jc.unique || jc.uniqueExpr || p.uniqueInPartitions(rel, rule.Column)
 		spec := rule.Spec
-		if !isArrayType(col.typ) {
+		if !col.isArray() {
 			spec = masking.WithTypeBounds(spec, class) // number_noise within the type's range
 		}
 		t, err := masking.New(spec, key)
@@ -589,7 +589,7 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 			problem(ProblemBadRule, name, rule.Column, err.Error(), nil)
 			continue
 		}
-		if isArrayType(col.typ) {
+		if col.isArray() {
 			// Element by element: an e-mail rule on text[] masks each address.
 			t = arrayMask{t}
 		} else if tr := rule.Spec.Transformer; tr != "keep" && tr != "null" {
@@ -611,7 +611,7 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 			// an int4 key must stay in range.
 			bijective, why := t.Bijective(), fmt.Sprintf(
 				"transformer %q is not bijective: distinct values could mask equally; use a bijective transformer (email, phone, credit_card, iban, digits, uuid, ip, format_preserving, or hash with length >= 32)", rule.Spec.Transformer)
-			if !isArrayType(col.typ) && (class.Equality != masking.EqualOther || !bijective) {
+			if !col.isArray() && (class.Equality != masking.EqualOther || !bijective) {
 				if class.Equality == masking.EqualOther {
 					// Other base types (date, bytea, ...) print one text
 					// per value: their text equality is theirs.
@@ -651,7 +651,7 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 			return masking.ColumnClass{}, false, false
 		}
 		col := rel.column(column)
-		if col == nil || isArrayType(col.typ) {
+		if col == nil || col.isArray() {
 			return masking.ColumnClass{}, false, false
 		}
 		class := p.withPartitions(rel, col).class()

@@ -30,6 +30,10 @@ func (c *column) class() masking.ColumnClass {
 	return masking.ClassOf(typ, c.caseInsensitive)
 }
 
+// isArray reports whether the column holds arrays, its own type or the
+// base type of its domain: rules mask such a column element by element.
+func (c *column) isArray() bool { return isArrayType(c.typ) || isArrayType(c.baseTyp) }
+
 // uniqueIndexKey is one key column or expression of a unique index.
 type uniqueIndexKey struct {
 	rel           uint32

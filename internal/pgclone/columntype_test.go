@@ -191,3 +191,27 @@ func TestClone_maskingErrorNamesColumn(t *testing.T) {
 		t.Errorf("error %q holds the value", err)
 	}
 }
+
+// TestClone_domainOverArray checks that a column whose type is a domain
+// over an array is masked element by element, as its base type says
+// (review of issue #10, item 2: domains judged as their base type).
+func TestClone_domainOverArray(t *testing.T) {
+	c := pgtest.Require(t)
+	prod, staging := c.NewDatabase(t), c.NewDatabase(t)
+	pgtest.Exec(t, prod,
+		`CREATE DOMAIN address_list AS text[]`,
+		`CREATE TABLE mailing (id int PRIMARY KEY, recipients address_list)`,
+		`INSERT INTO mailing SELECT g, ARRAY['first' || g || '@example.com', 'second' || g || '@example.org'] FROM generate_series(1, 20) g`)
+	_, err := Clone(context.Background(), sourceConfig(t, prod), mustConfig(t, staging), Options{Key: testKey(t, "k"), Rules: []ColumnRule{
+		{Table: "mailing", Column: "recipients", Spec: masking.Spec{Transformer: "email"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := dial(t, staging)
+	got := queryString(t, conn, `SELECT count(*) FILTER (WHERE cardinality(recipients) = 2 AND recipients[1] NOT LIKE 'first%'
+		AND recipients[1] LIKE '%@example.com' AND recipients[2] LIKE '%@example.org') || '/' || count(*) FROM mailing`)
+	if got != "20/20" {
+		t.Errorf("masked element by element: %s rows of 20", got)
+	}
+}
