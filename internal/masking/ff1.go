@@ -38,9 +38,6 @@ const ff1ScratchLen = 16 + 16 + 64
 // ff1 is FF1 keyed with one AES key.
 type ff1 struct {
 	b cipher.Block
-	// rk, when set, is b's key schedule for aesEncBlock, which the rounds
-	// then use instead of b.
-	rk *aesRoundKeys
 	// cache, when set, keeps the parameters and CIPH(P) of each (radix,
 	// length, tweak length) seen, so that a value costs one AES block
 	// less and no division to set up.
@@ -218,24 +215,19 @@ func (f ff1) round(p *ff1Params, r *ff1Round, i int, bnum, powM, inv uint64) uin
 	} else {
 		w1 ^= uint64(i)<<(8*p.b) | bnum
 	}
-	if f.rk != nil {
-		w0, w1 = aesEncBlock(&f.rk.xk[0], f.rk.nr, w0, w1)
-	} else {
-		blk := r.blk[:16]
-		binary.BigEndian.PutUint64(blk[0:], w0)
-		binary.BigEndian.PutUint64(blk[8:], w1)
-		f.b.Encrypt(blk, blk)
-		w0, w1 = binary.BigEndian.Uint64(blk), binary.BigEndian.Uint64(blk[8:])
-	}
-	// y = NUM(S) with S the first d <= 12 bytes of R = (w0, w1).
+	blk := r.blk[:16]
+	binary.BigEndian.PutUint64(blk[0:], w0)
+	binary.BigEndian.PutUint64(blk[8:], w1)
+	f.b.Encrypt(blk, blk)
+	// y = NUM(S) with S the first d <= 12 bytes of R.
 	var hi, lo uint64
 	switch p.d {
 	case 4:
-		lo = w0 >> 32
+		lo = uint64(binary.BigEndian.Uint32(blk))
 	case 8:
-		lo = w0
+		lo = binary.BigEndian.Uint64(blk)
 	default: // 12
-		hi, lo = w0>>32, w0<<32|w1>>32
+		hi, lo = uint64(binary.BigEndian.Uint32(blk)), binary.BigEndian.Uint64(blk[4:])
 	}
 	if powM&(powM-1) == 0 { // a power of two (0 stands for 2^64): radix 2, 4, 16, 256
 		return lo & (powM - 1)

@@ -156,19 +156,6 @@ func (k Key) IsZero() bool { return !k.set }
 // block derives the AES-256 cipher for one purpose (transformer, domain and
 // role). Derivation happens once per transformer, never per value.
 func (k Key) block(purpose ...string) (cipher.Block, error) {
-	sub, err := k.subkey(purpose...)
-	if err != nil {
-		return nil, err
-	}
-	b, err := aes.NewCipher(sub)
-	if err != nil {
-		return nil, fmt.Errorf("masking: creating cipher: %w", err)
-	}
-	return b, nil
-}
-
-// subkey derives the 32-byte AES key of one purpose (block's key).
-func (k Key) subkey(purpose ...string) ([]byte, error) {
 	if !k.set {
 		return nil, ErrNoKey
 	}
@@ -181,7 +168,11 @@ func (k Key) subkey(purpose ...string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("masking: deriving subkey: %w", err)
 	}
-	return sub, nil
+	b, err := aes.NewCipher(sub)
+	if err != nil {
+		return nil, fmt.Errorf("masking: creating cipher: %w", err)
+	}
+	return b, nil
 }
 
 // prf is a keyed pseudo-random function on byte strings built from AES

@@ -1,7 +1,6 @@
 package masking
 
 import (
-	"crypto/aes"
 	"crypto/cipher"
 	"encoding/hex"
 	"errors"
@@ -98,15 +97,11 @@ func (b *build) block(role string) (cipher.Block, error) {
 // is new with FF1 (the Feistel network before it used "fpe"), so no FF1
 // output shares a subkey with an earlier version's.
 func (b *build) fpe() (fpe, error) {
-	sub, err := b.key.subkey(b.spec.Transformer, b.domain, "ff1")
+	blk, err := b.block("ff1")
 	if err != nil {
 		return fpe{}, err
 	}
-	blk, err := aes.NewCipher(sub)
-	if err != nil {
-		return fpe{}, fmt.Errorf("masking: creating cipher: %w", err)
-	}
-	f := fpe{f: ff1{b: blk, rk: expandAESKey(sub), cache: &ff1Cache{}}, meter: b.meter}
+	f := fpe{f: ff1{b: blk, cache: &ff1Cache{}}, meter: b.meter}
 	mode, err := b.opts.oneOf("small_domain", "error", "error", "hash")
 	if err != nil {
 		return fpe{}, err
