@@ -896,7 +896,7 @@ func (c *cloner) copyTable(ctx context.Context, w *worker, tr *tableRun, part ti
 	// When the target fails first, the source side only sees the closed
 	// pipe: report the target's error.
 	if r.err != nil && (outErr == nil || errors.Is(outErr, io.ErrClosedPipe)) {
-		return 0, fmt.Errorf("pgclone: copying %s into the target: %w", tp.Name, r.err)
+		return 0, fmt.Errorf("pgclone: copying %s into the target%s: %w", tp.Name, targetColumn(r.err), r.err)
 	}
 	if outErr != nil {
 		return 0, c.sourceError(ctx, fmt.Errorf("pgclone: copying %s out of the source: %w", tp.Name, outErr))

@@ -2,8 +2,11 @@ package pgclone
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/stagingkit/terraform-provider-staging/internal/masking"
 )
@@ -239,4 +242,28 @@ func (p *policy) withPartitions(rel *relation, c *column) *column {
 		}
 	}
 	return &m
+}
+
+// targetColumn names the column a target's COPY error is about, as
+// ", column name", from the error's context ("COPY t, line 3, column c:
+// <value>"), without the value; "" when the error does not say.
+func targetColumn(err error) string {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return ""
+	}
+	if pe.ColumnName != "" {
+		return ", column " + pe.ColumnName
+	}
+	_, rest, ok := strings.Cut(pe.Where, ", column ")
+	if !ok {
+		return ""
+	}
+	if name, _, cut := strings.Cut(rest, ": "); cut {
+		rest = name
+	}
+	if i := strings.IndexByte(rest, '\n'); i >= 0 {
+		rest = rest[:i]
+	}
+	return ", column " + rest
 }

@@ -215,3 +215,20 @@ func TestClone_domainOverArray(t *testing.T) {
 		t.Errorf("masked element by element: %s rows of 20", got)
 	}
 }
+
+// TestClone_targetErrorNamesColumn checks that a value the target refuses
+// (a domain's CHECK) is reported with its table and column, and not with
+// the value (review of issue #10, item 16).
+func TestClone_targetErrorNamesColumn(t *testing.T) {
+	c := pgtest.Require(t)
+	prod, staging := c.NewDatabase(t), c.NewDatabase(t)
+	pgtest.Exec(t, prod, `CREATE DOMAIN badge_code AS text CHECK (VALUE ~ '^[0-9]+$')`,
+		`CREATE TABLE badges (id int PRIMARY KEY, badge badge_code)`,
+		`INSERT INTO badges SELECT g, g::text FROM generate_series(1, 20) g`)
+	_, err := Clone(context.Background(), sourceConfig(t, prod), mustConfig(t, staging), Options{Key: testKey(t, "k"), Rules: []ColumnRule{
+		{Table: "badges", Column: "badge", Spec: masking.Spec{Transformer: "redact", Options: map[string]any{"value": "SECRETX"}}},
+	}})
+	if err == nil || !strings.Contains(err.Error(), "public.badges into the target, column badge") || strings.Contains(err.Error(), "SECRETX") {
+		t.Fatalf("err = %v, want the table and the column, without the value", err)
+	}
+}
