@@ -154,16 +154,17 @@ func newEmail(b *build) (built, error) {
 		base := len(dst)
 		if localMode == "hash" {
 			dst = emailLocalHash(localHash, dst, local, fnv64(domain), fs)
-		} else if dst, err = emailLocal(f, dst, local, fnv64(domain), vals, rad, fs); err != nil {
+		} else if dst, err = emailLocal(f, dst, local, fnv64(domain), EmailMaxLength-1-len(newDomain), vals, rad, fs); err != nil {
 			return dst, err
 		}
 		dst = append(dst, '@')
 		dst = append(dst, newDomain...)
 		if n := len(dst) - base; n > EmailMaxLength && n > len(src) {
-			// Only a widened local part (or a longer replacement domain)
-			// grows an address: outputs stay within RFC 5321's limit, so
-			// a varchar(254) column holds every output.
-			return dst[:base], invalidReason("the masked address would be longer than 254 characters (a short local part widened next to a very long domain)")
+			// Only a longer replacement or mapped domain, or local_part =
+			// "hash"'s 16 characters, grow an address past the limit: emailLocal never widens a local part beyond
+			// it, so with domain_mode = "keep" a varchar(254) column holds
+			// every output of an address of at most 254 characters.
+			return dst[:base], invalidReason("the masked address would be longer than 254 characters (its replacement domain, or the 16-character hashed local part, is longer than the original)")
 		}
 		return dst, nil
 	}}, nil
@@ -195,7 +196,14 @@ func emailClass(c byte) (v, r byte, ok bool) {
 // "<it>.<d digits>" (d the fewest digits that make 1,000,000 values), so
 // its output may gain such a suffix, and an input of that suffixed form
 // may lose it.
-func emailLocal(f fpe, dst, local []byte, tweak uint64, vals, rad, scratch []byte) ([]byte, error) {
+//
+// When the suffixed form is longer than maxLocal (the local part that
+// keeps the address within EmailMaxLength next to its domain), the
+// permutation is cycle-walked within the short forms (and within the
+// suffixed ones, which are then addresses beyond RFC 5321's limit
+// already): a short local part never widens past the limit, and every
+// address whose first step lands where it did before keeps its output.
+func emailLocal(f fpe, dst, local []byte, tweak uint64, maxLocal int, vals, rad, scratch []byte) ([]byte, error) {
 	p, suffix := local, -1
 	if emailDomainSize(local) < ff1MinDomain {
 		suffix = 0
@@ -239,6 +247,12 @@ func emailLocal(f fpe, dst, local []byte, tweak uint64, vals, rad, scratch []byt
 		x = np + x*pow + numDigits(local[len(local)-suffix:])
 	}
 	y := f.permuteInt(x, np*(1+pow), shape, scratch)
+	if len(p)+1+d > maxLocal {
+		// Cycle-walk: stay among the short forms (or among the long ones).
+		for (y >= np) != (x >= np) {
+			y = f.permuteInt(y, np*(1+pow), shape, scratch)
+		}
+	}
 	var tail uint64
 	long := y >= np
 	if long {
