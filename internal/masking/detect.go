@@ -445,7 +445,7 @@ func Detect(c Column) []Finding {
 				// The name says one thing, the values another.
 				conf[v.kind] = nameConf * 0.6
 				reason[v.kind] += "; but no sampled value looks like one"
-			case nameConf == 0 && f >= v.minFraction:
+			case nameConf == 0 && f >= v.minFraction && hits >= min(v.minHits, len(samples)):
 				conf[v.kind] = v.weight * f
 				if v.strong {
 					conf[v.kind] = max(conf[v.kind], strongConfidence+0.35*f)
