@@ -81,9 +81,17 @@ func fitsType(spec Spec, class ColumnClass, unique bool) (bool, string) {
 				return false, smallDomainReason(fmt.Sprintf("values of varchar(%d) over a %d-character alphabet", n, a), unique)
 			}
 		case "ip":
-			if n < 39 {
-				return false, fmt.Sprintf("ip writes canonical addresses of up to 39 characters (IPv6), more than varchar(%d) holds; alter the column to varchar(39) or inet", n)
+			if n < 43 {
+				return false, fmt.Sprintf("ip writes canonical addresses of up to 43 characters (IPv6 with a /prefix), more than varchar(%d) holds; alter the column to varchar(43), inet or cidr", n)
 			}
+		}
+		if max, bounded, why := MaxOutputLength(spec, n); !bounded || max > n {
+			what := fmt.Sprintf("up to %d characters", max)
+			widen := fmt.Sprintf("alter the column to varchar(%d) or text", max)
+			if !bounded {
+				what, widen = "values of no bounded length", "alter the column to text"
+			}
+			return false, fmt.Sprintf("%s writes %s (%s) for values of varchar(%d), more than the column holds; %s, use a transformer that keeps the length (format_preserving, text_scramble) or a shorter one, or null, or redact with a value of at most %d characters", name, what, why, n, widen, n)
 		}
 	case EqualInteger:
 		if notIntegerOutput[name] {
@@ -259,4 +267,101 @@ func parseUUIDText(s string) (string, bool) {
 		}
 	}
 	return s, true
+}
+
+// MaxOutputLength is the most characters spec writes for a value of at
+// most n characters (varchar(n) or char(n)), with why in words; bounded
+// is false when no bound can be proven (the rule is then refused on a
+// bounded column). Lengths are in characters, as varchar counts them.
+func MaxOutputLength(spec Spec, n int) (max int, bounded bool, why string) {
+	o := &options{t: spec.Transformer, m: spec.Options}
+	max, bounded, why = transformerMaxLength(spec, o, n)
+	if spec.OnInvalid == OnInvalidHash && bounded && max < 32 {
+		max, why = 32, "on_invalid = \"hash\" writes 32 hex characters"
+	}
+	return max, bounded, why
+}
+
+func transformerMaxLength(spec Spec, o *options, n int) (int, bool, string) {
+	switch spec.Transformer {
+	case "keep", "format_preserving", "phone", "credit_card", "iban", "uuid", "text_scramble":
+		return n, true, "it keeps the length"
+	case "null":
+		return 0, true, "null"
+	case "redact":
+		v, _ := o.str("value", "REDACTED")
+		return utf8.RuneCountInString(v), true, "its constant"
+	case "hash":
+		l, _ := o.number("length", 32)
+		return int(l), true, "its length option"
+	case "digits":
+		if o.m["keep_prefix"] != nil || o.m["keep_suffix"] != nil {
+			return n, true, "it keeps the length"
+		}
+		// Integers below 10,000,000 stay below it (8 characters with a
+		// sign); every other value keeps its length.
+		return max(n, 8), true, "an integer below 10,000,000 may gain digits"
+	case "ip":
+		return max(n, 43), true, "an IPv6 address with a /prefix in canonical form"
+	case "first_name":
+		return longestName(firstNames), true, "the longest name of its dictionary"
+	case "last_name":
+		return longestName(lastNames), true, "the longest name of its dictionary"
+	case "address":
+		l := 4 + 1 + longestName(lastNames) + 1 + longestWord(streetTypes) + 2 + longestName(lastNames) + 2 + 5
+		return l, true, "the longest address it generates"
+	case "date_shift", "timestamp_shift":
+		// A shift of up to 100 years may add a digit to the year.
+		return n + 1, true, "a shifted year may gain a digit"
+	case "number_noise":
+		// Up to 1+ratio times larger (one more digit), or a float in
+		// exponent notation of up to 24 characters.
+		return max(n+1, 24), true, "a noisy number may gain a digit"
+	case "email":
+		local := 7 // a dot and up to 6 digits widen a short local part
+		what := "a short local part is widened by up to 7 characters"
+		if v, _ := o.str("local_part", "shape"); v == "hash" {
+			local, what = 16, "local_part = \"hash\" writes 16 characters for a local part of 1 or more"
+		}
+		grow := 0
+		switch v, _ := o.str("domain_mode", "keep"); v {
+		case "replace":
+			r, _ := o.str("replacement_domain", "example.com")
+			grow, what = len(r), what+", and the replacement domain may be longer than the original"
+		case "map":
+			m, _ := o.object("domain_map")
+			for _, d := range m {
+				if s, ok := d.(string); ok && len(s) > grow {
+					grow = len(s)
+				}
+			}
+			what += ", and a mapped domain may be longer than the original"
+		}
+		// Addresses beyond 254 characters are refused unless no longer
+		// than the input.
+		return min(n+local+grow, max(n, EmailMaxLength)), true, what
+	case "full_name":
+		return 0, false, "every word becomes a dictionary name, so a name of many short words grows without a bound"
+	case "json":
+		return 0, false, "masked values inside the JSON may be longer than the originals"
+	case "regex_replace":
+		return 0, false, "the replacement may be longer than each match"
+	}
+	return 0, false, "its output length is not known"
+}
+
+func longestName(dict [][]byte) int {
+	m := 0
+	for _, w := range dict {
+		m = max(m, len(w))
+	}
+	return m
+}
+
+func longestWord(ws []string) int {
+	m := 0
+	for _, w := range ws {
+		m = max(m, len(w))
+	}
+	return m
 }

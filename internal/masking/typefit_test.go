@@ -30,7 +30,7 @@ func TestFitsType(t *testing.T) {
 		{Spec{Transformer: "digits", Options: map[string]any{"keep_prefix": 1.0, "small_domain": "hash"}}, vc(4), false, true, ""},
 		{Spec{Transformer: "format_preserving"}, vc(3), false, false, "small_domain = \"hash\""},
 		{Spec{Transformer: "format_preserving"}, vc(4), true, true, ""},
-		{Spec{Transformer: "ip"}, vc(15), false, false, "varchar(39)"},
+		{Spec{Transformer: "ip"}, vc(15), false, false, "varchar(43)"},
 		{Spec{Transformer: "phone"}, vc(15), true, true, ""},
 		{Spec{Transformer: "hash"}, ColumnClass{Equality: EqualInteger, IntegerMax: 2147483647}, false, false, "does not write integers"},
 		{Spec{Transformer: "digits"}, ColumnClass{Equality: EqualInteger, IntegerMax: 2147483647}, false, false, "max_value = 2147483647"},
@@ -256,4 +256,83 @@ func FuzzTransformDigitsInteger(f *testing.F) {
 			}
 			return ""
 		})
+}
+
+// TestFitsType_EveryTransformerLength is review #10's second review B: on
+// a varchar(n) column every transformer is judged against n, unique or
+// not (email with local_part = "hash" on varchar(20), full_name on
+// varchar(12) failed at copy with "value too long").
+func TestFitsType_EveryTransformerLength(t *testing.T) {
+	vc := func(n int) ColumnClass { return ColumnClass{Equality: EqualText, MaxLength: n} }
+	for _, c := range []struct {
+		spec   Spec
+		n      int
+		ok     bool
+		reason string
+	}{
+		{Spec{Transformer: "email", Options: map[string]any{"local_part": "hash"}}, 20, false, "varchar(20)"},
+		{Spec{Transformer: "email"}, 100, false, "widened"},
+		{Spec{Transformer: "email"}, 254, true, ""},
+		{Spec{Transformer: "email", Options: map[string]any{"local_part": "hash"}}, 254, true, ""},
+		{Spec{Transformer: "email", Options: map[string]any{"domain_mode": "replace", "replacement_domain": "example.com"}}, 254, true, ""},
+		{Spec{Transformer: "full_name"}, 12, false, "full_name writes values of no bounded length"},
+		{Spec{Transformer: "full_name"}, 200, false, "alter the column to text"},
+		{Spec{Transformer: "first_name"}, 4, false, "the longest name of its dictionary"},
+		{Spec{Transformer: "first_name"}, 40, true, ""},
+		{Spec{Transformer: "address"}, 20, false, "address writes up to"},
+		{Spec{Transformer: "json"}, 200, false, "no bounded length"},
+		{Spec{Transformer: "uuid"}, 36, true, ""},
+		{Spec{Transformer: "phone"}, 6, true, ""},
+		{Spec{Transformer: "credit_card"}, 19, true, ""},
+		{Spec{Transformer: "iban"}, 34, true, ""},
+		{Spec{Transformer: "text_scramble"}, 5, true, ""},
+		{Spec{Transformer: "date_shift"}, 10, false, "varchar(11)"},
+		{Spec{Transformer: "number_noise"}, 10, false, "up to 24 characters"},
+		{Spec{Transformer: "regex_replace", Options: map[string]any{"pattern": "a"}}, 50, false, "replacement"},
+		{Spec{Transformer: "format_preserving", OnInvalid: "hash"}, 20, false, "32 hex characters"},
+		{Spec{Transformer: "keep"}, 1, true, ""},
+		{Spec{Transformer: "null"}, 1, true, ""},
+	} {
+		for _, unique := range []bool{false, true} {
+			ok, reason := FitsType(c.spec, vc(c.n), unique)
+			if ok != c.ok || !strings.Contains(reason, c.reason) {
+				t.Errorf("%+v on varchar(%d) unique=%v: got %v %q, want %v %q", c.spec, c.n, unique, ok, reason, c.ok, c.reason)
+			}
+		}
+	}
+	// The bounds hold on values at the edge: longest outputs measured on
+	// short and long inputs never exceed MaxOutputLength.
+	k := testKey(t, "lengths")
+	inputs := map[string][]string{
+		"first_name": {"a", "Bob", "MARY"}, "last_name": {"x", "Smith"},
+		"address": {"1 a", "1 a, b", "1 a, b, c, d"},
+		"email":   {"a@b.io", "ab@x.io", "!@x.io", "bob.smith@example.com"},
+	}
+	for tr, vals := range inputs {
+		for _, opts := range []map[string]any{nil, {"local_part": "hash"}} {
+			if tr != "email" && opts != nil {
+				continue
+			}
+			spec := Spec{Transformer: tr, Options: opts}
+			m := mustNew(t, spec, k)
+			for _, v := range vals {
+				for i := range 200 {
+					in := v
+					if i > 0 {
+						in = strings.Replace(v, "a", string(rune('a'+i%26)), 1) + strings.Repeat(" ", 0)
+						if tr == "email" {
+							in = strconv.Itoa(i%10) + v[1:]
+						}
+					}
+					out, err := MaskString(m, in)
+					if err != nil {
+						continue
+					}
+					if max, bounded, _ := MaxOutputLength(spec, len(in)); !bounded || len(out) > max {
+						t.Fatalf("%s %v: %q -> %q (%d characters), bound %d", tr, opts, in, out, len(out), max)
+					}
+				}
+			}
+		}
+	}
 }
