@@ -38,7 +38,9 @@ func TestDetect_StrongMinorities(t *testing.T) {
 		{"col", mix(10, 100, card, "-"), ""}, // 10%: below the minority
 		{"col", mix(10, 100, name, "-"), ""},
 		// SSA never issues these: area 000/666/9xx, group 00, serial 0000.
-		{"col", mix(2, 30, func(i int) string { return []string{"000-12-3456", "666-12-3456", "912-12-3456", "123-00-4567", "123-45-0000"}[i%5] }, "-"), ""},
+		{"col", mix(2, 30, func(i int) string {
+			return []string{"000-12-3456", "666-12-3456", "912-12-3456", "123-00-4567", "123-45-0000"}[i%5]
+		}, "-"), ""},
 		// Luhn-valid but no issuer has that prefix for that length.
 		{"col", mix(2, 30, func(int) string { return "1234 5678 9012 3452" }, "-"), ""},
 		{"col", mix(2, 30, func(int) string { return "Victoria Station" }, "-"), KindFullName}, // a given name + capitalised word is name-shaped: fail closed

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/bits"
+	"strings"
 )
 
 // keySalt separates masking keys from anything else derived from the same
@@ -93,37 +94,39 @@ func ParseKey(s string) (Key, error) {
 // passphraseShaped reports why a key that decodes as base64 looks written
 // by a person rather than generated; "" when it does not. Many words and
 // sentences are valid base64 ("ThisIsOurStagingMaskingPassphrase" decodes
-// to 24 bytes), so decoding alone proves nothing. A generated key (44 or
-// more base64 characters of 32+ random bytes) has, by chance:
-//   - only letters: (52/64)^44, about 1 in 10,000;
-//   - decoded bytes of which 3/4 or more are printable ASCII (the base64
-//     of a typed phrase): random bytes are printable 37% of the time, so
-//     this is more than 4 standard deviations out, about 1 in 100,000.
-//
-// Both are refused; the error says to generate another key, which a
-// generated key that was unlucky can always do.
+// to 24 bytes), so decoding alone proves nothing, and randomness cannot be
+// proven either: what is refused is recognisable text (recognisableText:
+// words, years, repeats, too few distinct characters) and base64 that
+// decodes to text, each test set so that a generated key fails it with
+// probability below keyTextOdds. The error says to generate another key.
 func passphraseShaped(s string, raw []byte) string {
 	hex := true
-	letters := true
 	for i := range len(s) {
-		c := s[i]
-		_, ok := hexVal(c)
+		_, ok := hexVal(s[i])
 		hex = hex && ok
-		letters = letters && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '=')
 	}
 	if hex {
 		return "" // hex is judged by its bytes' diversity
 	}
-	if letters {
-		return fmt.Sprintf("the masking key (%d characters) is made only of letters, like a passphrase, not of generated random bytes", len(s))
+	if r := recognisableText(strings.TrimRight(s, "=")); r != "" {
+		return r
 	}
+	// The base64 of a typed phrase decodes to printable ASCII; random
+	// bytes are printable 97 times in 256.
 	printable := 0
 	for _, b := range raw {
 		if b >= 0x20 && b < 0x7f || b == '\n' || b == '\t' {
 			printable++
 		}
 	}
-	if 4*printable >= 3*len(raw) {
+	minPrintable := keyLimit(2, len(raw), func(n int) int {
+		k := 0
+		for binomTail(n, k, 97.0/256) >= keyTextOdds {
+			k++
+		}
+		return k
+	})
+	if printable >= minPrintable {
 		return "the masking key decodes to text (the base64 of a phrase), not to random bytes"
 	}
 	return ""

@@ -113,3 +113,44 @@ func TestParseKey_Refuses(t *testing.T) {
 		}
 	}
 }
+
+// TestParseKey_RefusesRecognisableText is second-review item E:
+// passphrases with digits that happen to be base64 (words, years,
+// repeats) are refused, without the key in the error.
+func TestParseKey_RefusesRecognisableText(t *testing.T) {
+	for _, s := range []string{
+		"Staging2024MaskingKeyForAcmeTeams2025Q4Prod1",
+		"Summer2024Winter2025Spring2026Autumn2027Key0",
+		"AcmeStagingKey2024AcmeStagingKey2024AcmeStag",
+		"ThisIsOurStagingMaskingPassphraseForAllTeams",
+		"correcthorsebatterystaple+2024+correcthorse1",
+		"Q7xZ9kP2Q7xZ9kP2Q7xZ9kP2Q7xZ9kP2Q7xZ9kP2Q7x=",
+	} {
+		_, err := ParseKey(s)
+		var ke *KeyError
+		if !errors.As(err, &ke) {
+			t.Errorf("%s: want *KeyError, got %v", s[:6], err)
+			continue
+		}
+		if !strings.Contains(err.Error(), "openssl rand -hex 32") || strings.Contains(err.Error(), s) {
+			t.Errorf("error must say how to generate a key and never hold it: %v", err)
+		}
+	}
+}
+
+// TestParseKey_GeneratedKeysAccepted draws 100,000 keys as `openssl rand
+// -base64 32` (and 48) would print them, in the four base64 spellings: the
+// recognisable-text tests are set to refuse one with probability below
+// 1e-7, so none of them may be refused.
+func TestParseKey_GeneratedKeysAccepted(t *testing.T) {
+	encs := []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding}
+	for i := range 100000 {
+		raw := make([]byte, 32+16*(i%2))
+		if _, err := rand.Read(raw); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ParseKey(encs[i%4].EncodeToString(raw)); err != nil {
+			t.Fatalf("generated key %d refused: %v", i, err)
+		}
+	}
+}

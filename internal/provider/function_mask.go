@@ -50,7 +50,7 @@ func (f *maskFunction) Definition(_ context.Context, _ function.DefinitionReques
 			function.StringParameter{
 				Name: "key",
 				MarkdownDescription: "The environment's masking key: at least 32 random bytes written as 64 or more hex characters or as base64, such as the output of `openssl rand -hex 32`; " +
-					"the transformers' AES keys are derived from it with HKDF-SHA256. A passphrase is refused: it could be guessed from one value and its masked form. " +
+					"the transformers' AES keys are derived from it with HKDF-SHA256. A key that is recognisable text (words, year-like numbers, repeated runs, the base64 of a phrase) is refused, since a typed phrase could be guessed from one value and its masked form; no check can prove a key random, so generate it. " +
 					"It never appears in errors. Pass it from a sensitive variable: the result is then sensitive too.",
 			},
 			function.DynamicParameter{

@@ -207,7 +207,7 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 				Validators:          nameValidators(),
 			},
 			"key": schema.StringAttribute{
-				MarkdownDescription: "The environment's masking key: at least 32 random bytes written as 64 or more hex characters or as base64, such as the output of `openssl rand -hex 32`; a passphrase is refused. " +
+				MarkdownDescription: "The environment's masking key: at least 32 random bytes written as 64 or more hex characters or as base64, such as the output of `openssl rand -hex 32`; a key that is recognisable text (words, year-like numbers, repeated runs) is refused, though no check can prove a key random. " +
 					"Write-only: never stored in plan or state (Terraform 1.11 or newer). " +
 					"The same key masks the same value the same way in every table and every run; another key gives unlinkable output. Change `key_version` to re-mask with a new key. " +
 					"Bijective masking is keyed pseudonymisation: whoever holds the key can reverse it, so it is a production secret that staging users must never hold.",
