@@ -2,6 +2,7 @@ package pgclone
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"strconv"
 	"strings"
@@ -73,12 +74,44 @@ func suggestRule(f masking.Finding, samples []string, sqlType string, key bool) 
 	if len(s.Options) == 0 {
 		s.Options = nil
 	}
+	if n := typeLength(sqlType); n > 0 {
+		if fit, fitNote, changed := fitLength(s, samples, sqlType, n, key); changed {
+			return Suggestion{Spec: fit, Note: strings.TrimSpace(note + " " + fitNote)}
+		}
+	}
 	if note == "" && !passes(s, samples) {
 		// The adjustments must not make a rule fail where the detector's
 		// own one passed.
 		return Suggestion{Spec: f.Suggested}
 	}
 	return Suggestion{Spec: s, Note: note}
+}
+
+// fitLength replaces a suggestion whose outputs varchar(n) cannot hold
+// (the plan refuses it: an e-mail widened or hashed, a dictionary name)
+// by format_preserving, which keeps the length (with small_domain =
+// "hash" off key columns, for values too short to encrypt), or off key
+// columns by text_scramble; changed is false when s fits. When nothing
+// that fits passes on the samples, s is kept and the note says how to
+// make room.
+func fitLength(s masking.Spec, samples []string, sqlType string, n int, key bool) (masking.Spec, string, bool) {
+	class := masking.ClassOf(sqlType, false)
+	ok, why := masking.FitsType(s, class, key)
+	if ok {
+		return s, "", false
+	}
+	tries := []masking.Spec{{Transformer: "format_preserving"}}
+	if !key {
+		tries = append(tries,
+			masking.Spec{Transformer: "format_preserving", Options: map[string]any{"small_domain": "hash"}},
+			masking.Spec{Transformer: "text_scramble"})
+	}
+	for _, t := range tries {
+		if fits, _ := masking.FitsType(t, class, key); fits && passes(t, samples) {
+			return t, fmt.Sprintf("%s is not suggested: the column is %s and %s; %s keeps each value's length", s.Transformer, sqlType, why, t.Transformer), true
+		}
+	}
+	return s, fmt.Sprintf("the column is %s and %s; no length-keeping transformer passes on the sampled values", sqlType, why), true
 }
 
 // passes reports whether spec masks every sample without an error.
