@@ -884,12 +884,16 @@ func sampleColumns(ctx context.Context, q Querier, rel *relation) ([][]string, e
 	}
 	var pages, analysedPages, analysedRows float64
 	var neverAnalysed bool
-	// Sizes of every leaf: a partitioned table has none of its own.
+	// Sizes of the table and, for a partitioned one (which has none of
+	// its own), of every partition: pg_partition_tree lists no row for a
+	// plain table, which once made every table look empty, so "small",
+	// and read whole.
 	if err := q.QueryRow(ctx, `SELECT coalesce(sum(pg_catalog.pg_relation_size(c.oid)), 0)::float8 / current_setting('block_size')::float8,
        coalesce(sum(c.relpages) FILTER (WHERE c.reltuples >= 0), 0)::float8,
        coalesce(sum(c.reltuples) FILTER (WHERE c.reltuples >= 0), 0)::float8,
        coalesce(bool_or(c.reltuples < 0 AND c.relkind IN ('r', 'm')), false)
-FROM pg_catalog.pg_partition_tree($1::regclass) t JOIN pg_catalog.pg_class c ON c.oid = t.relid`,
+FROM pg_catalog.pg_class c
+WHERE c.oid = $1::regclass OR c.oid IN (SELECT relid FROM pg_catalog.pg_partition_tree($1::regclass))`,
 		quoteQualified(rel.qualified())).Scan(&pages, &analysedPages, &analysedRows, &neverAnalysed); err != nil {
 		return nil, fmt.Errorf("sampling %s: %w", rel.qualified(), err)
 	}

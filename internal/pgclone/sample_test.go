@@ -93,3 +93,39 @@ func TestSampleColumns_ArraysAndBytea(t *testing.T) {
 		t.Errorf("text[] of product codes flagged: %+v", f)
 	}
 }
+
+// TestSampleColumns_SamplesPagesOfPlainTables: a plain table larger than
+// smallTablePages is sampled by pages, not read whole. pg_partition_tree
+// lists no row for a plain table, which once made every plain table look
+// empty, so small, and read whole: a plan read all of production.
+func TestSampleColumns_SamplesPagesOfPlainTables(t *testing.T) {
+	dsn := pgtest.Require(t).NewDatabase(t)
+	pgtest.Exec(t, dsn,
+		`CREATE TABLE big (id int PRIMARY KEY, contact text) WITH (autovacuum_enabled = false)`,
+		`INSERT INTO big SELECT i, 'user' || i || '@example.com' FROM generate_series(1, 200000) i`,
+		`ANALYZE big`,
+	)
+	ctx := context.Background()
+	conn := dial(t, dsn)
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	found, err := ScanPII(ctx, tx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) != 1 || found[0].Column != "contact" {
+		t.Fatalf("findings = %+v, want big.contact", found)
+	}
+	// This transaction's own counts of tuples its scans returned.
+	var read int64
+	if err := tx.QueryRow(ctx, `SELECT coalesce(seq_tup_read, 0) FROM pg_stat_xact_user_tables WHERE relname = 'big'`).Scan(&read); err != nil {
+		t.Fatal(err)
+	}
+	if read == 0 || read > 50000 {
+		t.Fatalf("the scan read %d of 200,000 rows: want a page sample of at most a quarter", read)
+	}
+	t.Logf("sampled %d of 200,000 rows", read)
+}
