@@ -595,7 +595,7 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 		} else if tr := rule.Spec.Transformer; tr != "keep" && tr != "null" {
 			if jc.unsafeIndex != "" {
 				problem(ProblemNonBijectiveUnique, name, rule.Column, fmt.Sprintf(
-					"unique index %s compares it through the expression %s, which the clone cannot prove masking keeps one to one (it judges the column itself, lower() or upper() of it, and casts to text or citext); copy the column with transformer \"keep\" if it is not personal data, or index the column itself or lower() of it instead",
+					"%s compares it through the expression %s, which the clone cannot prove masking keeps one to one (it judges the column itself, lower() or upper() of it, and casts to text or citext); copy the column with transformer \"keep\" if it is not personal data, or index the column itself or lower() of it instead",
 					jc.unsafeIndex, jc.unsafeExpr), nil)
 				continue
 			}

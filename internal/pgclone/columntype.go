@@ -44,6 +44,13 @@ type uniqueIndexKey struct {
 	attnum        int    // 0 for an expression
 	expr          string // pg_get_indexdef of the key alone
 	deterministic bool   // the key's collation (true when it has none)
+	// exclusion is set for an exclusion constraint's key (named with its
+	// constraint in index); equality when its operator is a btree or hash
+	// equality (WITH =), which makes it unique like a unique index's key.
+	exclusion, equality bool
+	// wholeRow: the index's expressions or predicate read the whole row
+	// (key_of(t)), so the index covers every column of the table.
+	wholeRow bool
 }
 
 // readUniqueIndexes reads the keys of every unique index of the given
@@ -57,11 +64,20 @@ func readUniqueIndexes(ctx context.Context, q Querier, oids []uint32, byOID map[
 	rows, err := q.Query(ctx, `
 		SELECT i.indrelid, quote_ident(n.nspname) || '.' || quote_ident(ic.relname), i.indkey[k.pos]::int,
 		       CASE WHEN i.indkey[k.pos] = 0 THEN pg_get_indexdef(i.indexrelid, k.pos + 1, true) ELSE '' END,
-		       coalesce((SELECT co.collisdeterministic FROM pg_collation co WHERE co.oid = i.indcollation[k.pos]), true)
+		       coalesce((SELECT co.collisdeterministic FROM pg_collation co WHERE co.oid = i.indcollation[k.pos]), true),
+		       i.indisexclusion,
+		       coalesce((SELECT EXISTS (SELECT 1 FROM pg_amop am JOIN pg_am a ON a.oid = am.amopmethod
+		                                 WHERE am.amopopr = con.conexclop[k.pos + 1]
+		                                   AND (a.amname = 'btree' AND am.amopstrategy = 3 OR a.amname = 'hash' AND am.amopstrategy = 1))
+		                 FROM pg_constraint con WHERE con.conindid = i.indexrelid AND con.contype = 'x'), false),
+		       coalesce(i.indexprs::text ~ ':varattno 0 ', false) OR coalesce(i.indpred::text ~ ':varattno 0 ', false),
+		       coalesce((SELECT quote_ident(con.conname) FROM pg_constraint con WHERE con.conindid = i.indexrelid AND con.contype = 'x'), ''),
+		       coalesce((SELECT o.oprname FROM pg_constraint con JOIN pg_operator o ON o.oid = con.conexclop[k.pos + 1]
+		                 WHERE con.conindid = i.indexrelid AND con.contype = 'x'), '')
 		FROM pg_index i
 		JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
 		CROSS JOIN LATERAL generate_series(0, i.indnkeyatts - 1) AS k(pos)
-		WHERE i.indrelid = ANY ($1::oid[]) AND i.indisunique
+		WHERE i.indrelid = ANY ($1::oid[]) AND (i.indisunique OR i.indisexclusion)
 		ORDER BY i.indrelid, ic.relname, k.pos`, oids)
 	if err != nil {
 		return fmt.Errorf("reading unique indexes: %w", err)
@@ -69,9 +85,14 @@ func readUniqueIndexes(ctx context.Context, q Querier, oids []uint32, byOID map[
 	var keys []uniqueIndexKey
 	for rows.Next() {
 		var k uniqueIndexKey
-		if err := rows.Scan(&k.rel, &k.index, &k.attnum, &k.expr, &k.deterministic); err != nil {
+		var con, op string
+		if err := rows.Scan(&k.rel, &k.index, &k.attnum, &k.expr, &k.deterministic, &k.exclusion, &k.equality, &k.wholeRow, &con, &op); err != nil {
 			rows.Close()
 			return fmt.Errorf("reading unique indexes: %w", err)
+		}
+		k.index = "unique index " + k.index
+		if k.exclusion {
+			k.index = fmt.Sprintf("exclusion constraint %s (index %s, operator %s)", con, strings.TrimPrefix(k.index, "unique index "), op)
 		}
 		keys = append(keys, k)
 	}
@@ -85,8 +106,24 @@ func readUniqueIndexes(ctx context.Context, q Querier, oids []uint32, byOID map[
 		}
 		for i := range rel.columns {
 			c := &rel.columns[i]
+			unsafe := func(expr string) {
+				if c.unsafeIndex == "" {
+					c.unsafeIndex, c.unsafeExpr = k.index, expr
+				}
+			}
 			switch {
+			case k.wholeRow:
+				// The index reads the whole row (through a function of
+				// it): no column's masking can be judged against it.
+				unsafe(k.expr + " (the whole row)")
+			case k.exclusion && !k.equality && (k.attnum == c.num || k.attnum == 0 && exprMentions(k.expr, c.name)):
+				// Overlap (&&) and other operators: masking can make
+				// values that did not conflict conflict.
+				unsafe(c.name + " (its operator is not an equality)")
 			case k.attnum == c.num:
+				if k.exclusion {
+					c.unique = true // WITH =: unique like a unique index
+				}
 				if !k.deterministic {
 					c.caseInsensitive = true
 				}
@@ -94,11 +131,12 @@ func readUniqueIndexes(ctx context.Context, q Querier, oids []uint32, byOID map[
 				ci, known := judgeIndexExpr(k.expr, c.name)
 				switch {
 				case !known:
-					if c.unsafeIndex == "" {
-						c.unsafeIndex, c.unsafeExpr = k.index, k.expr
-					}
+					unsafe(k.expr)
 				case ci || !k.deterministic:
 					c.caseInsensitive = true
+				}
+				if known && k.exclusion {
+					c.uniqueExpr = true
 				}
 			}
 		}
