@@ -714,6 +714,14 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 						"add a rule with transformer \"null\" (recompute it in staging, for example with an UPDATE that fires its trigger), or \"keep\" if it holds nothing personal", nil)
 				continue
 			}
+			if cp := ruled[rel.qualified()][col.name]; cp != nil && (cp.spec.OnInvalid == "" || cp.spec.OnInvalid == masking.OnInvalidError) {
+				// The apply would fail at the first invalid value, after
+				// copying: say so at plan, with counts, never values.
+				if bad, of := invalidSamples(cp, col.typ, samples[i]); bad > 0 {
+					problem(ProblemInvalidSamples, rel.qualified(), col.name,
+						invalidSamplesDetail(cp.spec, col.unique || col.uniqueExpr || p.uniqueInPartitions(rel, col.name), bad, of), nil)
+				}
+			}
 			findings := masking.Detect(masking.Column{Name: col.name, SQLType: col.typ, Samples: samples[i]})
 			if len(findings) == 0 {
 				continue

@@ -660,6 +660,8 @@ func addProblems(m postgresCloneModel, problems []pgclone.Problem, diags *diagno
 			diags.AddAttributeError(at, "Foreign Key Ends Masked Differently", fmt.Sprintf("%s: %s.", name, p.Detail))
 		case pgclone.ProblemDerivedData:
 			diags.AddAttributeError(at, "Derived Column Would Leak", fmt.Sprintf("%s: %s.", name, p.Detail))
+		case pgclone.ProblemInvalidSamples:
+			diags.AddAttributeError(at, "Masking Rule Would Fail on Production Values", fmt.Sprintf("Column %s: %s.", name, p.Detail))
 		case pgclone.ProblemLargeObjects:
 			diags.AddAttributeError(at, "Large Objects Are Not Copied", fmt.Sprintf("%s: %s.", name, p.Detail))
 		case pgclone.ProblemUnknownTable, pgclone.ProblemUnknownColumn:
