@@ -101,15 +101,21 @@ type Options struct {
 	// textCopy streams every table in text COPY, as tables the binary
 	// path cannot mask are: tests compare the two paths.
 	textCopy bool
+	// estimateRows takes each table's row count from the planner's
+	// statistics instead of counting it (see TablePlan.Estimated): Clone
+	// sets it, since counting every table (and every subset filter) in
+	// the snapshot before the first COPY put a scan of production on the
+	// clone's critical path.
+	estimateRows bool
 }
 
 // TableProgress reports the copy of one table.
 type TableProgress struct {
 	Table         string // "schema.table"
 	Rows          int64  // rows copied so far
-	TotalRows     int64  // exact row count in the snapshot
+	TotalRows     int64  // the table's rows: the planner's estimate during a clone (see TablePlan.Estimated)
 	RowsPerSecond float64
-	Percent       float64 // of TotalRows; 100 for an empty table that is done
+	Percent       float64 // of TotalRows, at most 100; 100 once the table is done
 	Elapsed       time.Duration
 	// Remaining estimates the time left at the rate so far (0 when done
 	// or not yet known).
@@ -177,8 +183,12 @@ func (e *ProblemsError) Error() string {
 // partition).
 type TablePlan struct {
 	Name   string   // "schema.table"
-	Rows   int64    // exact count in the snapshot
+	Rows   int64    // exact count in the snapshot, or the planner's estimate when Estimated
 	Masked []string // columns with a rule other than keep, sorted
+	// Estimated says Rows is pg_class.reltuples (0 when never analysed),
+	// not a count: Clone estimates, and checks each table's rows read
+	// from the snapshot against the rows the target wrote instead.
+	Estimated bool
 }
 
 // Analysis is what [Analyze] found.
@@ -809,7 +819,12 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 		if n, ok := subset.Nullify[rel.root]; ok {
 			p.nullify[rel.qualified()] = n
 		}
-		if err := q.QueryRow(ctx, "SELECT count(*) FROM ONLY "+quoteQualified(rel.qualified())+" AS "+SubsetAlias+" WHERE "+filter).Scan(&tp.Rows); err != nil {
+		if opts.estimateRows {
+			tp.Estimated = true
+			if err := q.QueryRow(ctx, "SELECT greatest(reltuples, 0)::int8 FROM pg_catalog.pg_class WHERE oid = $1::regclass", quoteQualified(rel.qualified())).Scan(&tp.Rows); err != nil {
+				return nil, fmt.Errorf("estimating rows of %s: %w", rel.qualified(), err)
+			}
+		} else if err := q.QueryRow(ctx, "SELECT count(*) FROM ONLY "+quoteQualified(rel.qualified())+" AS "+SubsetAlias+" WHERE "+filter).Scan(&tp.Rows); err != nil {
 			return nil, fmt.Errorf("counting rows of %s: %w", rel.qualified(), err)
 		}
 		p.analysis.Tables = append(p.analysis.Tables, tp)

@@ -304,6 +304,9 @@ func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (r
 		return Result{}, fmt.Errorf("pgclone: %w", err)
 	}
 	c.phaseStart = time.Now()
+	// Row counts come from the copy itself (read from the snapshot,
+	// written by the target), not from a scan before it.
+	opts.estimateRows = true
 	pol, err := analyze(ctx, c.srcTx, &opts)
 	if err != nil {
 		return Result{}, c.sourceError(ctx, fmt.Errorf("pgclone: analysing the source: %w", err))
@@ -945,10 +948,10 @@ func (c *cloner) progress(tp TablePlan, start time.Time, rows *atomic.Int64) fun
 			p.RowsPerSecond = float64(n) / el.Seconds()
 		}
 		switch {
-		case tp.Rows > 0:
-			p.Percent = min(100, 100*float64(n)/float64(tp.Rows))
 		case done:
 			p.Percent = 100
+		case tp.Rows > 0:
+			p.Percent = min(100, 100*float64(n)/float64(tp.Rows))
 		}
 		if !done && p.RowsPerSecond > 0 && tp.Rows > n {
 			p.Remaining = time.Duration(float64(tp.Rows-n) / p.RowsPerSecond * float64(time.Second))

@@ -187,8 +187,13 @@ func (c *cloner) endRange(tr *tableRun, read, written, bytes int64) error {
 	if !last {
 		return nil
 	}
-	if res.Rows != tr.tp.Rows || written != tr.tp.Rows {
+	// Every range's rows were read from the snapshot and written by the
+	// target; when the analysis counted the table, the count must agree.
+	if written != res.Rows || (!tr.tp.Estimated && res.Rows != tr.tp.Rows) {
 		tr.endProgress(false)
+		if tr.tp.Estimated {
+			return fmt.Errorf("pgclone: %s: %d rows read from the snapshot, %d written", tr.tp.Name, res.Rows, written)
+		}
 		return fmt.Errorf("pgclone: %s: %d rows in the snapshot, %d read, %d written", tr.tp.Name, tr.tp.Rows, res.Rows, written)
 	}
 	tr.endProgress(true)
