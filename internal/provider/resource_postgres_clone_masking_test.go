@@ -16,7 +16,8 @@ import (
 // TestAccPostgresClone_maskingRefusals checks the plan-time refusals of
 // issue #10, each naming the column and the reason: a rule on an integer
 // key that could leave the type's range, the two ends of a foreign key
-// masked differently, and on_invalid = "redact" on a unique column. A
+// masked differently, on_invalid = "redact" on a unique column, and a rule
+// that would refuse some of the column's values at apply. A
 // policy that avoids them copies, and references still match.
 func TestAccPostgresClone_maskingRefusals(t *testing.T) {
 	prodAdmin := pgtest.Require(t).NewDatabase(t)
@@ -24,7 +25,11 @@ func TestAccPostgresClone_maskingRefusals(t *testing.T) {
 		`CREATE TABLE accounts (id integer PRIMARY KEY, email text NOT NULL UNIQUE)`,
 		`CREATE TABLE orders (id integer PRIMARY KEY, account_email text NOT NULL REFERENCES accounts (email))`,
 		`INSERT INTO accounts SELECT g, 'customer.number' || g || '@example.com' FROM generate_series(1, 200) g`,
-		`INSERT INTO orders SELECT g, 'customer.number' || (1 + g % 200) || '@example.com' FROM generate_series(1, 500) g`)
+		`INSERT INTO orders SELECT g, 'customer.number' || (1 + g % 200) || '@example.com' FROM generate_series(1, 500) g`,
+		// One lead in ten has no address: an e-mail rule without
+		// on_invalid would fail the apply after copying.
+		`CREATE TABLE leads (id integer PRIMARY KEY, email text)`,
+		`INSERT INTO leads SELECT g, CASE WHEN g % 10 = 0 THEN 'unknown ' || g ELSE 'lead' || g || '@example.com' END FROM generate_series(1, 100) g`)
 	prod := pgtest.ReaderDSN(t, prodAdmin)
 	staging := pgtest.StartForTest(t).NewDatabase(t)
 	reg := t.TempDir() + "/registry.db"
@@ -33,6 +38,7 @@ func TestAccPostgresClone_maskingRefusals(t *testing.T) {
 		return "\n  rule {\n    table       = \"" + table + "\"\n    column      = \"" + column + "\"\n    transformer = \"" + transformer + "\"\n    " + extra + "\n  }"
 	}
 	emails := rule("accounts", "email", "email", `domain = "account_email"`) + rule("orders", "account_email", "email", `domain = "account_email"`)
+	leads := rule("leads", "email", "email", `on_invalid = "redact"`)
 	resource.Test(t, resource.TestCase{
 		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
 		ProtoV6ProviderFactories: factories(newTestClock()),
@@ -57,7 +63,14 @@ func TestAccPostgresClone_maskingRefusals(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)Masking Rule Breaks Uniqueness.*public\.accounts\.email.*on_invalid`),
 			},
 			{
-				Config: cloneConfigWith(reg, conns, emails+rule("accounts", "id", "digits", `options = { max_value = "2147483647" }`)),
+				// A rule that would refuse 10% of the sampled values (the
+				// second review's item G): refused at plan, with the share and
+				// the way out, before anything is copied.
+				Config:      cloneConfigWith(reg, conns, emails+rule("accounts", "id", "digits", `options = { max_value = "2147483647" }`)+rule("leads", "email", "email", "")),
+				ExpectError: regexp.MustCompile(`(?s)Masking Rule Would Fail on Production Values.*public\.leads\.email.*10\s+of\s+100\s+sampled\s+values\s+\(10\.0%\).*on_invalid\s+=\s+"redact"`),
+			},
+			{
+				Config: cloneConfigWith(reg, conns, emails+leads+rule("accounts", "id", "digits", `options = { max_value = "2147483647" }`)),
 				Check: func(*terraform.State) error {
 					ctx := context.Background()
 					conn, err := pgx.Connect(ctx, staging)
