@@ -63,6 +63,7 @@ func (d *maskedRowsDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 			"Each result column is judged by the table column it is read from (as the server's row description says), so renaming it with `AS` hides nothing; " +
 			"a column read through a view or materialized view is followed to the base table column it comes from, and one computed in a view fails unless it has a rule; " +
 			"a computed column, whose source cannot be told, needs a rule (`keep` if it is safe to show). " +
+			"A column without a rule that returns even one e-mail address, IBAN (check digits), card number (Luhn check and a real issuer prefix for its length) or US SSN in its dashed form fails too, however few of the rows it is. " +
 			"It masks with the provider's `masking_key` (or `STAGING_MASKING_KEY`), which is never stored; the masked rows are, in state.",
 		Attributes: map[string]schema.Attribute{
 			"postgres": schema.StringAttribute{MarkdownDescription: "Name of a `postgres` block of the provider configuration.", Required: true},
@@ -356,7 +357,8 @@ func (d *maskedRowsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 			f = masking.Detect(masking.Column{Name: name, SQLType: src.sqlType, Samples: samples})
 		}
 		if len(f) == 0 {
-			// The rows are shown: one e-mail address or IBAN among them
+			// The rows are shown: one e-mail address, IBAN, issued card
+			// number or dashed SSN among them
 			// is a leak, however few of the values it is.
 			hits, kind, values := 0, "", samples
 			if strings.HasSuffix(src.sqlType, "[]") {
