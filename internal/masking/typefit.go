@@ -85,11 +85,25 @@ func fitsType(spec Spec, class ColumnClass, unique bool) (bool, string) {
 				return false, fmt.Sprintf("ip writes canonical addresses of up to 43 characters (IPv6 with a /prefix), more than varchar(%d) holds; alter the column to varchar(43), inet or cidr", n)
 			}
 		}
-		if max, bounded, why := MaxOutputLength(spec, n); !bounded || max > n {
-			what := fmt.Sprintf("up to %d characters", max)
-			widen := fmt.Sprintf("alter the column to varchar(%d) or text", max)
+		if longest, bounded, why := MaxOutputLength(spec, n); !bounded || longest > n {
+			what := fmt.Sprintf("up to %d characters", longest)
+			// The bound grows with n: widen to the first length that
+			// holds what values of that length become, if any.
+			widen := "alter the column to text"
+			for m := n + 1; m <= 10485760 && bounded; m = max(m+1, m*11/10) {
+				if mm, ok, _ := MaxOutputLength(spec, m); ok && mm <= m {
+					for l := n + 1; l <= m; l++ { // the smallest one
+						if ll, _, _ := MaxOutputLength(spec, l); ll <= l {
+							m = l
+							break
+						}
+					}
+					widen = fmt.Sprintf("alter the column to varchar(%d) or text", m)
+					break
+				}
+			}
 			if !bounded {
-				what, widen = "values of no bounded length", "alter the column to text"
+				what = "values of no bounded length"
 			}
 			return false, fmt.Sprintf("%s writes %s (%s) for values of varchar(%d), more than the column holds; %s, use a transformer that keeps the length (format_preserving, text_scramble) or a shorter one, or null, or redact with a value of at most %d characters", name, what, why, n, widen, n)
 		}
