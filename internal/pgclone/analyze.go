@@ -210,6 +210,10 @@ type Analysis struct {
 	// Roles that grants and policies of the copied schemas name (after
 	// RoleMap): check them against the target with [MissingRoles].
 	Roles []string
+	// Warnings are what the plan checked on sampled values only (a
+	// domain's CHECK constraints against masked samples), one sentence
+	// each, naming the column.
+	Warnings []string
 }
 
 // identifierTransformers mask values that identify a person on their own:
@@ -723,6 +727,18 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 					"a tsvector column beside masked columns holds the production words they are derived from, and the copy cannot recompute it; "+
 						"add a rule with transformer \"null\" (recompute it in staging, for example with an UPDATE that fires its trigger), or \"keep\" if it holds nothing personal", nil)
 				continue
+			}
+			if cp := ruled[rel.qualified()][col.name]; cp != nil && cp.t != nil && cp.spec.Transformer != "keep" && cp.spec.Transformer != "null" {
+				// A domain's CHECK constraints judged on masked samples.
+				detail, warning, err := domainCheckProblem(ctx, q, rel, col, cp, samples[i])
+				if err != nil {
+					return nil, err
+				}
+				if detail != "" {
+					problem(ProblemOutputDoesNotFit, rel.qualified(), col.name, detail, nil)
+				} else if warning != "" {
+					p.analysis.Warnings = append(p.analysis.Warnings, warning)
+				}
 			}
 			if cp := ruled[rel.qualified()][col.name]; cp != nil && (cp.spec.OnInvalid == "" || cp.spec.OnInvalid == masking.OnInvalidError) {
 				// The apply would fail at the first invalid value, after

@@ -171,7 +171,7 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"(never copied: they are paths out of staging, or back to production); objects left out through `allow_dropped_dependents` or `exclude_objects`; " +
 			"a table that inherits from a table not copied (copied as a plain table); grants and policies for roles staging does not have " +
 			"(a policy only for such roles applies to no one there). Ownership is not copied: the staging login owns the copy. `objects` counts what was created, per kind.\n\n" +
-			"**What is refused at plan time.** A column that looks like personal data without a rule; a rule on a primary-key, unique or foreign-key column that is not bijective under the column's equality (its base type through any domains; citext, nondeterministic collations and unique indexes on lower(), upper() or a citext cast compare ignoring case; any other index expression over the column is refused); a rule whose outputs the column's type cannot hold (longer than varchar(n), outside an integer type or numeric(p,s), or too few values for FF1); a rule naming nothing; " +
+			"**What is refused at plan time.** A column that looks like personal data without a rule; a rule on a primary-key, unique or foreign-key column (or one under an exclusion constraint WITH =) that is not bijective under the column's equality (its base type through any domains; citext, nondeterministic collations and unique indexes on lower(), upper() or a citext cast compare ignoring case; any other index expression over the column, an exclusion constraint with another operator, and a unique index on a function of the whole row, which covers every column, are refused unless the rule is keep or null); a rule whose outputs the column's type cannot hold (longer than varchar(n) for any value of n characters, judged from each transformer's longest output, outside an integer type or numeric(p,s), or too few values for FF1); a rule on a column whose type is a domain with CHECK constraints when a masked sampled value fails them (checked by casting the masked samples in the read-only source transaction; when they pass, the plan warns that only the samples were checked); a rule naming nothing; " +
 			"a rule whose transformer refuses some of the column's sampled values as invalid while `on_invalid` is \"error\" (the default), since the apply would fail at the first such row (values longer than the 4,096 characters the sample keeps are not judged); " +
 			"excluding a table that a copied foreign key references or a copied view reads (unless `allow_dropped_dependents`); a C function, whose library only production has " +
 			"(unless `exclude_objects`); an extension the staging server cannot create (unless `exclude_objects`); a column of type `oid` or `lo` in a database with large objects, unless a rule nulls it; a `tsvector` beside masked columns without a rule " +
@@ -604,6 +604,9 @@ func (r *postgresCloneResource) analyze(ctx context.Context, m postgresCloneMode
 		return pgclone.Analysis{}, false
 	}
 	addProblems(m, a.Problems, diags)
+	for _, w := range a.Warnings {
+		diags.AddAttributeWarning(path.Root("rule"), "Checked on Sampled Values Only", w)
+	}
 	if len(a.NotCopied) > 0 || len(a.Skipped) > 0 {
 		var b strings.Builder
 		for _, n := range a.NotCopied {

@@ -43,6 +43,16 @@ func TestAccPostgresClone_maskingJudgedByColumnType(t *testing.T) {
 		`CREATE TABLE int_child (id int PRIMARY KEY, pid int NOT NULL REFERENCES big_parent, code varchar(3), amount numeric(5,2))`,
 		`CREATE TABLE acct (id int PRIMARY KEY, email varchar(254) NOT NULL UNIQUE)`,
 		`CREATE TABLE acct_short (id int PRIMARY KEY, email varchar(100) NOT NULL UNIQUE)`,
+		// Second review of issue #10: B (lengths), C (exclusion, whole
+		// row), D (domain CHECK).
+		`CREATE DOMAIN zip_d AS text CONSTRAINT zip_shape CHECK (VALUE ~ '^[A-Z]{3}-[0-9]{4}$')`,
+		`CREATE TABLE rv (id int PRIMARY KEY, zip zip_d, code text, contact varchar(20), who varchar(12))`,
+		`ALTER TABLE rv ADD CONSTRAINT rv_code_excl EXCLUDE USING hash (code WITH =)`,
+		`CREATE TABLE wr (id int PRIMARY KEY, code text)`,
+		`CREATE FUNCTION key_of(r wr) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT lower(r.code)'`,
+		`CREATE UNIQUE INDEX wr_key ON wr ((key_of(wr)))`,
+		`INSERT INTO rv SELECT g, 'ABC-' || (1000 + g), 'CODE' || (100000 + g), 'a' || g || '@x.io', 'Mary Jones' FROM generate_series(1, 50) g`,
+		`INSERT INTO wr SELECT g, 'Code' || (100000 + g) FROM generate_series(1, 50) g`,
 		`INSERT INTO dom SELECT g, 'K' || (100000 + g), 1000000 + g, 'H' || g FROM generate_series(1, 50) g`,
 		`INSERT INTO idx SELECT g, 'C' || (100000 + g), 'B' || (100000 + g), 'A' || (100000 + g) FROM generate_series(1, 50) g`,
 		`INSERT INTO big_parent SELECT 2000000000 + g FROM generate_series(1, 300) g`,
@@ -87,6 +97,20 @@ func TestAccPostgresClone_maskingJudgedByColumnType(t *testing.T) {
 				ExpectError: regexp.MustCompile(strings.ReplaceAll(
 					`(?s)Masking Rule Breaks Uniqueness.*public\.acct_short\.email.*not within varchar\(100\); alter the column to varchar\(254\) or text, or mask it with hash`, " ", `\s+`)),
 			},
+			// A domain's CHECK refuses the masked samples (second review D).
+			step(rule("rv", "zip", "format_preserving", ""),
+				`(?s)Masked Values Do Not Fit the Column.*public\.rv\.zip.*domain zip_d, constraint zip_shape.*"keep"`),
+			// An exclusion constraint WITH = is unique (second review C).
+			step(rule("rv", "code", "redact", `options = { value = "x" }`),
+				`(?s)Masking Rule Breaks Uniqueness.*public\.rv\.code.*not bijective`),
+			// A unique index on a function of the whole row covers the column.
+			step(rule("wr", "code", "redact", `options = { value = "x" }`),
+				`(?s)Masking Rule Breaks Uniqueness.*public\.wr\.code.*public\.wr_key.*whole row`),
+			// Every transformer is judged against varchar(n) (second review B).
+			step(rule("rv", "contact", "email", `options = { local_part = "hash" }`),
+				`(?s)Masked Values Do Not Fit the Column.*public\.rv\.contact.*varchar\(20\).*varchar\(254\)`),
+			step(rule("rv", "who", "full_name", ""),
+				`(?s)Masked Values Do Not Fit the Column.*public\.rv\.who.*no bounded length.*text_scramble`),
 			// The integer end of a bigint key needs integer's maximum.
 			step(parent+rule("int_child", "pid", "digits", ""),
 				`(?s)Masked Values Do Not Fit the Column.*public\.int_child\.pid.*max_value\s+=\s+2147483647`),
@@ -94,6 +118,10 @@ func TestAccPostgresClone_maskingJudgedByColumnType(t *testing.T) {
 			step(parent+child+rule("int_child", "code", "digits", ""),
 				`(?s)Masked Values Do Not Fit the Column.*public\.int_child\.code.*varchar\(3\).*fewer\s+than\s+1,000,000\s+possible\s+values.*"keep"`),
 			{
+				// The second review's tables were for the refusals above.
+				PreConfig: func() {
+					pgtest.Exec(t, prodAdmin, `DROP TABLE rv`, `DROP INDEX wr_key`, `DROP FUNCTION key_of(wr)`, `DROP TABLE wr`, `DROP DOMAIN zip_d`)
+				},
 				Config: cloneConfigWith(reg, conns, email+parent+child+rule("int_child", "amount", "number_noise", `options = { ratio = "0.5" }`)),
 				Check: func(*terraform.State) error {
 					ctx := context.Background()
