@@ -54,7 +54,7 @@ func (d *piiScanDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Scans a database for columns that look like personal data, from their names, types and up to 1,000 values each sampled across the whole table, " +
 			"and suggests a masking rule for each: the starting point of a `staging_postgres_clone` policy. " +
-			"Each suggestion passes on the values it was made from and keeps as little as the column allows: the same rule the clone's plan error proposes. " +
+			"Each suggestion passes on the values it was made from, fits the column's `varchar(n)` (where the detector's transformer could write longer values, such as an e-mail on `varchar(20)`, it is `format_preserving` or `text_scramble`, which keep each value's length), and keeps as little as the column allows: the same rule the clone's plan error proposes. " +
 			"It runs the same detector the clone uses to fail closed, inside one `READ ONLY` transaction.",
 		Attributes: map[string]schema.Attribute{
 			"postgres":        schema.StringAttribute{MarkdownDescription: "Name of a `postgres` block of the provider configuration.", Required: true},
