@@ -769,7 +769,7 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 				}
 				keys = &k
 			}
-			sg := suggestRule(f, samples[i], col.typ, keys.key[rel.qualified()+"."+col.name] || p.uniqueInPartitions(rel, col.name))
+			sg := suggestRule(f, samples[i], col.baseType(), keys.key[rel.qualified()+"."+col.name] || p.uniqueInPartitions(rel, col.name))
 			msg := fmt.Sprintf("looks like %s (confidence %.2f: %s)", f.Kind, f.Confidence, f.Reason)
 			if sg.Note != "" {
 				msg += "; " + sg.Note

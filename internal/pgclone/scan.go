@@ -52,7 +52,7 @@ func ScanPII(ctx context.Context, q Querier, opts Options) ([]ColumnFinding, err
 			// The same rule the clone's plan error proposes.
 			key := keys.key[rel.qualified()+"."+col.name]
 			for j := range f {
-				sg := suggestRule(f[j], samples[i], col.typ, key)
+				sg := suggestRule(f[j], samples[i], col.baseType(), key)
 				f[j].Suggested = sg.Spec
 				if sg.Note != "" {
 					f[j].Reason += "; " + sg.Note

@@ -202,3 +202,13 @@ func (k keyColumns) align(specs map[string]*masking.Spec) {
 		}
 	}
 }
+
+// baseType is the column's type with its domains resolved (format_type of
+// the base type, with the domain's length), the type whose bounds its
+// values keep: suggestions are fitted to it.
+func (c *column) baseType() string {
+	if c.baseTyp != "" {
+		return c.baseTyp
+	}
+	return c.typ
+}

@@ -1,10 +1,14 @@
 package pgclone
 
 import (
+	"context"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/stagingkit/terraform-provider-staging/internal/masking"
+	"github.com/stagingkit/terraform-provider-staging/internal/pgtest"
 )
 
 // Review #10 (second review, B): a suggestion must fit the column's
@@ -45,4 +49,40 @@ func TestSuggestRuleFitsVarcharLength(t *testing.T) {
 			t.Errorf("%s on %s: suggestion %+v fails its samples", c.f.Kind, c.typ, sg.Spec)
 		}
 	}
+}
+
+// TestAnalyze_suggestionFitsDomainLength: the clone's suggestion for an
+// e-mail column whose type is a domain over varchar(20) fits the domain's
+// base type (email, and email with local_part = "hash", write longer
+// addresses), so the rule it proposes passes its own plan.
+func TestAnalyze_suggestionFitsDomainLength(t *testing.T) {
+	c := pgtest.Require(t)
+	prod := c.NewDatabase(t)
+	pgtest.Exec(t, prod,
+		`CREATE DOMAIN short_mail AS varchar(20)`,
+		`CREATE TABLE people (id int PRIMARY KEY, email short_mail)`,
+		`INSERT INTO people SELECT g, 'u' || g || '@x.io' FROM generate_series(1, 60) g`)
+	ctx := context.Background()
+	conn := dial(t, prod)
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	a, err := Analyze(ctx, tx, Options{Key: testKey(t, "suggest")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range a.Problems {
+		if p.Column == "email" && p.Kind == ProblemUnmaskedPII {
+			if p.Suggested == nil || p.Suggested.Transformer != "format_preserving" {
+				t.Fatalf("suggested %+v for an e-mail column of a domain over varchar(20)", p.Suggested)
+			}
+			if ok, why := masking.FitsType(*p.Suggested, masking.ClassOf("character varying(20)", false), false); !ok {
+				t.Fatalf("the suggestion does not fit: %s", why)
+			}
+			return
+		}
+	}
+	t.Fatalf("no unmasked-PII problem for people.email: %+v", a.Problems)
 }
