@@ -8,7 +8,7 @@ import (
 func init() {
 	register(entry{
 		info: Info{Name: "email", Bijective: true,
-			Description: "E-mail addresses: the local part is encrypted with NIST FF1 on its case-folded letters and digits (letters stay letters in their case, digits stay digits, punctuation is kept), so distinct addresses stay distinct both as text and ignoring case (citext, lower(email)); the domain is kept, replaced or mapped. A local part with fewer than 1,000,000 possible values (such as bob) is encrypted together with its forms bob.NNNN, so it may gain such a suffix. Bijective with domain_mode keep.",
+			Description: "E-mail addresses: the local part is encrypted with NIST FF1 on its case-folded letters and digits (letters stay letters in their case, digits stay digits, punctuation is kept), so distinct addresses stay distinct both as text and ignoring case (citext, lower(email)); the domain is kept, replaced or mapped. A local part with fewer than 1,000,000 possible values (such as bob) is encrypted together with its forms bob.NNNN, so it may gain such a suffix (never past 254 characters: next to a domain too long for the suffix it is permuted among the short forms). Bijective with domain_mode keep.",
 			Options: []OptionInfo{
 				{Name: "domain_mode", Type: "string", Description: `"keep" (default), "replace" (every domain becomes replacement_domain) or "map" (domains listed in domain_map are replaced, others kept).`},
 				{Name: "replacement_domain", Type: "string", Description: `Replacement domain for domain_mode "replace" (default "example.com"). (The spec's own domain, which keys the masking, is a different thing.)`},
