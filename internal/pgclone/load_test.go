@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -286,5 +287,32 @@ func TestClone_foreignKeyBeforeLastCopy(t *testing.T) {
 	}
 	if s := shadowSchemas(t, dial(t, staging)); len(s) > 0 {
 		t.Errorf("shadow schemas left: %v", s)
+	}
+}
+
+// TestClone_onlyTablesWhoseLoadRunsCode: when every table's load runs user
+// code (a domain CHECK calling a function), the first wave is empty and
+// its barrier is done at once; releasing it once made the copy ready
+// twice, two workers copied the table, and its primary key failed.
+func TestClone_onlyTablesWhoseLoadRunsCode(t *testing.T) {
+	c := pgtest.Require(t)
+	prod, staging := c.NewDatabase(t), c.NewDatabase(t)
+	pgtest.Exec(t, prod, `CREATE FUNCTION code_ok(v text) RETURNS boolean LANGUAGE sql STABLE AS $$ SELECT v ~ '^[0-9]+$' $$`,
+		`CREATE DOMAIN code AS text CHECK (code_ok(VALUE))`,
+		`CREATE TABLE people (id int PRIMARY KEY, nickname text NOT NULL, badge code)`,
+		`INSERT INTO people SELECT g, 'n' || g, g::text FROM generate_series(1, 100) g`)
+	var copies atomic.Int64
+	res, err := Clone(context.Background(), sourceConfig(t, prod), mustConfig(t, staging), Options{Key: testKey(t, "k"), Parallelism: 2,
+		Rules: []ColumnRule{{Table: "people", Column: "nickname", Spec: masking.Spec{Transformer: "keep"}}},
+		trace: func(tt taskTrace) {
+			if tt.Kind == taskCopy && tt.End.IsZero() {
+				copies.Add(1)
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := copies.Load(); n != 1 || len(res.Tables) != 1 || res.Tables[0].Rows != 100 {
+		t.Fatalf("%d copies of people, results %+v: want one copy of 100 rows", n, res.Tables)
 	}
 }

@@ -226,10 +226,18 @@ func (s *scheduler) run(ctx context.Context, workers []*worker) error {
 	}
 	s.cond = sync.NewCond(&s.mu)
 	s.left = len(s.tasks)
+	// The tasks that wait for nothing, gathered before any is released:
+	// releasing a barrier finishes it and may release tasks further on
+	// in s.tasks, which the same loop would then release a second time
+	// (two workers then copied one table twice).
+	var initial []*task
 	for _, t := range s.tasks {
 		if t.waiting == 0 {
-			s.release(t)
+			initial = append(initial, t)
 		}
+	}
+	for _, t := range initial {
+		s.release(t)
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
