@@ -959,7 +959,7 @@ WHERE c.oid = $1::regclass OR c.oid IN (SELECT relid FROM pg_catalog.pg_partitio
 			continue
 		case typ == "bytea":
 			cols = append(cols, fmt.Sprintf("pg_catalog.substr(%s, 1, %d)::text AS %s", id, sampleByteaPrefix, alias))
-		case strings.HasSuffix(typ, "[]"):
+		case c.isArray(): // its own type, or a domain over an array
 			cols = append(cols, fmt.Sprintf("%s AS %s", id, alias))
 			exprs[i] = fmt.Sprintf("ARRAY(SELECT pg_catalog.left(e::text, %d) FROM sampled s, LATERAL unnest(s.%s) WITH ORDINALITY AS u(e, n) WHERE e IS NOT NULL AND n <= 20 ORDER BY s.h, n LIMIT %d)",
 				sampleCellChars, alias, sampleSize)
