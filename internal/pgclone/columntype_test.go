@@ -225,7 +225,7 @@ func TestClone_domainOverArray(t *testing.T) {
 func TestClone_targetErrorNamesColumn(t *testing.T) {
 	c := pgtest.Require(t)
 	prod, staging := c.NewDatabase(t), c.NewDatabase(t)
-	pgtest.Exec(t, prod, `CREATE DOMAIN badge_code AS text CHECK (VALUE ~ '^[0-9]+$')`,
+	pgtest.Exec(t, prod, targetOnlyCheck(prod, "badge_code"),
 		`CREATE TABLE badges (id int PRIMARY KEY, badge badge_code)`,
 		`INSERT INTO badges SELECT g, g::text FROM generate_series(1, 20) g`)
 	_, err := Clone(context.Background(), sourceConfig(t, prod), mustConfig(t, staging), Options{Key: testKey(t, "k"), Rules: []ColumnRule{

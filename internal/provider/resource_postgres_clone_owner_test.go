@@ -89,17 +89,15 @@ func ownerOf(t *testing.T, dsn, schema string) string {
 // value leaves staging exactly as it was and the state unchanged (it used
 // to be a replacement that dropped staging first).
 func TestAccPostgresClone_failedRecopyKeepsPrevious(t *testing.T) {
-	prod, staging := seededShop(t)
+	admin, prod, staging := seededShopWithAdmin(t)
 	reg := t.TempDir() + "/registry.db"
 	cfg := cloneConfig(reg, prod, staging, shopRules())
-	// Phone numbers are not card numbers: the copy fails on the first one.
-	bad := cloneConfig(reg, prod, staging, shopRules("customers.phone")+`
-  rule {
-    table       = "customers"
-    column      = "phone"
-    transformer = "credit_card"
-  }
+	// A re-copy (a new key version) that meets, mid-copy, an e-mail the
+	// transformer refuses: longer than the 4,096 characters the plan's
+	// sample judges, so only the copy sees it.
+	bad := cloneConfig(reg, prod, staging, shopRules()+`
   key_version = 2`)
+	const badRow = `INSERT INTO customers (id, email, first_name, last_name) VALUES (999999, repeat('x', 5000), 'Ann', 'Lee')`
 	const addr = "staging_postgres_clone.shop"
 	var before, ownerID string
 	resource.Test(t, resource.TestCase{
@@ -121,11 +119,12 @@ func TestAccPostgresClone_failedRecopyKeepsPrevious(t *testing.T) {
 				},
 			},
 			{
-				Config: bad,
+				PreConfig: func() { pgtest.Exec(t, admin, badRow) },
+				Config:    bad,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
 				}},
-				ExpectError: regexp.MustCompile(`Error Cloning PostgreSQL Database`),
+				ExpectError: regexp.MustCompile(`(?s)Error Cloning PostgreSQL Database.*customers.*email`),
 			},
 			{
 				// Staging holds the previous copy, and the state still
@@ -137,6 +136,7 @@ func TestAccPostgresClone_failedRecopyKeepsPrevious(t *testing.T) {
 					if s := pgStrings(t, staging, `SELECT coalesce(string_agg(nspname, ','), '') FROM pg_namespace WHERE nspname LIKE '%\_\_stg\_%'`)[0]; s != "" {
 						t.Errorf("shadow schemas left: %s", s)
 					}
+					pgtest.Exec(t, admin, `DELETE FROM customers WHERE id = 999999`)
 				},
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{

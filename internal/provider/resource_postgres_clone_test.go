@@ -29,6 +29,14 @@ import (
 // cluster.
 func seededShop(t *testing.T) (prod, staging string) {
 	t.Helper()
+	_, prod, staging = seededShopWithAdmin(t)
+	return prod, staging
+}
+
+// seededShopWithAdmin is seededShop that also returns production's
+// superuser DSN, for tests that change production between steps.
+func seededShopWithAdmin(t *testing.T) (admin, prod, staging string) {
+	t.Helper()
 	prod = pgtest.Require(t).NewDatabase(t)
 	staging = pgtest.StartForTest(t).NewDatabase(t)
 	ctx := context.Background()
@@ -45,7 +53,7 @@ func seededShop(t *testing.T) (prod, staging string) {
 	}
 	// Production is read through a login that can only read, as the
 	// provider requires by default.
-	return pgtest.ReaderDSN(t, prod), staging
+	return prod, pgtest.ReaderDSN(t, prod), staging
 }
 
 // shopRules masks every personal column of the sample shop; skip leaves
