@@ -107,6 +107,9 @@ type Options struct {
 	// the snapshot before the first COPY put a scan of production on the
 	// clone's critical path.
 	estimateRows bool
+	// noMemoryLimit leaves the process's soft memory limit alone (see
+	// limitMemory): the memory tests compare with and without it.
+	noMemoryLimit bool
 }
 
 // TableProgress reports the copy of one table.

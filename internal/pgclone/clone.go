@@ -248,6 +248,11 @@ func PolicyHash(opts Options) string {
 // the swap (a non-relocatable one makes the clone fail before any write).
 // Not copied: ownership (the target login owns the copy); [Result.NotCopied]
 // and [Result.Skipped] list what was left out and why.
+//
+// While it runs, Clone lowers the Go runtime's soft memory limit of the
+// process to 192 MiB (see cloneMemoryLimit; a lower limit, such as one
+// set with GOMEMLIMIT, is kept) and puts the previous one back after the
+// last clone running in the process ends.
 func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (res Result, err error) {
 	start := time.Now()
 	if opts.Key.IsZero() {
@@ -258,6 +263,9 @@ func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (r
 	}
 	if opts.Parallelism <= 0 {
 		opts.Parallelism = runtime.NumCPU()
+	}
+	if !opts.noMemoryLimit {
+		defer limitMemory()()
 	}
 	c := &cloner{opts: &opts, source: source, target: target, start: start}
 	defer c.closeAll()
