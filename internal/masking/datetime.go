@@ -25,9 +25,9 @@ func floorDiv(a, b int) int {
 	return q
 }
 
-// daysFromCivil returns the days since 1970-01-01 of a proleptic Gregorian
+// DaysFromCivil returns the days since 1970-01-01 of a proleptic Gregorian
 // date (H. Hinnant's algorithm).
-func daysFromCivil(y, m, d int) int {
+func DaysFromCivil(y, m, d int) int {
 	if m <= 2 {
 		y--
 	}
@@ -39,8 +39,9 @@ func daysFromCivil(y, m, d int) int {
 	return era*146097 + doe - 719468
 }
 
-// civilFromDays is the inverse of daysFromCivil.
-func civilFromDays(z int) (y, m, d int) {
+// CivilFromDays is the inverse of DaysFromCivil: the proleptic Gregorian
+// year (astronomical: 0 is 1 BC), month and day of z days since 1970-01-01.
+func CivilFromDays(z int) (y, m, d int) {
 	z += 719468
 	era := floorDiv(z, 146097)
 	doe := z - era*146097
@@ -155,8 +156,8 @@ func validTZ(b []byte) bool {
 // (294276-12-31) hold, in days since 1970-01-01: a shift never goes
 // beyond them (it goes the other way, as it does at year 1).
 var (
-	pgMaxDate         = daysFromCivil(5874897, 12, 31)
-	pgMaxTimestampDay = daysFromCivil(294276, 12, 31)
+	pgMaxDate         = DaysFromCivil(5874897, 12, 31)
+	pgMaxTimestampDay = DaysFromCivil(294276, 12, 31)
 )
 
 func newShift(b *build, withTime bool) (built, error) {
@@ -213,7 +214,7 @@ func newShift(b *build, withTime bool) (built, error) {
 		}
 		scratch, dst := withScratch(dst, 16)
 		hi, lo := p.sum(scratch, 0, src)
-		days := daysFromCivil(y, m, d)
+		days := DaysFromCivil(y, m, d)
 		unit, span := 1, maxDays
 		if hasTime {
 			unit, span = 86400, maxDays*86400
@@ -224,7 +225,7 @@ func newShift(b *build, withTime bool) (built, error) {
 		}
 		t := days*unit + secs
 		yearOf := func(t int) int {
-			yy, _, _ := civilFromDays(floorDiv(t, unit))
+			yy, _, _ := CivilFromDays(floorDiv(t, unit))
 			return yy
 		}
 		// A shift must not leave years 1 to 9999 (a date beyond 9999 is
@@ -247,7 +248,7 @@ func newShift(b *build, withTime bool) (built, error) {
 				// Clamp into the year on the side of the first shift, or
 				// the other side when the value already is there: the
 				// shift is never zero.
-				first, last := daysFromCivil(y, 1, 1)*unit, daysFromCivil(y+1, 1, 1)*unit-1
+				first, last := DaysFromCivil(y, 1, 1)*unit, DaysFromCivil(y+1, 1, 1)*unit-1
 				nt = first
 				if off > 0 {
 					nt = last
@@ -258,7 +259,7 @@ func newShift(b *build, withTime bool) (built, error) {
 			}
 		}
 		nd := floorDiv(nt, unit)
-		ny, nm, ndd := civilFromDays(nd)
+		ny, nm, ndd := CivilFromDays(nd)
 		dst = appendISODate(dst, ny, nm, ndd)
 		if hasTime {
 			s := nt - nd*unit

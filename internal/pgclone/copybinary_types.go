@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/stagingkit/terraform-provider-staging/internal/masking"
 )
 
 // This file converts the binary COPY form of the masked column types the
@@ -489,40 +491,12 @@ const (
 	epochDays = 10_957
 )
 
-// daysFromCivil returns the days since 2000-01-01 of a proleptic
-// Gregorian date (H. Hinnant's algorithm).
-func daysFromCivil(y, m, d int) int {
-	if m <= 2 {
-		y--
-	}
-	era := floorDiv(y, 400)
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return era*146097 + doe - 719468 - epochDays
-}
+// daysFromCivil returns the days since 2000-01-01 (PostgreSQL's epoch) of
+// a proleptic Gregorian date.
+func daysFromCivil(y, m, d int) int { return masking.DaysFromCivil(y, m, d) - epochDays }
 
 // civilFromDays is the inverse of daysFromCivil.
-func civilFromDays(z int) (y, m, d int) {
-	z += 719468 + epochDays
-	era := floorDiv(z, 146097)
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y = yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = doy - (153*mp+2)/5 + 1
-	if mp < 10 {
-		m = mp + 3
-	} else {
-		m = mp - 9
-	}
-	if m <= 2 {
-		y++
-	}
-	return y, m, d
-}
+func civilFromDays(z int) (y, m, d int) { return masking.CivilFromDays(z + epochDays) }
 
 func isLeap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
 
