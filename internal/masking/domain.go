@@ -27,6 +27,9 @@ type FixedPointMeter struct {
 type fpeMeter struct {
 	odds  float64 // the product of 1/N over the domains permuted
 	calls int     // how many domains were permuted
+	// alongside makes the fpe record and still encrypt (see Metered);
+	// without it, the fpe records instead of encrypting.
+	alongside bool
 }
 
 // permuted records a permutation of the mixed-radix domain rad (radix
@@ -73,3 +76,44 @@ func (m *FixedPointMeter) FixedPointOdds(value []byte) float64 {
 	}
 	return m.m.odds
 }
+
+// Metered is a transformer that also measures, as it masks a value, what a
+// [FixedPointMeter] measures of it: the odds that masking left the value
+// unchanged by chance. The leak check takes them from the masking itself
+// instead of parsing every value a second time. Its outputs are those of
+// [New] for the same spec and key. It is not safe for concurrent use: make
+// one per goroutine.
+type Metered struct {
+	*transformer
+	m     *fpeMeter
+	known bool
+	odds  float64
+}
+
+// NewMetered returns the transformer of spec under key, metered. It fails
+// as [New] does.
+func NewMetered(spec Spec, key Key) (*Metered, error) {
+	m := &fpeMeter{alongside: true}
+	t, err := newTransformer(spec, key, m)
+	if err != nil {
+		return nil, err
+	}
+	return &Metered{transformer: t, m: m, known: fpeTransformers[spec.Transformer]}, nil
+}
+
+// Transform masks src as the unmetered transformer does and records the
+// odds [Metered.FixedPointOdds] returns.
+func (t *Metered) Transform(dst, src []byte) ([]byte, error) {
+	t.m.odds, t.m.calls = 1, 0
+	out, masked, err := t.transform(dst, src)
+	t.odds = 0
+	if t.known && masked && t.m.calls > 0 {
+		t.odds = t.m.odds
+	}
+	return out, err
+}
+
+// FixedPointOdds is what [FixedPointMeter.FixedPointOdds] returns for the
+// value the last Transform masked: 0 after a value it refused, replaced
+// (on_invalid) or passed through.
+func (t *Metered) FixedPointOdds() float64 { return t.odds }

@@ -124,3 +124,67 @@ func BenchmarkFixedPointOdds(b *testing.B) {
 		})
 	}
 }
+
+// TestMetered checks that a metered transformer masks exactly as New's and
+// measures exactly what a FixedPointMeter measures, over every golden
+// configuration (valid, invalid and edge values) and the paths where the
+// masking itself loops: an e-mail whose widened local part is cycle-walked
+// among the short forms, values replaced by on_invalid.
+func TestMetered(t *testing.T) {
+	k := testKey(t, "metered")
+	type tc = struct {
+		spec Spec
+		vals func(r *rand.Rand) string
+	}
+	var cases []tc
+	for _, gc := range goldenCases() {
+		cases = append(cases, tc{gc.spec, gc.vals})
+	}
+	// A 249-character domain leaves 4 characters to the local part: "bob"
+	// widens to "bob.DD", longer than that, and is cycle-walked.
+	long := strings.Repeat("d", 63) + "." + strings.Repeat("e", 63) + "." + strings.Repeat("f", 63) + "." + strings.Repeat("g", 53) + ".com"
+	cases = append(cases,
+		tc{Spec{Transformer: "email"}, func(r *rand.Rand) string {
+			return []string{"bob", "ann", "bob.12", "zed"}[r.IntN(4)] + "@" + long
+		}},
+		tc{Spec{Transformer: "digits", OnInvalid: OnInvalidRedact}, func(r *rand.Rand) string {
+			return []string{"012", "x", "0123456", "-42"}[r.IntN(4)]
+		}},
+		tc{Spec{Transformer: "email", OnInvalid: OnInvalidHash}, func(r *rand.Rand) string {
+			return []string{"not an e-mail", "", "a@b", "alice@example.com"}[r.IntN(4)]
+		}},
+	)
+	for _, c := range cases {
+		plain := mustNew(t, c.spec, k)
+		met, err := NewMetered(c.spec, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		meter, err := NewFixedPointMeter(c.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rand.New(rand.NewPCG(3, 4))
+		vals := benchValues(c.spec.Transformer)
+		for i := range 400 {
+			v := vals[i%len(vals)]
+			if c.vals != nil {
+				v = []byte(c.vals(r))
+			} else if g := gen[c.spec.Transformer]; g != nil && i >= len(vals) {
+				v = []byte(g(r))
+			}
+			want, wantNull, wantErr := Apply(plain, nil, v, false)
+			got, gotNull, gotErr := Apply(met, nil, v, false)
+			if string(got) != string(want) || gotNull != wantNull || (gotErr == nil) != (wantErr == nil) {
+				t.Fatalf("%s %q: metered %q %v %v, New %q %v %v", c.spec.Transformer, v, got, gotNull, gotErr, want, wantNull, wantErr)
+			}
+			odds := 0.0
+			if !gotNull {
+				odds = met.FixedPointOdds()
+			}
+			if wantOdds := meter.FixedPointOdds(v); odds != wantOdds {
+				t.Fatalf("%s %q: metered odds %g, meter %g", c.spec.Transformer, v, odds, wantOdds)
+			}
+		}
+	}
+}

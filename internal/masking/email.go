@@ -249,8 +249,10 @@ func emailLocal(f fpe, dst, local []byte, tweak uint64, maxLocal int, vals, rad,
 	y := f.permuteInt(x, np*(1+pow), shape, scratch)
 	if len(p)+1+d > maxLocal {
 		// Cycle-walk: stay among the short forms (or among the long ones).
+		walk := f
+		walk.meter = nil // the meter counted the permutation once, as a FixedPointMeter does
 		for (y >= np) != (x >= np) {
-			y = f.permuteInt(y, np*(1+pow), shape, scratch)
+			y = walk.permuteInt(y, np*(1+pow), shape, scratch)
 		}
 	}
 	var tail uint64

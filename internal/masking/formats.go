@@ -219,10 +219,14 @@ func maskInt(f fpe, dst []byte, mag uint64, neg bool, maxMag uint64) ([]byte, er
 	switch {
 	case hi-lo >= ff1MinDomain:
 		v = lo + f.permuteInt(mag-lo, hi-lo, tweak, scratch[24:])
-	case f.small != nil && f.meter != nil:
+	case f.small != nil && f.meter != nil && !f.meter.alongside:
 		f.meter.odds /= float64(hi - lo) // a keyed hash into [lo, hi)
 		f.meter.calls++
 	case f.small != nil:
+		if f.meter != nil {
+			f.meter.odds /= float64(hi - lo)
+			f.meter.calls++
+		}
 		var b [8]byte
 		binary.LittleEndian.PutUint64(b[:], mag)
 		h, _ := f.small.sum(scratch[24:], tweak, b[:])

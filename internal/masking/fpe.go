@@ -68,7 +68,9 @@ func (e fpe) encrypt(vals, rad []byte, tweak uint64, scratch []byte) bool {
 	}
 	if e.meter != nil {
 		e.meter.permuted(rad)
-		return true
+		if !e.meter.alongside {
+			return true
+		}
 	}
 	if small {
 		e.hashSmall(vals, rad, tweak, scratch)
@@ -243,7 +245,9 @@ func (e fpe) permuteInt(x, n, tweak uint64, scratch []byte) uint64 {
 	if e.meter != nil {
 		e.meter.odds /= float64(n)
 		e.meter.calls++
-		return x
+		if !e.meter.alongside {
+			return x
+		}
 	}
 	t := scratch[ff1ScratchLen : ff1ScratchLen+8]
 	binary.BigEndian.PutUint64(t, tweak)

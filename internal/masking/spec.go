@@ -264,21 +264,29 @@ func (t *transformer) Version() string { return t.version }
 func (t *transformer) Bijective() bool { return t.bijective }
 
 func (t *transformer) Transform(dst, src []byte) ([]byte, error) {
+	out, _, err := t.transform(dst, src)
+	return out, err
+}
+
+// transform is Transform; masked reports that the transformer's body
+// masked src (it was neither passed through as empty nor replaced by the
+// on_invalid policy).
+func (t *transformer) transform(dst, src []byte) (out []byte, masked bool, err error) {
 	if len(src) == 0 && t.passEmpty {
-		return dst, nil
+		return dst, false, nil
 	}
 	n := len(dst)
-	out, err := t.body(dst, src)
+	out, err = t.body(dst, src)
 	if err == nil {
-		return out, nil
+		return out, true, nil
 	}
 	var reason invalidReason
 	if !errors.As(err, &reason) {
-		return dst[:n], fmt.Errorf("masking: transformer %q: %w", t.name, err)
+		return dst[:n], false, fmt.Errorf("masking: transformer %q: %w", t.name, err)
 	}
 	switch t.policy {
 	case OnInvalidRedact:
-		return append(dst[:n], t.invalidValue...), nil
+		return append(dst[:n], t.invalidValue...), false, nil
 	case OnInvalidHash:
 		if t.fallback.b == nil {
 			break
@@ -288,9 +296,9 @@ func (t *transformer) Transform(dst, src []byte) ([]byte, error) {
 		var h [16]byte
 		putBE(h[:], hi, lo)
 		hex.Encode(out[n:n+32], h[:])
-		return out[:n+32], nil
+		return out[:n+32], false, nil
 	}
-	return dst[:n], &InvalidInputError{Transformer: t.name, Reason: string(reason)}
+	return dst[:n], false, &InvalidInputError{Transformer: t.name, Reason: string(reason)}
 }
 
 func putBE(b []byte, hi, lo uint64) {
@@ -308,6 +316,9 @@ func Apply(t Transformer, dst, src []byte, isNull bool) (out []byte, outNull boo
 		return dst, true, nil
 	}
 	if tt, ok := t.(*transformer); ok && tt.isNull {
+		return dst, true, nil
+	}
+	if tt, ok := t.(*Metered); ok && tt.isNull {
 		return dst, true, nil
 	}
 	out, err = t.Transform(dst, src)
