@@ -30,6 +30,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -45,13 +46,16 @@ func main() {
 	source := flag.String("source", "", "clone mode: source DSN")
 	target := flag.String("target", "", "clone mode: target DSN")
 	percent := flag.Float64("subset", 0, "clone mode: percent of customers to copy (0: all)")
+	cpuProfile := flag.String("cpuprofile", "", "clone mode: write the clone's CPU profile to this file (go tool pprof)")
 	flag.Parse()
 	// Interrupted, the driver still stops its clusters and removes them.
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	var err error
 	if *mode == "clone" {
-		err = runClone(ctx, *kind, *source, *target, *percent, *parallelism)
+		err = withCPUProfile(*cpuProfile, func() error {
+			return runClone(ctx, *kind, *source, *target, *percent, *parallelism)
+		})
 	} else if *rounds < 1 || *scale <= 0 {
 		err = fmt.Errorf("-rounds must be at least 1 and -scale positive")
 	} else {
@@ -76,4 +80,23 @@ type config struct {
 	scaling     bool
 	oneTable    bool
 	parallelism int
+}
+
+// withCPUProfile runs f, writing its CPU profile to path unless path is
+// empty.
+func withCPUProfile(path string, f func() error) error {
+	if path == "" {
+		return f()
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	if err := pprof.StartCPUProfile(out); err != nil {
+		return err
+	}
+	err = f()
+	pprof.StopCPUProfile()
+	return err
 }

@@ -280,6 +280,9 @@ type relation struct {
 	partExpr bool
 	columns  []column
 	included bool
+	// options and toastOptions are the storage parameters of the table
+	// and of its TOAST table (pg_class.reloptions: "fillfactor=70").
+	options, toastOptions []string
 }
 
 func (r *relation) qualified() string { return Name{r.schema, r.name}.String() }
@@ -385,7 +388,8 @@ func readCatalog(ctx context.Context, q Querier, opts *Options) (*catalogState, 
 		             JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = k WHERE pt.partrelid = c.oid),
 		       coalesce((SELECT 0 = ANY (pt.partattrs::int2[]) FROM pg_partitioned_table pt WHERE pt.partrelid = c.oid), false),
 		       array(SELECT `+sqlName("pn.nspname", "p.relname")+` FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
-		             JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid AND NOT c.relispartition ORDER BY i.inhseqno)
+		             JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid AND NOT c.relispartition ORDER BY i.inhseqno),
+		       coalesce(c.reloptions, '{}'), coalesce((SELECT t.reloptions FROM pg_class t WHERE t.oid = c.reltoastrelid), '{}')
 		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE c.relkind IN ('r', 'p') AND c.relpersistence <> 't'
 		  AND n.nspname = ANY ($1::text[])
@@ -397,7 +401,7 @@ func readCatalog(ctx context.Context, q Querier, opts *Options) (*catalogState, 
 	for rows.Next() {
 		r := &relation{}
 		var kind string
-		if err := rows.Scan(&r.oid, &r.schema, &r.name, &kind, &r.unlogged, &r.isPartition, &r.parent, &r.root, &r.partKey, &r.partBound, &r.partCols, &r.partExpr, &r.inherits); err != nil {
+		if err := rows.Scan(&r.oid, &r.schema, &r.name, &kind, &r.unlogged, &r.isPartition, &r.parent, &r.root, &r.partKey, &r.partBound, &r.partCols, &r.partExpr, &r.inherits, &r.options, &r.toastOptions); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("reading tables: %w", err)
 		}
@@ -495,6 +499,10 @@ type columnPlan struct {
 	spec masking.Spec
 	t    masking.Transformer
 	leak bool
+	// metered makes t anew, metered, for one COPY stream of a
+	// leak-checked column (see masking.Metered); nil for an array column,
+	// masked element by element.
+	metered func() (*masking.Metered, error)
 }
 
 // policy is the outcome of analysis that Clone executes.
@@ -645,7 +653,11 @@ func analyze(ctx context.Context, q Querier, opts *Options) (*policy, error) {
 		if ruled[name] == nil {
 			ruled[name] = map[string]*columnPlan{}
 		}
-		ruled[name][rule.Column] = &columnPlan{spec: rule.Spec, t: t, leak: identifierTransformers[rule.Spec.Transformer]}
+		cp := &columnPlan{spec: rule.Spec, t: t, leak: identifierTransformers[rule.Spec.Transformer]}
+		if _, ok := t.(arrayMask); !ok {
+			cp.metered = func() (*masking.Metered, error) { return masking.NewMetered(spec, key) }
+		}
+		ruled[name][rule.Column] = cp
 	}
 
 	// Both ends of every foreign key (and virtual one) masked alike.

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/stagingkit/terraform-provider-staging/internal/masking"
 )
 
 // Tables without masked columns stream in binary COPY: the server skips
@@ -249,7 +247,7 @@ func (m *rowMasker) appendBinaryTuple(dst, tuple []byte) ([]byte, error) {
 			}
 			val = m.val
 		}
-		out, outNull, err := masking.Apply(cm.t, m.out[:0], val, isNull)
+		out, outNull, odds, err := cm.apply(m.out[:0], val, isNull)
 		m.out = out
 		if err != nil {
 			return dst, fmt.Errorf("column %s: %w", cm.bin.column, err)
@@ -259,7 +257,7 @@ func (m *rowMasker) appendBinaryTuple(dst, tuple []byte) ([]byte, error) {
 			continue
 		}
 		if cm.leak != nil && len(val) > 0 && !isNull {
-			if err := cm.leak.add(m.seed, val, out); err != nil {
+			if err := cm.leak.add(m.seed, val, out, odds); err != nil {
 				return dst, err
 			}
 		}

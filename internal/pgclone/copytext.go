@@ -135,6 +135,12 @@ type columnMask struct {
 	// leak, when not nil, receives 64-bit hashes of the production and
 	// masked values of an identifier column for the leak check.
 	leak *leakHashes
+	// metered, when set, is t (or what leakTestHook wraps): it measures
+	// each value's odds of being left unchanged by chance as it masks it.
+	metered *masking.Metered
+	// memo remembers the masked forms of the column's recent values (see
+	// memo); nil: none.
+	memo *memo
 	// bin says how a binary stream's field is converted to the text
 	// the transformer masks and back (see binaryKindOf).
 	bin binaryField
@@ -177,7 +183,7 @@ func (m *rowMasker) appendLine(dst, line []byte) ([]byte, error) {
 		if !isNull {
 			m.val = appendCopyUnescaped(m.val[:0], raw)
 		}
-		out, outNull, err := masking.Apply(cm.t, m.out[:0], m.val, isNull)
+		out, outNull, odds, err := cm.apply(m.out[:0], m.val, isNull)
 		m.out = out
 		if err != nil {
 			// The caller names the table; masking errors never hold values.
@@ -188,7 +194,7 @@ func (m *rowMasker) appendLine(dst, line []byte) ([]byte, error) {
 			continue
 		}
 		if cm.leak != nil && len(m.val) > 0 && !isNull {
-			if err := cm.leak.add(m.seed, m.val, out); err != nil {
+			if err := cm.leak.add(m.seed, m.val, out, odds); err != nil {
 				return dst, err
 			}
 		}

@@ -492,5 +492,61 @@ func tableDDL(rel *relation, parentIsCopied bool) string {
 	if rel.kind == 'p' {
 		b.WriteString(" PARTITION BY " + rel.partKey)
 	}
+	if with := storageParameters(rel); len(with) > 0 {
+		b.WriteString(" WITH (" + strings.Join(with, ", ") + ")")
+	}
 	return b.String()
+}
+
+// storageParameters are the WITH (...) items of rel's CREATE TABLE: the
+// source's storage parameters of the table and of its TOAST table, but
+// autovacuum held off on a plain table while it loads. Autovacuum would
+// otherwise vacuum and analyze each table as its rows arrive, competing
+// with the copy for the cores, and every ALTER TABLE of the build that
+// meets it waits deadlock_timeout (1 s by default) before the server
+// cancels it. autovacuumRestore gives the source's settings back before
+// the swap.
+func storageParameters(rel *relation) []string {
+	var with []string
+	add := func(prefix string, opts []string) {
+		for _, o := range opts {
+			k, v, _ := strings.Cut(o, "=")
+			if rel.kind == 'r' && k == "autovacuum_enabled" {
+				continue
+			}
+			with = append(with, prefix+k+" = "+quoteLiteral(v))
+		}
+	}
+	add("", rel.options)
+	add("toast.", rel.toastOptions)
+	if rel.kind == 'r' {
+		// Accepted, and without effect, when the table has no TOAST table.
+		with = append(with, "autovacuum_enabled = false", "toast.autovacuum_enabled = false")
+	}
+	return with
+}
+
+// autovacuumRestore gives rel, a plain table, the source's
+// autovacuum_enabled back after its load (see storageParameters). When the
+// source sets it, all the source's parameters are set again in their
+// order, so that pg_class.reloptions reads as the source's.
+func autovacuumRestore(rel *relation) []string {
+	name := quoteQualified(rel.qualified())
+	stmts := []string{"ALTER TABLE " + name + " RESET (autovacuum_enabled, toast.autovacuum_enabled)"}
+	var all []string
+	set := false
+	for _, side := range []struct {
+		prefix string
+		opts   []string
+	}{{"", rel.options}, {"toast.", rel.toastOptions}} {
+		for _, o := range side.opts {
+			k, v, _ := strings.Cut(o, "=")
+			set = set || k == "autovacuum_enabled"
+			all = append(all, side.prefix+k+" = "+quoteLiteral(v))
+		}
+	}
+	if set {
+		stmts = append(stmts, "ALTER TABLE "+name+" SET ("+strings.Join(all, ", ")+")")
+	}
+	return stmts
 }

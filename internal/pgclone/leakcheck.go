@@ -138,8 +138,9 @@ type leakHashes struct {
 	// expected is how many of the values added a keyed permutation is
 	// expected to leave unchanged by chance: the sum over the values of
 	// 1/N, N the size of the domain the value is permuted in (see
-	// masking.FixedPointMeter). meter measures it value by value (nil:
-	// no value is expected unchanged).
+	// masking.FixedPointMeter), measured by the masking itself
+	// (masking.Metered) or, for array columns, by meter (nil: no value is
+	// expected unchanged).
 	expected        float64
 	meter           *masking.FixedPointMeter
 	prodRuns, mRuns []string // sorted runs on disk
@@ -161,12 +162,8 @@ var leakTestHook func(masking.Transformer) masking.Transformer
 
 // add records one non-empty production value and its masked form: their
 // hashes under seed, whether masking left the value unchanged, and the
-// value's odds of being unchanged by chance.
-func (l *leakHashes) add(seed maphash.Seed, val, out []byte) error {
-	odds := 0.0
-	if l.meter != nil {
-		odds = l.meter.FixedPointOdds(val)
-	}
+// value's odds of being unchanged by chance (see columnMask.apply).
+func (l *leakHashes) add(seed maphash.Seed, val, out []byte, odds float64) error {
 	return l.addHashes(maphash.Bytes(seed, val), maphash.Bytes(seed, out), bytes.Equal(val, out), odds)
 }
 

@@ -238,10 +238,12 @@ type leakingTransformer struct {
 }
 
 func (l leakingTransformer) Transform(dst, src []byte) ([]byte, error) {
+	n := len(dst)
+	out, err := l.Transformer.Transform(dst, src) // a metered transformer measures src
 	if l.leak[string(src)] {
-		return append(dst, src...), nil
+		return append(out[:n], src...), nil
 	}
-	return l.Transformer.Transform(dst, src)
+	return out, err
 }
 
 // TestLeakCheck_cloneFailsOnOneEmail: in a 10,000-row e-mail column, one

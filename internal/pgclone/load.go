@@ -275,6 +275,9 @@ func (p *loadPlan) addBuilds(groups map[string][]string) {
 			t.cost = p.pages(root) * costPerIndex * float64(len(stmts))
 			t.run = func(ctx context.Context, w *worker) error {
 				c.hold(HoldIndex)
+				if err := w.limitParallel(ctx, t.spare); err != nil {
+					return err
+				}
 				if err := execAll(ctx, w.tgt, false, stmts); err != nil {
 					return fmt.Errorf("pgclone: creating constraints and indexes: %w", err)
 				}
@@ -308,6 +311,9 @@ func (p *loadPlan) addLate(late []lateDDL) {
 	t := p.add(&task{kind: taskLate, name: "checks and indexes that call functions", readsAll: true,
 		locks: p.locks(lockAccessExclusive, tables...), cost: p.pages(tables...) * costPerIndex})
 	t.run = func(ctx context.Context, w *worker) error {
+		if err := w.limitParallel(ctx, t.spare); err != nil {
+			return err
+		}
 		if err := execAll(ctx, w.tgt, false, stmts); err != nil {
 			return fmt.Errorf("pgclone: creating checks and indexes that call functions: %w", err)
 		}
@@ -327,6 +333,9 @@ func (p *loadPlan) addForeignKeys(fks []fkDDL) {
 			a.cost = p.pages(fk.table) * costPerValidate // checked as it is added
 		}
 		a.run = func(ctx context.Context, w *worker) error {
+			if err := w.limitParallel(ctx, a.spare); err != nil {
+				return err
+			}
 			if _, err := w.tgt.Exec(ctx, fk.add); err != nil {
 				return fmt.Errorf("pgclone: creating foreign keys: %w\n%s", err, fk.add)
 			}
@@ -340,6 +349,9 @@ func (p *loadPlan) addForeignKeys(fks []fkDDL) {
 			locks: append([]tableLock{{fk.table, lockShareUpdateExclusive}}, p.locks(lockRowShare, fk.ref)...)})
 		v.run = func(ctx context.Context, w *worker) error {
 			c.hold(HoldValidate)
+			if err := w.limitParallel(ctx, v.spare); err != nil {
+				return err
+			}
 			if _, err := w.tgt.Exec(ctx, fk.validate); err != nil {
 				return fmt.Errorf("pgclone: validating foreign keys: %w\n%s", err, fk.validate)
 			}

@@ -733,6 +733,14 @@ func (m *nameMap) liveNames() *nameMap {
 func (c *cloner) postDataObjects(targetRoles map[string]bool) []string {
 	var out []string
 	rw := c.names.rewrite
+	// Autovacuum, held off during the load, as the source has it.
+	for _, rel := range c.pol.cat.order {
+		if rel.included && rel.kind == 'r' {
+			for _, st := range autovacuumRestore(rel) {
+				out = append(out, rw(st))
+			}
+		}
+	}
 	for _, o := range c.objs.pre {
 		if o.kind != KindMaterializedView {
 			continue

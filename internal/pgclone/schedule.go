@@ -103,6 +103,9 @@ type task struct {
 	barrier bool
 	// rows, set by a copy's run, is how many rows it copied.
 	rows int64
+	// spare, set when the task starts, is how many workers have no task
+	// to run beside it then (see worker.limitParallel).
+	spare int
 
 	next    []*task // tasks that need this one
 	waiting int     // unfinished tasks this one needs
@@ -173,6 +176,7 @@ type scheduler struct {
 	tasks []*task
 	trace func(taskTrace)
 
+	workers int // how many run the tasks
 	mu      sync.Mutex
 	cond    *sync.Cond
 	ready   []*task
@@ -226,6 +230,7 @@ func (s *scheduler) run(ctx context.Context, workers []*worker) error {
 	}
 	s.cond = sync.NewCond(&s.mu)
 	s.left = len(s.tasks)
+	s.workers = len(workers)
 	// The tasks that wait for nothing, gathered before any is released:
 	// releasing a barrier finishes it and may release tasks further on
 	// in s.tasks, which the same loop would then release a second time
@@ -308,6 +313,9 @@ func (s *scheduler) take() *task {
 			t := s.ready[best]
 			s.ready = append(s.ready[:best], s.ready[best+1:]...)
 			s.running = append(s.running, t)
+			// Ready tasks are counted as busy workers even when a lock
+			// holds them back for now: they soon will be.
+			t.spare = max(0, s.workers-len(s.running)-len(s.ready))
 			return t
 		}
 		if len(s.running) == 0 {

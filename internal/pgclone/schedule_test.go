@@ -191,3 +191,36 @@ func TestScheduler_locksDependenciesPriority(t *testing.T) {
 		t.Error("a cycle ran")
 	}
 }
+
+// TestScheduler_spare: a task is told how many workers have nothing to do
+// beside it when it starts: none while the other workers run or have work
+// waiting, the idle ones when it runs alone.
+func TestScheduler_spare(t *testing.T) {
+	s := &scheduler{}
+	spare := map[string]int{}
+	var mu sync.Mutex
+	mk := func(name string, d time.Duration) *task {
+		tk := &task{kind: taskBuild, name: name, cost: float64(d)}
+		tk.run = func(ctx context.Context, w *worker) error {
+			mu.Lock()
+			spare[name] = tk.spare
+			mu.Unlock()
+			time.Sleep(d)
+			return nil
+		}
+		s.tasks = append(s.tasks, tk)
+		return tk
+	}
+	a := mk("a", 40*time.Millisecond)
+	b := mk("b", 40*time.Millisecond)
+	c := mk("c", 40*time.Millisecond)
+	last := mk("last", time.Millisecond)
+	last.after(a, b, c)
+	if err := s.run(context.Background(), make([]*worker, 3)); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"a": 0, "b": 0, "c": 0, "last": 2}
+	if fmt.Sprint(spare) != fmt.Sprint(want) {
+		t.Errorf("spare workers %v, want %v", spare, want)
+	}
+}
