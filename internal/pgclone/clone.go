@@ -1,6 +1,7 @@
 package pgclone
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 )
 
 // TableResult is what was copied into one table.
@@ -155,8 +157,17 @@ func connect(ctx context.Context, cfg *pgx.ConnConfig, extra map[string]string) 
 	for k, v := range extra {
 		c.RuntimeParams[k] = v
 	}
+	// A COPY stream is one protocol message per row; pgproto3 reads the
+	// socket 8 KiB at a time. Reading through a larger buffer takes one
+	// system call per socket's worth of rows instead.
+	c.BuildFrontend = func(r io.Reader, w io.Writer) *pgproto3.Frontend {
+		return pgproto3.NewFrontend(bufio.NewReaderSize(r, readBufferSize), w)
+	}
 	return pgx.ConnectConfig(ctx, c)
 }
+
+// readBufferSize is how much a session reads from its socket at a time.
+const readBufferSize = 256 << 10
 
 // databaseIdentity identifies the database a connection reaches.
 func databaseIdentity(ctx context.Context, conn *pgx.Conn) (string, error) {
