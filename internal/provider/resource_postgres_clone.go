@@ -157,7 +157,7 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"a column that looks like personal data and has no rule fails, naming `schema.table.column`, the kind and a suggested rule. " +
 			"The staging database keeps its previous content until the new copy is complete and verified, then the copy replaces it in one transaction. " +
 			"The copy owns the schemas it copies in the staging database: objects that exist only in the staging copies of those schemas are replaced with them.\n\n" +
-			"**What is copied.** From the copied schemas: tables, partitioned tables and partitions, column defaults, identity and stored generated columns (recomputed from the masked data), " +
+			"**What is copied.** From the copied schemas: tables, partitioned tables and partitions with their storage parameters (autovacuum is off on each table while it loads and production's setting is given back before the swap), column defaults, identity and stored generated columns (recomputed from the masked data), " +
 			"sequences and their values, enums, domains and their checks, composite and range types, collations, functions, procedures, aggregates, operators and casts, views, " +
 			"materialized views (created, refreshed from the masked data, then indexed; an unpopulated one stays unpopulated), primary, unique, exclusion, check and foreign keys, indexes, extended statistics, " +
 			"triggers (created after the data load, so they do not fire during it, with their enabled state), row-level security (enabled, forced) and policies, " +
