@@ -157,16 +157,23 @@ func connect(ctx context.Context, cfg *pgx.ConnConfig, extra map[string]string) 
 	for k, v := range extra {
 		c.RuntimeParams[k] = v
 	}
-	// A COPY stream is one protocol message per row; pgproto3 reads the
-	// socket 8 KiB at a time. Reading through a larger buffer takes one
-	// system call per socket's worth of rows instead.
-	c.BuildFrontend = func(r io.Reader, w io.Writer) *pgproto3.Frontend {
-		return pgproto3.NewFrontend(bufio.NewReaderSize(r, readBufferSize), w)
-	}
 	return pgx.ConnectConfig(ctx, c)
 }
 
-// readBufferSize is how much a session reads from its socket at a time.
+// bufferedReads returns cfg for a session that reads COPY streams: a COPY
+// stream is one protocol message per row and pgproto3 reads the socket
+// 8 KiB at a time; through a readBufferSize buffer it takes one system
+// call per socket's worth of rows instead.
+func bufferedReads(cfg *pgx.ConnConfig) *pgx.ConnConfig {
+	c := cfg.Copy()
+	c.BuildFrontend = func(r io.Reader, w io.Writer) *pgproto3.Frontend {
+		return pgproto3.NewFrontend(bufio.NewReaderSize(r, readBufferSize), w)
+	}
+	return c
+}
+
+// readBufferSize is how much a worker's source session reads from its
+// socket at a time.
 const readBufferSize = 256 << 10
 
 // databaseIdentity identifies the database a connection reaches.
@@ -279,6 +286,7 @@ func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (r
 		defer limitMemory()()
 	}
 	c := &cloner{opts: &opts, source: source, target: target, start: start}
+	c.memoBudget.Store(memoBudget)
 	defer c.closeAll()
 	defer func() {
 		if c.leakDir != "" {
@@ -438,7 +446,11 @@ type cloner struct {
 	leakOnce           sync.Once
 	leakStart, leakEnd time.Time
 	skipped            []string
-	copied             atomic.Int64 // rows read, for failAfterRows
+	memoBudget         atomic.Int64 // bytes the COPY streams' memos may still take (see memo)
+	// refusedOptions are the source's storage parameters ("toast.k=v")
+	// the target refuses (see probeStorageParameters).
+	refusedOptions map[string]string
+	copied         atomic.Int64 // rows read, for failAfterRows
 }
 
 type worker struct {
@@ -603,7 +615,7 @@ func (c *cloner) build(ctx context.Context, snapshot string) error {
 		w := &worker{}
 		c.workers = append(c.workers, w)
 		var err error
-		if w.src, err = connect(ctx, c.source, c.opts.Source.Params()); err != nil {
+		if w.src, err = connect(ctx, bufferedReads(c.source), c.opts.Source.Params()); err != nil {
 			return fmt.Errorf("pgclone: connecting to the source: %w", err)
 		}
 		if w.tx, err = w.src.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}); err != nil {
@@ -623,12 +635,18 @@ func (c *cloner) build(ctx context.Context, snapshot string) error {
 	}
 
 	// Schemas, extensions, types, sequences and tables, in one transaction.
+	if err := c.probeStorageParameters(ctx); err != nil {
+		return err
+	}
 	ddl, err := c.preDataDDL(ctx)
 	if err != nil {
 		return err
 	}
 	if err := execAll(ctx, c.tgtCoord, true, ddl); err != nil {
 		return fmt.Errorf("pgclone: creating the schema: %w", err)
+	}
+	if err := c.noteLostToastParameters(ctx); err != nil {
+		return err
 	}
 	// Sequences and identity columns take the source's values: they do not
 	// depend on the data.
@@ -773,7 +791,7 @@ func (c *cloner) preDataDDL(ctx context.Context) ([]string, error) {
 				c.restore = append(c.restore, verbatim)
 			}
 		} else {
-			ddl = append(ddl, c.names.rewrite(o.ddl))
+			ddl = append(ddl, c.names.rewrite(o.ddl)+c.storageClause(o.table))
 		}
 		c.count(o.kind)
 	}
@@ -874,7 +892,7 @@ func (c *cloner) copyTable(ctx context.Context, w *worker, tr *tableRun, part ti
 		}
 		selects = append(selects, sel)
 		if cp := masks[col.name]; cp != nil {
-			cm := columnMask{index: len(cols), t: cp.t, bin: binaryFieldOf(col.name, col.binaryType()), memo: newMemo()}
+			cm := columnMask{index: len(cols), t: cp.t, bin: binaryFieldOf(col.name, col.binaryType()), memo: newMemo(&c.memoBudget)}
 			if cp.leak {
 				cm.leak = newLeakHashes(cp.spec, c.leakMem)
 				if cp.metered != nil {
@@ -897,6 +915,11 @@ func (c *cloner) copyTable(ctx context.Context, w *worker, tr *tableRun, part ti
 	}
 	if m != nil {
 		m.ncols = len(cols)
+		defer func() {
+			for i := range m.masks {
+				m.masks[i].memo.release()
+			}
+		}()
 	}
 	colList := strings.Join(cols, ", ")
 	filter := "true"

@@ -2,11 +2,13 @@ package pgclone
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // This file turns the source catalog into the DDL that rebuilds it in the
@@ -492,10 +494,134 @@ func tableDDL(rel *relation, parentIsCopied bool) string {
 	if rel.kind == 'p' {
 		b.WriteString(" PARTITION BY " + rel.partKey)
 	}
-	if with := storageParameters(rel); len(with) > 0 {
-		b.WriteString(" WITH (" + strings.Join(with, ", ") + ")")
-	}
 	return b.String()
+}
+
+// storageClause is the WITH (...) clause that ends the CREATE TABLE of rel
+// (nil: none), or "": its storage parameters (see storageParameters) but
+// those the target refuses. It holds no names to rewrite.
+func (c *cloner) storageClause(rel *relation) string {
+	if rel == nil {
+		return ""
+	}
+	if with := storageParameters(rel, c.refusedOptions); len(with) > 0 {
+		return " WITH (" + strings.Join(with, ", ") + ")"
+	}
+	return ""
+}
+
+// probeStorageParameters tries each storage parameter of the copied tables
+// on a temporary table of the target, in a transaction it rolls back, and
+// records those the target refuses (a parameter a newer production server
+// knows and staging's does not, or a value it does not take): the tables
+// are created without them and Result.Skipped names each. A target that
+// lets the login create no temporary table is not probed.
+func (c *cloner) probeStorageParameters(ctx context.Context) error {
+	var opts []string
+	seen := map[string]bool{}
+	for _, rel := range c.pol.cat.order {
+		if !rel.included {
+			continue
+		}
+		for _, o := range optionItems(rel) {
+			if !seen[o] {
+				seen[o] = true
+				opts = append(opts, o)
+			}
+		}
+	}
+	if len(opts) == 0 {
+		return nil
+	}
+	tx, err := c.tgtCoord.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("pgclone: checking storage parameters: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	c.refusedOptions = map[string]string{}
+	for _, o := range opts {
+		if _, err := tx.Exec(ctx, "SAVEPOINT probe"); err != nil {
+			return fmt.Errorf("pgclone: checking storage parameters: %w", err)
+		}
+		_, err := tx.Exec(ctx, "CREATE TEMPORARY TABLE pgclone_probe (v text) WITH ("+o+")")
+		var pe *pgconn.PgError
+		switch {
+		case err == nil:
+		case errors.As(err, &pe) && (pe.Code == "22023" || pe.Code == "22P02"): // invalid_parameter_value, invalid_text_representation
+			c.refusedOptions[o] = pe.Message
+		case errors.As(err, &pe) && pe.Code == "42501": // no TEMPORARY privilege: create them as they are
+			return nil
+		default:
+			return fmt.Errorf("pgclone: checking storage parameters: %w", err)
+		}
+		if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT probe"); err != nil {
+			return fmt.Errorf("pgclone: checking storage parameters: %w", err)
+		}
+	}
+	for _, rel := range c.pol.cat.order {
+		if !rel.included {
+			continue
+		}
+		for _, o := range optionItems(rel) {
+			if why, ok := c.refusedOptions[o]; ok {
+				c.skipped = append(c.skipped, fmt.Sprintf("storage parameter %s of %s: the staging server refuses it (%s), so the table is created without it", o, rel.qualified(), why))
+			}
+		}
+	}
+	return nil
+}
+
+// noteLostToastParameters names, in Result.Skipped, the TOAST storage
+// parameters of tables that have no TOAST table in staging: production
+// keeps its TOAST table (and their parameters) after the last column that
+// needed it is dropped; a new table without such a column gets none, and
+// PostgreSQL ignores the parameters.
+func (c *cloner) noteLostToastParameters(ctx context.Context) error {
+	var names, sources []string
+	for _, rel := range c.pol.cat.order {
+		if rel.included && len(rel.toastOptions) > 0 {
+			names = append(names, c.names.rewriteName(quoteQualified(rel.qualified())))
+			sources = append(sources, rel.qualified())
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	rows, err := c.tgtCoord.Query(ctx, `SELECT i - 1 FROM unnest($1::text[]) WITH ORDINALITY AS t(name, i)
+		WHERE (SELECT c.reltoastrelid FROM pg_class c WHERE c.oid = t.name::regclass) = 0 ORDER BY i`, names)
+	if err != nil {
+		return fmt.Errorf("pgclone: reading the staging tables' TOAST tables: %w", err)
+	}
+	lost, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return fmt.Errorf("pgclone: reading the staging tables' TOAST tables: %w", err)
+	}
+	for _, i := range lost {
+		rel := c.pol.cat.rels[sources[i]]
+		c.skipped = append(c.skipped, fmt.Sprintf("TOAST storage parameters of %s (%s): its staging table has no TOAST table (production keeps one from a dropped column), so PostgreSQL has nowhere to keep them",
+			rel.qualified(), strings.Join(rel.toastOptions, ", ")))
+	}
+	return nil
+}
+
+// optionItems are rel's storage parameters as WITH items ("toast.k=v"),
+// autovacuum_enabled of a plain table included.
+func optionItems(rel *relation) []string {
+	var out []string
+	for _, o := range rel.options {
+		out = append(out, optionItem("", o))
+	}
+	for _, o := range rel.toastOptions {
+		out = append(out, optionItem("toast.", o))
+	}
+	return out
+}
+
+// optionItem writes one reloptions entry ("k=v") as a WITH item, the
+// value quoted.
+func optionItem(prefix, o string) string {
+	k, v, _ := strings.Cut(o, "=")
+	return prefix + k + " = " + quoteLiteral(v)
 }
 
 // storageParameters are the WITH (...) items of rel's CREATE TABLE: the
@@ -506,15 +632,16 @@ func tableDDL(rel *relation, parentIsCopied bool) string {
 // meets it waits deadlock_timeout (1 s by default) before the server
 // cancels it. autovacuumRestore gives the source's settings back before
 // the swap.
-func storageParameters(rel *relation) []string {
+func storageParameters(rel *relation, refused map[string]string) []string {
 	var with []string
 	add := func(prefix string, opts []string) {
 		for _, o := range opts {
-			k, v, _ := strings.Cut(o, "=")
-			if rel.kind == 'r' && k == "autovacuum_enabled" {
+			k, _, _ := strings.Cut(o, "=")
+			item := optionItem(prefix, o)
+			if _, no := refused[item]; no || (rel.kind == 'r' && k == "autovacuum_enabled") {
 				continue
 			}
-			with = append(with, prefix+k+" = "+quoteLiteral(v))
+			with = append(with, item)
 		}
 	}
 	add("", rel.options)
@@ -526,12 +653,12 @@ func storageParameters(rel *relation) []string {
 	return with
 }
 
-// autovacuumRestore gives rel, a plain table, the source's
-// autovacuum_enabled back after its load (see storageParameters). When the
-// source sets it, all the source's parameters are set again in their
-// order, so that pg_class.reloptions reads as the source's.
-func autovacuumRestore(rel *relation) []string {
-	name := quoteQualified(rel.qualified())
+// autovacuumRestore gives rel, a plain table named name in the target,
+// the source's autovacuum_enabled back after its load (see
+// storageParameters). When the source sets it, all the source's parameters
+// (but those the target refused) are set again in their order, so that
+// pg_class.reloptions reads as the source's.
+func autovacuumRestore(name string, rel *relation, refused map[string]string) []string {
 	stmts := []string{"ALTER TABLE " + name + " RESET (autovacuum_enabled, toast.autovacuum_enabled)"}
 	var all []string
 	set := false
@@ -540,9 +667,12 @@ func autovacuumRestore(rel *relation) []string {
 		opts   []string
 	}{{"", rel.options}, {"toast.", rel.toastOptions}} {
 		for _, o := range side.opts {
-			k, v, _ := strings.Cut(o, "=")
-			set = set || k == "autovacuum_enabled"
-			all = append(all, side.prefix+k+" = "+quoteLiteral(v))
+			item := optionItem(side.prefix, o)
+			if _, no := refused[item]; no {
+				continue
+			}
+			set = set || strings.HasPrefix(o, "autovacuum_enabled=")
+			all = append(all, item)
 		}
 	}
 	if set {

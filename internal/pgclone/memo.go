@@ -3,6 +3,8 @@ package pgclone
 import (
 	"bytes"
 	"hash/maphash"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/stagingkit/terraform-provider-staging/internal/masking"
 )
@@ -13,9 +15,9 @@ import (
 // recent values and masks a repeated value once. The memo is 8-way set
 // associative (a value's hash picks a set of memoWays slots; a new value
 // evicts the set's least recently used one), bounded (memoSlots values of
-// at most memoMaxLen bytes per column and stream), and turns itself off on
-// a column whose values do not repeat, where it would only cost a hash per
-// value.
+// at most memoMaxLen bytes per column and stream, and memoBudget bytes
+// for all the memos of a clone at once), and turns itself off on a column
+// whose values do not repeat, where it would only cost a hash per value.
 const (
 	memoWays   = 8
 	memoSlots  = 128 * memoWays
@@ -24,11 +26,17 @@ const (
 	// it stays on with at least memoMinHits of them found.
 	memoTrial   = 4096
 	memoMinHits = memoTrial / 8
+	// memoBytes is the most one memo holds: its slots and their values.
+	memoBytes = memoSlots * (int64(unsafe.Sizeof(memoSlot{})) + 2*memoMaxLen)
+	// memoBudget is the memory all the memos of one clone hold at once:
+	// a memo that finds no room left stays off.
+	memoBudget = 16 << 20
 )
 
 // memo is one column's memo in one COPY stream; not safe for concurrent
-// use.
+// use. Its slots are allocated when it first remembers a value.
 type memo struct {
+	budget        *atomic.Int64 // bytes left to all memos of the clone
 	seed          maphash.Seed
 	slots         []memoSlot
 	lookups, hits int
@@ -44,15 +52,31 @@ type memoSlot struct {
 	used    int     // the lookup that last used it; 0: empty
 }
 
-func newMemo() *memo { return &memo{seed: maphash.MakeSeed(), slots: make([]memoSlot, memoSlots)} }
+// newMemo returns a memo drawing on budget.
+func newMemo(budget *atomic.Int64) *memo { return &memo{budget: budget, seed: maphash.MakeSeed()} }
 
 // slot returns val's slot, and whether it holds val; nil when the memo is
 // off or val is too long to remember.
 func (m *memo) slot(val []byte) (*memoSlot, bool) {
-	if m == nil || m.off || len(val) > memoMaxLen {
+	if m == nil || m.off {
+		return nil, false
+	}
+	if m.lookups >= memoTrial && m.hits < memoMinHits {
+		m.release()
 		return nil, false
 	}
 	m.lookups++
+	if len(val) > memoMaxLen {
+		return nil, false // a miss
+	}
+	if m.slots == nil {
+		if m.budget.Add(-memoBytes) < 0 {
+			m.budget.Add(memoBytes)
+			m.off = true
+			return nil, false
+		}
+		m.slots = make([]memoSlot, memoSlots)
+	}
 	h := maphash.Bytes(m.seed, val)
 	set := m.slots[h%(memoSlots/memoWays)*memoWays:][:memoWays]
 	lru := &set[0]
@@ -67,12 +91,20 @@ func (m *memo) slot(val []byte) (*memoSlot, bool) {
 			lru = s
 		}
 	}
-	if m.lookups == memoTrial && m.hits < memoMinHits {
-		m.off, m.slots = true, nil
-		return nil, false
-	}
 	m.last = h
 	return lru, false
+}
+
+// release turns the memo off and gives its memory back to the budget.
+func (m *memo) release() {
+	if m == nil {
+		return
+	}
+	if m.slots != nil {
+		m.slots = nil
+		m.budget.Add(memoBytes)
+	}
+	m.off = true
 }
 
 // apply masks one value of the column as masking.Apply does, through the

@@ -3,6 +3,7 @@ package pgclone
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stagingkit/terraform-provider-staging/internal/masking"
@@ -36,7 +37,9 @@ func TestMemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	cm := &columnMask{t: countingTransformer{mt, &n}, metered: mt, leak: &leakHashes{}, memo: newMemo()}
+	var budget atomic.Int64
+	budget.Store(memoBudget)
+	cm := &columnMask{t: countingTransformer{mt, &n}, metered: mt, leak: &leakHashes{}, memo: newMemo(&budget)}
 	long := strings.Repeat("7", memoMaxLen+1)
 	var vals []string
 	for i := range 20000 {
@@ -70,13 +73,55 @@ func TestMemo(t *testing.T) {
 		t.Errorf("NULL: %q %v %v", out, outNull, err)
 	}
 
-	distinct := &columnMask{t: plain, memo: newMemo()}
-	for i := range memoTrial + 10 {
-		if _, _, _, err := distinct.apply(nil, []byte(fmt.Sprintf("%09d", i)), false); err != nil {
-			t.Fatal(err)
+	if got := budget.Load(); got != memoBudget-memoBytes {
+		t.Errorf("budget left %d, want %d", got, memoBudget-memoBytes)
+	}
+	cm.memo.release()
+	if got := budget.Load(); got != memoBudget {
+		t.Errorf("budget after release %d, want %d", got, memoBudget)
+	}
+
+	// Columns whose values do not repeat turn their memo off after the
+	// trial, whether its last lookup found a value or not, and so do
+	// columns of values too long to remember.
+	for _, c := range []struct {
+		name string
+		val  func(i int) string
+	}{
+		{"distinct", func(i int) string { return fmt.Sprintf("%09d", i) }},
+		{"distinct, the trial's last lookup a repeat", func(i int) string {
+			if i == memoTrial-1 {
+				i--
+			}
+			return fmt.Sprintf("%09d", i)
+		}},
+		{"long", func(i int) string { return strings.Repeat("9", memoMaxLen) + fmt.Sprintf("%09d", i%7) }},
+	} {
+		d := &columnMask{t: plain, memo: newMemo(&budget)}
+		for i := range memoTrial + 10 {
+			if _, _, _, err := d.apply(nil, []byte(c.val(i)), false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !d.memo.off || d.memo.slots != nil {
+			t.Errorf("%s: the memo is still on after %d lookups with %d hits", c.name, d.memo.lookups, d.memo.hits)
+		}
+		if got := budget.Load(); got != memoBudget {
+			t.Errorf("%s: budget %d after the memo turned off, want %d", c.name, got, memoBudget)
 		}
 	}
-	if !distinct.memo.off || distinct.memo.slots != nil {
-		t.Errorf("the memo of a column of distinct values is still on after %d lookups with %d hits", distinct.memo.lookups, distinct.memo.hits)
+
+	// With no budget left a memo stays off, and masks as well.
+	budget.Store(memoBytes - 1)
+	poor := &columnMask{t: plain, memo: newMemo(&budget)}
+	for _, v := range []string{"0000042", "0000042"} {
+		out, _, _, err := poor.apply(nil, []byte(v), false)
+		want, _, _ := masking.Apply(plain, nil, []byte(v), false)
+		if err != nil || string(out) != string(want) {
+			t.Fatalf("%q: %q %v, want %q", v, out, err, want)
+		}
+	}
+	if !poor.memo.off || budget.Load() != memoBytes-1 {
+		t.Errorf("a memo without budget: off %v, budget %d", poor.memo.off, budget.Load())
 	}
 }

@@ -38,6 +38,10 @@ type preObject struct {
 	kind string // a summary kind, see the Kind* constants
 	name string // "schema.name" (source)
 	ddl  string // source names (search_path '')
+	// table, for a table, gives the storage parameters appended to ddl
+	// after its names are rewritten (their "toast." namespace would read
+	// as a schema; see cloner.storageClause).
+	table *relation
 	// lateBody is set for functions whose body PostgreSQL binds late: the
 	// build creates them bound to the shadow schemas, the swap restores ddl.
 	lateBody bool
@@ -303,7 +307,7 @@ func readMoreObjects(ctx context.Context, q Querier, cat *catalogState, so *sche
 			if rel.isPartition {
 				kind = KindPartition
 			}
-			pre = append(pre, preObject{key: fmt.Sprintf("r%d", rel.oid), kind: kind, name: rel.qualified(), ddl: tableDDL(rel, true)})
+			pre = append(pre, preObject{key: fmt.Sprintf("r%d", rel.oid), kind: kind, name: rel.qualified(), ddl: tableDDL(rel, true), table: rel})
 		}
 	}
 	for _, v := range so.views {
@@ -736,9 +740,7 @@ func (c *cloner) postDataObjects(targetRoles map[string]bool) []string {
 	// Autovacuum, held off during the load, as the source has it.
 	for _, rel := range c.pol.cat.order {
 		if rel.included && rel.kind == 'r' {
-			for _, st := range autovacuumRestore(rel) {
-				out = append(out, rw(st))
-			}
+			out = append(out, autovacuumRestore(c.names.rewriteName(quoteQualified(rel.qualified())), rel, c.refusedOptions)...)
 		}
 	}
 	for _, o := range c.objs.pre {
