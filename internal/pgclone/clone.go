@@ -460,25 +460,31 @@ type worker struct {
 	// maxGather and maxMaintenance are the target session's own
 	// max_parallel_workers_per_gather and max_parallel_maintenance_workers,
 	// the most parallel workers a statement of this worker is given (see
-	// limitParallel); parallelSet is the limit set last (-1: none).
+	// limitParallel); parallelSet is the spare count set last (-2: none).
 	maxGather, maxMaintenance, parallelSet int
 }
 
 // limitParallel lets the worker's next statements on the target use at
 // most spare parallel workers of the server, and never more than the
-// session's own settings allow. The clone's own sessions keep
-// Parallelism server processes busy; a parallel index build or foreign-key
-// check beside them only competes with them for the same cores (on the
-// bench, a parallel build of two indexes on 3M rows took 0.7 CPU-seconds
-// more than a serial one and was no faster), so a statement gets parallel
-// workers only for the workers the clone leaves idle.
+// session's own settings allow; spareAlone keeps the session's settings.
+// The clone's own sessions keep Parallelism server processes busy; a
+// parallel index build or foreign-key check beside them only competes
+// with them for the same cores (on the bench, a parallel build of two
+// indexes on 3M rows took 0.7 CPU-seconds more than a serial one and was
+// no faster), so a statement beside other tasks gets parallel workers only
+// for the workers the clone leaves idle, and one that runs alone gets what
+// the server gives any session.
 func (w *worker) limitParallel(ctx context.Context, spare int) error {
 	if spare == w.parallelSet {
 		return nil
 	}
+	gather, maintenance := w.maxGather, w.maxMaintenance
+	if spare != spareAlone {
+		gather, maintenance = min(spare, gather), min(spare, maintenance)
+	}
 	_, err := w.tgt.Exec(ctx, `SELECT set_config('max_parallel_workers_per_gather', $1::int::text, false),
 	       set_config('max_parallel_maintenance_workers', $2::int::text, false)`,
-		min(spare, w.maxGather), min(spare, w.maxMaintenance))
+		gather, maintenance)
 	if err != nil {
 		return fmt.Errorf("pgclone: setting the target session's parallel workers: %w", err)
 	}
@@ -627,7 +633,7 @@ func (c *cloner) build(ctx context.Context, snapshot string) error {
 		if w.tgt, err = connect(ctx, c.target, map[string]string{"synchronous_commit": "off", "maintenance_work_mem": "256MB"}); err != nil {
 			return fmt.Errorf("pgclone: connecting to the target: %w", err)
 		}
-		w.parallelSet = -1
+		w.parallelSet = -2 // none yet
 		if err = w.tgt.QueryRow(ctx, `SELECT current_setting('max_parallel_workers_per_gather')::int,
 		       current_setting('max_parallel_maintenance_workers')::int`).Scan(&w.maxGather, &w.maxMaintenance); err != nil {
 			return fmt.Errorf("pgclone: reading the target's parallel workers: %w", err)

@@ -794,7 +794,7 @@ func TestCloneProgress_periodic(t *testing.T) {
 func TestLeakCheck_unchangedVersusCoincidental(t *testing.T) {
 	// 2,000 values of which one is a fixed point (0.05%: chance) and one
 	// equals another row's value; and a column where most values survive.
-	chance := &leakHashes{unchanged: 1, total: 2000, expected: 2000 / 1e6}
+	chance := &leakHashes{unchanged: 1, fixed: map[uint64]struct{}{0: {}}, total: 2000, expected: 2000 / 1e6}
 	for i := uint64(0); i < 2000; i++ {
 		chance.prod = append(chance.prod, i)
 		chance.masked = append(chance.masked, 10000+i)
@@ -802,7 +802,7 @@ func TestLeakCheck_unchangedVersusCoincidental(t *testing.T) {
 	chance.masked[0], chance.masked[1] = 0, 5 // own value, another row's value
 	c := &cloner{leaks: map[string]*leakHashes{
 		"public.a.phone": chance,
-		"public.b.email": {prod: []uint64{5, 6, 7}, masked: []uint64{5, 6, 11}, unchanged: 2, total: 3, expected: 3 / 1e6},
+		"public.b.email": {prod: []uint64{5, 6, 7}, masked: []uint64{5, 6, 11}, unchanged: 2, fixed: map[uint64]struct{}{5: {}, 6: {}}, total: 3, expected: 3 / 1e6},
 	}}
 	err := c.leakCheck()
 	var le *LeakError

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -510,52 +511,94 @@ func (c *cloner) storageClause(rel *relation) string {
 	return ""
 }
 
-// probeStorageParameters tries each storage parameter of the copied tables
-// on a temporary table of the target, in a transaction it rolls back, and
-// records those the target refuses (a parameter a newer production server
+// probeStorageParameters finds the storage parameters of the copied
+// tables that the target refuses (a parameter a newer production server
 // knows and staging's does not, or a value it does not take): the tables
-// are created without them and Result.Skipped names each. A target that
-// lets the login create no temporary table is not probed.
+// are created without them and Result.Skipped names each. A target of
+// production's major version takes them all and is not asked. Otherwise
+// each distinct set of a table's parameters is tried on a table in a
+// throwaway schema, in a transaction that is rolled back, and the items of
+// a set it refuses one by one.
 func (c *cloner) probeStorageParameters(ctx context.Context) error {
-	var opts []string
+	var sets [][]string
 	seen := map[string]bool{}
 	for _, rel := range c.pol.cat.order {
-		if !rel.included {
-			continue
-		}
-		for _, o := range optionItems(rel) {
-			if !seen[o] {
-				seen[o] = true
-				opts = append(opts, o)
-			}
+		items := optionItems(rel)
+		if key := strings.Join(items, ", "); rel.included && len(items) > 0 && !seen[key] {
+			seen[key] = true
+			sets = append(sets, items)
 		}
 	}
-	if len(opts) == 0 {
+	if len(sets) == 0 {
 		return nil
 	}
+	var srcMajor, tgtMajor int
+	if err := c.srcCoord.QueryRow(ctx, `SELECT current_setting('server_version_num')::int / 10000`).Scan(&srcMajor); err != nil {
+		return fmt.Errorf("pgclone: reading the source's version: %w", err)
+	}
+	if err := c.tgtCoord.QueryRow(ctx, `SELECT current_setting('server_version_num')::int / 10000`).Scan(&tgtMajor); err != nil {
+		return fmt.Errorf("pgclone: reading the target's version: %w", err)
+	}
+	if srcMajor == tgtMajor {
+		return nil
+	}
+	return c.probeOptionSets(ctx, sets)
+}
+
+// probeOptionSets records in c.refusedOptions the items of sets the target
+// refuses, and names them in c.skipped.
+func (c *cloner) probeOptionSets(ctx context.Context, sets [][]string) error {
+	fail := func(err error) error { return fmt.Errorf("pgclone: checking storage parameters: %w", err) }
 	tx, err := c.tgtCoord.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("pgclone: checking storage parameters: %w", err)
+		return fail(err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	c.refusedOptions = map[string]string{}
-	for _, o := range opts {
+	schema := pgx.Identifier{fmt.Sprintf("pgclone_probe_%d", time.Now().UnixNano())}.Sanitize()
+	if _, err := tx.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		return fail(err)
+	}
+	// try reports why the target refuses items ("" when it takes them).
+	try := func(items []string) (string, error) {
 		if _, err := tx.Exec(ctx, "SAVEPOINT probe"); err != nil {
-			return fmt.Errorf("pgclone: checking storage parameters: %w", err)
+			return "", err
 		}
-		_, err := tx.Exec(ctx, "CREATE TEMPORARY TABLE pgclone_probe (v text) WITH ("+o+")")
+		_, err := tx.Exec(ctx, "CREATE TABLE "+schema+".t (v text) WITH ("+strings.Join(items, ", ")+")")
 		var pe *pgconn.PgError
 		switch {
 		case err == nil:
 		case errors.As(err, &pe) && (pe.Code == "22023" || pe.Code == "22P02"): // invalid_parameter_value, invalid_text_representation
-			c.refusedOptions[o] = pe.Message
-		case errors.As(err, &pe) && pe.Code == "42501": // no TEMPORARY privilege: create them as they are
-			return nil
 		default:
-			return fmt.Errorf("pgclone: checking storage parameters: %w", err)
+			return "", err
 		}
-		if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT probe"); err != nil {
-			return fmt.Errorf("pgclone: checking storage parameters: %w", err)
+		if _, rerr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT probe"); rerr != nil {
+			return "", rerr
+		}
+		if err != nil {
+			return pe.Message, nil
+		}
+		return "", nil
+	}
+	c.refusedOptions = map[string]string{}
+	for _, items := range sets {
+		why, err := try(items)
+		if err != nil {
+			return fail(err)
+		}
+		if why == "" {
+			continue
+		}
+		for _, o := range items {
+			if _, done := c.refusedOptions[o]; done {
+				continue
+			}
+			why, err := try([]string{o})
+			if err != nil {
+				return fail(err)
+			}
+			if why != "" {
+				c.refusedOptions[o] = why
+			}
 		}
 	}
 	for _, rel := range c.pol.cat.order {

@@ -15,19 +15,21 @@ import (
 // recent values and masks a repeated value once. The memo is 8-way set
 // associative (a value's hash picks a set of memoWays slots; a new value
 // evicts the set's least recently used one), bounded (memoSlots values of
-// at most memoMaxLen bytes per column and stream, and memoBudget bytes
-// for all the memos of a clone at once), and turns itself off on a column
+// at most memoMaxLen bytes, masked to at most memoMaxOut, per column and
+// stream, and memoBudget bytes for all the memos of a clone at once), and
+// turns itself off on a column
 // whose values do not repeat, where it would only cost a hash per value.
 const (
 	memoWays   = 8
 	memoSlots  = 128 * memoWays
 	memoMaxLen = 64
+	memoMaxOut = 128 // an e-mail may grow; redact may write anything
 	// memoTrial values are looked up before the memo judges its hit rate;
 	// it stays on with at least memoMinHits of them found.
 	memoTrial   = 4096
 	memoMinHits = memoTrial / 8
 	// memoBytes is the most one memo holds: its slots and their values.
-	memoBytes = memoSlots * (int64(unsafe.Sizeof(memoSlot{})) + 2*memoMaxLen)
+	memoBytes = memoSlots * (int64(unsafe.Sizeof(memoSlot{})) + memoMaxLen + memoMaxOut)
 	// memoBudget is the memory all the memos of one clone hold at once:
 	// a memo that finds no room left stays off.
 	memoBudget = 16 << 20
@@ -130,7 +132,7 @@ func (cm *columnMask) apply(dst, val []byte, isNull bool) (out []byte, outNull b
 			odds = cm.leak.meter.FixedPointOdds(val)
 		}
 	}
-	if s != nil {
+	if s != nil && len(out)-len(dst) <= memoMaxOut {
 		s.in = append(s.in[:0], val...)
 		s.out = append(s.out[:0], out[len(dst):]...)
 		s.hash, s.outNull, s.odds, s.used = cm.memo.last, outNull, odds, cm.memo.lookups

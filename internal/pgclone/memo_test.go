@@ -111,6 +111,27 @@ func TestMemo(t *testing.T) {
 		}
 	}
 
+	// Outputs longer than memoMaxOut are not remembered: the budget
+	// counts no more for any value.
+	long64k, err := masking.New(masking.Spec{Transformer: "redact", Options: map[string]any{"value": strings.Repeat("x", 64<<10)}}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := &columnMask{t: long64k, memo: newMemo(&budget)}
+	for i := range 100 {
+		if _, _, _, err := big.apply(nil, []byte(fmt.Sprint(i%10)), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held := 0
+	for _, sl := range big.memo.slots {
+		held += cap(sl.in) + cap(sl.out)
+	}
+	if held > memoSlots*(memoMaxLen+memoMaxOut) {
+		t.Errorf("the memo holds %d bytes of values, more than its share of the budget", held)
+	}
+	big.memo.release()
+
 	// With no budget left a memo stays off, and masks as well.
 	budget.Store(memoBytes - 1)
 	poor := &columnMask{t: plain, memo: newMemo(&budget)}

@@ -87,6 +87,9 @@ var taskKindNames = [numTaskKinds]string{"copy", "build", "add_fk", "validate", 
 
 func (k taskKind) String() string { return taskKindNames[k] }
 
+// spareAlone is the spare count of a task that runs alone.
+const spareAlone = -1
+
 // task is one unit of work of the load.
 type task struct {
 	kind taskKind
@@ -104,7 +107,7 @@ type task struct {
 	// rows, set by a copy's run, is how many rows it copied.
 	rows int64
 	// spare, set when the task starts, is how many workers have no task
-	// to run beside it then (see worker.limitParallel).
+	// to run beside it then, or spareAlone (see worker.limitParallel).
 	spare int
 
 	next    []*task // tasks that need this one
@@ -314,8 +317,13 @@ func (s *scheduler) take() *task {
 			s.ready = append(s.ready[:best], s.ready[best+1:]...)
 			s.running = append(s.running, t)
 			// Ready tasks are counted as busy workers even when a lock
-			// holds them back for now: they soon will be.
+			// holds them back for now: they soon will be. A task alone
+			// (with parallelism 1, or the last ones) keeps the server's
+			// own settings: nothing of the clone competes with it.
 			t.spare = max(0, s.workers-len(s.running)-len(s.ready))
+			if len(s.running) == 1 && len(s.ready) == 0 {
+				t.spare = spareAlone
+			}
 			return t
 		}
 		if len(s.running) == 0 {

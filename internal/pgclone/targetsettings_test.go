@@ -94,7 +94,7 @@ func TestWorker_limitParallel(t *testing.T) {
 	conn := dial(t, db)
 	pgtest.Exec(t, db, `ALTER DATABASE `+conn.Config().Database+` SET max_parallel_maintenance_workers = 1`)
 	conn = dial(t, db) // a session that has the database's setting
-	w := &worker{tgt: conn, parallelSet: -1}
+	w := &worker{tgt: conn, parallelSet: -2}
 	if err := conn.QueryRow(ctx, `SELECT current_setting('max_parallel_workers_per_gather')::int,
 	       current_setting('max_parallel_maintenance_workers')::int`).Scan(&w.maxGather, &w.maxMaintenance); err != nil {
 		t.Fatal(err)
@@ -102,7 +102,7 @@ func TestWorker_limitParallel(t *testing.T) {
 	for _, c := range []struct {
 		spare               int
 		gather, maintenance string
-	}{{0, "0", "0"}, {3, "2", "1"}, {1, "1", "1"}} {
+	}{{0, "0", "0"}, {3, "2", "1"}, {1, "1", "1"}, {0, "0", "0"}, {spareAlone, "2", "1"}} {
 		if err := w.limitParallel(ctx, c.spare); err != nil {
 			t.Fatal(err)
 		}
@@ -122,8 +122,19 @@ func TestProbeStorageParameters(t *testing.T) {
 	rel := &relation{schema: "public", name: "t", kind: 'r', included: true,
 		options:      []string{"fillfactor=70", "future_parameter=on", "autovacuum_enabled=false"},
 		toastOptions: []string{"autovacuum_vacuum_cost_delay=5000"}} // above its maximum of 100
-	cl := &cloner{pol: &policy{cat: &catalogState{order: []*relation{rel}}}, tgtCoord: dial(t, db)}
-	if err := cl.probeStorageParameters(context.Background()); err != nil {
+	other := &relation{schema: "public", name: "u", kind: 'r', included: true, options: []string{"fillfactor=70"}}
+	cl := &cloner{pol: &policy{cat: &catalogState{order: []*relation{rel, other}}}, srcCoord: dial(t, db), tgtCoord: dial(t, db)}
+	// Source and target of one major version: nothing is probed.
+	if err := cl.probeStorageParameters(context.Background()); err != nil || cl.refusedOptions != nil || len(cl.skipped) != 0 {
+		t.Fatalf("probe of a same-version target: %v, %q, %q", err, cl.refusedOptions, cl.skipped)
+	}
+	// As from a newer production server: each set is tried, a refused
+	// set item by item, on a login without the TEMPORARY privilege.
+	login := pgtest.ReaderDSN(t, db)
+	pgtest.Exec(t, db, `REVOKE TEMPORARY ON DATABASE `+dial(t, db).Config().Database+` FROM PUBLIC`,
+		`GRANT CREATE ON DATABASE `+dial(t, db).Config().Database+` TO `+dial(t, login).Config().User)
+	cl.tgtCoord = dial(t, login)
+	if err := cl.probeOptionSets(context.Background(), [][]string{optionItems(rel), optionItems(other)}); err != nil {
 		t.Fatal(err)
 	}
 	if len(cl.refusedOptions) != 2 || cl.refusedOptions["future_parameter = 'on'"] == "" || cl.refusedOptions["toast.autovacuum_vacuum_cost_delay = '5000'"] == "" {

@@ -170,7 +170,9 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"**What is skipped, and reported.** Listed in a plan warning and in `skipped`: publications, subscriptions, foreign servers, user mappings, event triggers and foreign tables " +
 			"(never copied: they are paths out of staging, or back to production); objects left out through `allow_dropped_dependents` or `exclude_objects`; " +
 			"a table that inherits from a table not copied (copied as a plain table); grants and policies for roles staging does not have " +
-			"(a policy only for such roles applies to no one there). Ownership is not copied: the staging login owns the copy. `objects` counts what was created, per kind.\n\n" +
+			"(a policy only for such roles applies to no one there). Known only once the copy runs, so listed in `skipped` after apply but not at plan: " +
+			"storage parameters the staging server refuses (from a newer PostgreSQL major version than staging's), and TOAST storage parameters of a table whose TOAST table production kept from a dropped column. " +
+			"Ownership is not copied: the staging login owns the copy. `objects` counts what was created, per kind.\n\n" +
 			"**What is refused at plan time.** A column that looks like personal data without a rule; a rule on a primary-key, unique or foreign-key column (or one under an exclusion constraint WITH =) that is not bijective under the column's equality (its base type through any domains; citext, nondeterministic collations and unique indexes on lower(), upper() or a citext cast compare ignoring case; any other index expression over the column, an exclusion constraint with another operator, and a unique index on a function of the whole row, which covers every column, are refused unless the rule is keep or null); a rule whose outputs the column's type cannot hold (longer than varchar(n) for any value of n characters, judged from each transformer's longest output, outside an integer type or numeric(p,s), or too few values for FF1); a rule on a column whose type is a domain with CHECK constraints when a masked sampled value fails them (checked by casting the masked samples in the read-only source transaction; when they pass, the plan warns that only the samples were checked); a rule naming nothing; " +
 			"a rule whose transformer refuses some of the column's sampled values as invalid while `on_invalid` is \"error\" (the default), since the apply would fail at the first such row (values longer than the 4,096 characters the sample keeps are not judged); " +
 			"excluding a table that a copied foreign key references or a copied view reads (unless `allow_dropped_dependents`); a C function, whose library only production has " +
@@ -300,7 +302,7 @@ func (r *postgresCloneResource) Schema(ctx context.Context, _ resource.SchemaReq
 			},
 			"skipped": schema.ListAttribute{
 				MarkdownDescription: "What the copy did not reproduce, and why: objects never copied by design (publications, subscriptions, foreign servers, user mappings, event triggers, foreign tables), " +
-					"objects left out through `allow_dropped_dependents` or `exclude_objects`, grants and policies for roles staging does not have.",
+					"objects left out through `allow_dropped_dependents` or `exclude_objects`, grants and policies for roles staging does not have, storage parameters staging cannot keep.",
 				ElementType: types.StringType, Computed: true,
 				PlanModifiers: []planmodifier.List{listplanmodifier.UseStateForUnknown()},
 			},
