@@ -17,8 +17,8 @@ import (
 // evicts the set's least recently used one), bounded (memoSlots values of
 // at most memoMaxLen bytes, masked to at most memoMaxOut, per column and
 // stream, and memoBudget bytes for all the memos of a clone at once), and
-// turns itself off on a column
-// whose values do not repeat, where it would only cost a hash per value.
+// turns itself off on a column whose values do not repeat, where it would
+// only cost a hash per value.
 const (
 	memoWays   = 8
 	memoSlots  = 128 * memoWays
