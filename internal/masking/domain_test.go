@@ -164,15 +164,9 @@ func TestMetered(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := rand.New(rand.NewPCG(3, 4))
-		vals := benchValues(c.spec.Transformer)
+		next := caseValues(c.spec.Transformer, c.vals, rand.New(rand.NewPCG(3, 4)))
 		for i := range 400 {
-			v := vals[i%len(vals)]
-			if c.vals != nil {
-				v = []byte(c.vals(r))
-			} else if g := gen[c.spec.Transformer]; g != nil && i >= len(vals) {
-				v = []byte(g(r))
-			}
+			v := next(i)
 			want, wantNull, wantErr := Apply(plain, nil, v, false)
 			got, gotNull, gotErr := Apply(met, nil, v, false)
 			if string(got) != string(want) || gotNull != wantNull || (gotErr == nil) != (wantErr == nil) {

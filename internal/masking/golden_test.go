@@ -71,6 +71,22 @@ func goldenCases() []struct {
 	return cs
 }
 
+// caseValues returns the i-th input of a configuration: from vals when it
+// has its own generator, else the transformer's benchmark values, then
+// its generator's values (see gen) when it has one.
+func caseValues(transformer string, vals func(r *rand.Rand) string, r *rand.Rand) func(i int) []byte {
+	bench := benchValues(transformer)
+	return func(i int) []byte {
+		if vals != nil {
+			return []byte(vals(r))
+		}
+		if g := gen[transformer]; g != nil && i >= len(bench) {
+			return []byte(g(r))
+		}
+		return bench[i%len(bench)]
+	}
+}
+
 // TestGoldenOutputs checks that the masked outputs of every transformer are
 // the ones frozen in testdata/golden-outputs.tsv: a change of output needs
 // a transformer version bump (and a re-copy of every clone), so speed work
@@ -82,16 +98,11 @@ func TestGoldenOutputs(t *testing.T) {
 	for _, gc := range goldenCases() {
 		tr := mustNew(t, gc.spec, k)
 		r := rand.New(rand.NewPCG(10, 10))
-		vals := benchValues(gc.spec.Transformer)
+		next := caseValues(gc.spec.Transformer, gc.vals, r)
 		h := sha256.New()
 		first := ""
 		for i := range 2000 {
-			v := vals[i%len(vals)]
-			if gc.vals != nil {
-				v = []byte(gc.vals(r))
-			} else if g := gen[gc.spec.Transformer]; g != nil && i >= len(vals) {
-				v = []byte(g(r))
-			}
+			v := next(i)
 			out, null, err := Apply(tr, nil, v, false)
 			line := fmt.Sprintf("%q\t%q\t%v\t%v\n", v, out, null, err)
 			if i == 0 {

@@ -22,6 +22,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/stagingkit/terraform-provider-staging/internal/masking"
 )
 
 // TableResult is what was copied into one table.
@@ -324,7 +326,7 @@ func Clone(ctx context.Context, source, target *pgx.ConnConfig, opts Options) (r
 		return Result{}, fmt.Errorf("pgclone: starting the source transaction: %w", err)
 	}
 	var snapshot string
-	if err := c.srcTx.QueryRow(ctx, `SELECT pg_export_snapshot(), now(), current_setting('server_version')`).Scan(&snapshot, &res.SnapshotTime, &res.ServerVersion); err != nil {
+	if err := c.srcTx.QueryRow(ctx, `SELECT pg_export_snapshot(), now(), current_setting('server_version'), current_setting('server_version_num')::int / 10000`).Scan(&snapshot, &res.SnapshotTime, &res.ServerVersion, &c.srcMajor); err != nil {
 		return Result{}, fmt.Errorf("pgclone: exporting the snapshot: %w", err)
 	}
 	if _, err := c.srcTx.Exec(ctx, `SELECT pg_catalog.set_config('search_path', '', true)`); err != nil {
@@ -447,6 +449,7 @@ type cloner struct {
 	leakStart, leakEnd time.Time
 	skipped            []string
 	memoBudget         atomic.Int64 // bytes the COPY streams' memos may still take (see memo)
+	srcMajor           int          // the source's PostgreSQL major version
 	// refusedOptions are the source's storage parameters ("toast.k=v")
 	// the target refuses (see probeStorageParameters).
 	refusedOptions map[string]string
@@ -900,7 +903,7 @@ func (c *cloner) copyTable(ctx context.Context, w *worker, tr *tableRun, part ti
 		if cp := masks[col.name]; cp != nil {
 			cm := columnMask{index: len(cols), t: cp.t, bin: binaryFieldOf(col.name, col.binaryType()), memo: newMemo(&c.memoBudget)}
 			if cp.leak {
-				cm.leak = newLeakHashes(cp.spec, c.leakMem)
+				cm.leak = c.leakMem.collector()
 				if cp.metered != nil {
 					// The odds the leak check sums, measured as the
 					// value is masked rather than by parsing it again.
@@ -908,7 +911,12 @@ func (c *cloner) copyTable(ctx context.Context, w *worker, tr *tableRun, part ti
 					if err != nil {
 						return 0, err
 					}
-					cm.t, cm.metered, cm.leak.meter = mt, mt, nil
+					cm.t, cm.metered = mt, mt
+				} else {
+					// An array column: its whole literal is measured. A
+					// spec the meter refuses (New accepted it to plan the
+					// column, so this does not happen) leaves the odds 0.
+					cm.meter, _ = masking.NewFixedPointMeter(cp.spec)
 				}
 				if leakTestHook != nil {
 					cm.t = leakTestHook(cm.t)

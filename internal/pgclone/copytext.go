@@ -136,8 +136,10 @@ type columnMask struct {
 	// masked values of an identifier column for the leak check.
 	leak *leakHashes
 	// metered, when set, is t (or what leakTestHook wraps): it measures
-	// each value's odds of being left unchanged by chance as it masks it.
+	// each value's odds of being left unchanged by chance as it masks it;
+	// meter measures them apart, for a leak-checked column without one.
 	metered *masking.Metered
+	meter   *masking.FixedPointMeter
 	// memo remembers the masked forms of the column's recent values (see
 	// memo); nil: none.
 	memo *memo

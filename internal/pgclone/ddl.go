@@ -532,14 +532,11 @@ func (c *cloner) probeStorageParameters(ctx context.Context) error {
 	if len(sets) == 0 {
 		return nil
 	}
-	var srcMajor, tgtMajor int
-	if err := c.srcCoord.QueryRow(ctx, `SELECT current_setting('server_version_num')::int / 10000`).Scan(&srcMajor); err != nil {
-		return fmt.Errorf("pgclone: reading the source's version: %w", err)
-	}
+	var tgtMajor int
 	if err := c.tgtCoord.QueryRow(ctx, `SELECT current_setting('server_version_num')::int / 10000`).Scan(&tgtMajor); err != nil {
 		return fmt.Errorf("pgclone: reading the target's version: %w", err)
 	}
-	if srcMajor == tgtMajor {
+	if c.srcMajor == tgtMajor {
 		return nil
 	}
 	return c.probeOptionSets(ctx, sets)

@@ -144,21 +144,9 @@ type leakHashes struct {
 	// expected is how many of the values added a keyed permutation is
 	// expected to leave unchanged by chance: the sum over the values of
 	// 1/N, N the size of the domain the value is permuted in (see
-	// masking.FixedPointMeter), measured by the masking itself
-	// (masking.Metered) or, for array columns, by meter (nil: no value is
-	// expected unchanged).
+	// masking.FixedPointMeter and columnMask.apply).
 	expected        float64
-	meter           *masking.FixedPointMeter
 	prodRuns, mRuns []string // sorted runs on disk
-}
-
-// newLeakHashes returns a collector on mem for one COPY stream of a column
-// masked by spec. A spec the meter does not accept (New accepted it to
-// plan the column, so this does not happen) leaves the tolerance at 0.
-func newLeakHashes(spec masking.Spec, mem *leakMemory) *leakHashes {
-	l := mem.collector()
-	l.meter, _ = masking.NewFixedPointMeter(spec)
-	return l
 }
 
 // leakTestHook, when a test sets it, wraps the transformer of every

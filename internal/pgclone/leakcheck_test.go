@@ -47,9 +47,12 @@ func TestUnchangedTolerance(t *testing.T) {
 // spec, as copyTable does, and returns the collector.
 func leakColumn(t testing.TB, spec masking.Spec, values func(yield func(string) bool), budget int) *leakHashes {
 	key := testKey(t, "leak")
-	tr := mustTransformer(t, spec, key)
-	l := newLeakHashes(spec, newLeakMemory(budget, t.TempDir()))
-	m := &rowMasker{ncols: 1, seed: maphash.MakeSeed(), masks: []columnMask{{index: 0, t: tr, leak: l}}}
+	mt, err := masking.NewMetered(spec, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLeakMemory(budget, t.TempDir()).collector()
+	m := &rowMasker{ncols: 1, seed: maphash.MakeSeed(), masks: []columnMask{{index: 0, t: mt, metered: mt, leak: l}}}
 	var out []byte
 	for v := range values {
 		var err error

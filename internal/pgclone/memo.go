@@ -43,7 +43,6 @@ type memo struct {
 	slots         []memoSlot
 	lookups, hits int
 	off           bool
-	last          uint64 // the hash of the value last missed
 }
 
 type memoSlot struct {
@@ -57,25 +56,25 @@ type memoSlot struct {
 // newMemo returns a memo drawing on budget.
 func newMemo(budget *atomic.Int64) *memo { return &memo{budget: budget, seed: maphash.MakeSeed()} }
 
-// slot returns val's slot, and whether it holds val; nil when the memo is
-// off or val is too long to remember.
-func (m *memo) slot(val []byte) (*memoSlot, bool) {
+// slot returns val's slot, val's hash, and whether the slot holds val; a
+// nil slot when the memo is off or val is too long to remember.
+func (m *memo) slot(val []byte) (*memoSlot, uint64, bool) {
 	if m == nil || m.off {
-		return nil, false
+		return nil, 0, false
 	}
 	if m.lookups >= memoTrial && m.hits < memoMinHits {
 		m.release()
-		return nil, false
+		return nil, 0, false
 	}
 	m.lookups++
 	if len(val) > memoMaxLen {
-		return nil, false // a miss
+		return nil, 0, false // a miss
 	}
 	if m.slots == nil {
 		if m.budget.Add(-memoBytes) < 0 {
 			m.budget.Add(memoBytes)
 			m.off = true
-			return nil, false
+			return nil, 0, false
 		}
 		m.slots = make([]memoSlot, memoSlots)
 	}
@@ -87,14 +86,13 @@ func (m *memo) slot(val []byte) (*memoSlot, bool) {
 		if s.used > 0 && s.hash == h && bytes.Equal(s.in, val) {
 			m.hits++
 			s.used = m.lookups
-			return s, true
+			return s, h, true
 		}
 		if s.used < lru.used {
 			lru = s
 		}
 	}
-	m.last = h
-	return lru, false
+	return lru, h, false
 }
 
 // release turns the memo off and gives its memory back to the budget.
@@ -117,7 +115,7 @@ func (cm *columnMask) apply(dst, val []byte, isNull bool) (out []byte, outNull b
 		out, outNull, err = masking.Apply(cm.t, dst, val, true)
 		return out, outNull, 0, err
 	}
-	s, hit := cm.memo.slot(val)
+	s, h, hit := cm.memo.slot(val)
 	if hit {
 		return append(dst, s.out...), s.outNull, s.odds, nil
 	}
@@ -128,14 +126,14 @@ func (cm *columnMask) apply(dst, val []byte, isNull bool) (out []byte, outNull b
 	if cm.leak != nil && len(val) > 0 && !outNull {
 		if cm.metered != nil {
 			odds = cm.metered.FixedPointOdds()
-		} else if cm.leak.meter != nil {
-			odds = cm.leak.meter.FixedPointOdds(val)
+		} else if cm.meter != nil {
+			odds = cm.meter.FixedPointOdds(val)
 		}
 	}
 	if s != nil && len(out)-len(dst) <= memoMaxOut {
 		s.in = append(s.in[:0], val...)
 		s.out = append(s.out[:0], out[len(dst):]...)
-		s.hash, s.outNull, s.odds, s.used = cm.memo.last, outNull, odds, cm.memo.lookups
+		s.hash, s.outNull, s.odds, s.used = h, outNull, odds, cm.memo.lookups
 	}
 	return out, outNull, odds, nil
 }

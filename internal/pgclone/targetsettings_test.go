@@ -123,7 +123,10 @@ func TestProbeStorageParameters(t *testing.T) {
 		options:      []string{"fillfactor=70", "future_parameter=on", "autovacuum_enabled=false"},
 		toastOptions: []string{"autovacuum_vacuum_cost_delay=5000"}} // above its maximum of 100
 	other := &relation{schema: "public", name: "u", kind: 'r', included: true, options: []string{"fillfactor=70"}}
-	cl := &cloner{pol: &policy{cat: &catalogState{order: []*relation{rel, other}}}, srcCoord: dial(t, db), tgtCoord: dial(t, db)}
+	cl := &cloner{pol: &policy{cat: &catalogState{order: []*relation{rel, other}}}, tgtCoord: dial(t, db)}
+	if err := cl.tgtCoord.QueryRow(context.Background(), `SELECT current_setting('server_version_num')::int / 10000`).Scan(&cl.srcMajor); err != nil {
+		t.Fatal(err)
+	}
 	// Source and target of one major version: nothing is probed.
 	if err := cl.probeStorageParameters(context.Background()); err != nil || cl.refusedOptions != nil || len(cl.skipped) != 0 {
 		t.Fatalf("probe of a same-version target: %v, %q, %q", err, cl.refusedOptions, cl.skipped)
