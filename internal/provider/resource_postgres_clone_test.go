@@ -630,3 +630,53 @@ func phaseCheck() knownvalue.Check {
 	})
 	return knownvalue.ObjectExact(map[string]knownvalue.Check{"start_seconds": nonNegative, "seconds": nonNegative, "busy_seconds": nonNegative})
 }
+
+// TestAccPostgresClone_storageParameters: through terraform, staging's
+// tables carry production's storage parameters, autovacuum (off while the
+// tables load) is as production has it after the apply, a schema named
+// toast is copied, TOAST parameters staging cannot keep are named in
+// skipped, and the next plan is empty.
+func TestAccPostgresClone_storageParameters(t *testing.T) {
+	su := pgtest.Require(t).NewDatabase(t)
+	pgtest.Exec(t, su,
+		`CREATE SCHEMA toast`,
+		`CREATE TABLE toast.menu (id int PRIMARY KEY, name text) WITH (fillfactor = 80, toast.autovacuum_enabled = false)`,
+		`CREATE TABLE public.ledger (id int PRIMARY KEY, note text) WITH (autovacuum_enabled = false, autovacuum_vacuum_scale_factor = 0.01)`,
+		`CREATE TABLE public.dropped (id int PRIMARY KEY, note text) WITH (toast.autovacuum_vacuum_cost_delay = 5)`,
+		`ALTER TABLE public.dropped DROP COLUMN note`,
+		`INSERT INTO toast.menu SELECT g, 'dish ' || g FROM generate_series(1, 50) g`,
+		`INSERT INTO public.ledger SELECT g, 'entry ' || g FROM generate_series(1, 50) g`)
+	prod := pgtest.ReaderDSN(t, su)
+	staging := pgtest.StartForTest(t).NewDatabase(t)
+	reg := t.TempDir() + "/registry.db"
+	const addr = "staging_postgres_clone.shop"
+	const q = `SELECT string_agg(x, '; ' ORDER BY x) FROM (
+	             SELECT c.relnamespace::regnamespace || '.' || c.relname || ' ' || coalesce(array_to_string(c.reloptions, ','), '-') || ' toast:' ||
+	                    coalesce((SELECT array_to_string(t.reloptions, ',') FROM pg_class t WHERE t.oid = c.reltoastrelid), '-') AS x
+	             FROM pg_class c WHERE c.relnamespace IN ('public'::regnamespace, 'toast'::regnamespace) AND c.relkind = 'r') s`
+	want := "public.dropped - toast:-; public.ledger autovacuum_enabled=false,autovacuum_vacuum_scale_factor=0.01 toast:-; toast.menu fillfactor=80 toast:autovacuum_enabled=false"
+	resource.Test(t, resource.TestCase{
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+		ProtoV6ProviderFactories: factories(newTestClock()),
+		Steps: []resource.TestStep{
+			{
+				Config: cloneConfig(reg, prod, staging, ""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("skipped"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.StringExact("TOAST storage parameters of public.dropped (autovacuum_vacuum_cost_delay=5): its staging table has no TOAST table (production keeps one from a dropped column), so PostgreSQL has nowhere to keep them"),
+					})),
+				},
+				Check: func(*terraform.State) error {
+					if got := pgStrings(t, staging, q)[0]; got != want {
+						return fmt.Errorf("staging's storage parameters:\n%s\nwant:\n%s", got, want)
+					}
+					return nil
+				},
+			},
+			{
+				Config:   cloneConfig(reg, prod, staging, ""),
+				PlanOnly: true, // an empty plan after the apply
+			},
+		},
+	})
+}
